@@ -1,0 +1,65 @@
+"""The project's exceptions: one tree, so that no paho, sqlite3 or YAML error leaks out.
+
+    AtmosphereError
+    ├── ConfigError        bad configuration; names file:line; the CLI exits 2
+    ├── PayloadError       a malformed message or HTTP body (counted and logged, never fatal)
+    ├── FabricError        the MQTT fabric: not connected, broker unreachable
+    │   └── CallTimeout    a tool call passed its deadline
+    ├── RegistryError      unknown capability or tool
+    ├── ToolError          a tool ran and failed
+    ├── StoreError         the SQLite store
+    ├── MeshError          gossip and peers
+    ├── TokenError         PASETO tokens: malformed, forged, expired, revoked
+    └── NoCapableNode      routing found nothing that fits
+"""
+
+from __future__ import annotations
+
+
+class AtmosphereError(Exception):
+    """Base of every error the hub raises on purpose."""
+
+
+class ConfigError(AtmosphereError):
+    """A configuration problem. `where` is ``file:line:column`` when known."""
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        self.message = message
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class PayloadError(AtmosphereError):
+    """A message that could not be parsed or validated."""
+
+
+class FabricError(AtmosphereError):
+    """The MQTT fabric could not do what was asked."""
+
+
+class CallTimeout(FabricError):
+    """A request over the fabric got no reply before its deadline."""
+
+
+class RegistryError(AtmosphereError):
+    """An unknown capability or tool, or a conflicting registration."""
+
+
+class ToolError(AtmosphereError):
+    """A tool was reached but failed; the message is the provider's."""
+
+
+class StoreError(AtmosphereError):
+    """The SQLite store failed."""
+
+
+class MeshError(AtmosphereError):
+    """Membership, gossip or a peer misbehaved."""
+
+
+class TokenError(AtmosphereError):
+    """A token is malformed, forged, expired or revoked."""
+
+
+class NoCapableNode(AtmosphereError):
+    """Routing found no candidate that satisfies the work unit."""
