@@ -1,0 +1,82 @@
+"""Checking tool arguments against the tool's JSON Schema, at the edge, before a handler runs.
+
+A deliberately small subset of JSON Schema (type, properties, required, enum, minimum,
+maximum, minLength, maxLength, items, minItems, maxItems, additionalProperties) is enough
+for device and AI tools, and keeps the call path free of a heavy validator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hub.errors import PayloadError
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list, tuple),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+def check_arguments(schema: Mapping[str, Any], arguments: Any, where: str = "") -> None:
+    """Raise PayloadError naming the first argument that does not fit `schema`."""
+    _check(schema, arguments, where or "arguments")
+
+
+def _type_ok(expected: str, value: Any) -> bool:
+    if expected in ("integer", "number") and isinstance(value, bool):
+        return False
+    if expected == "integer" and isinstance(value, float) and value.is_integer():
+        return True
+    return isinstance(value, _TYPES.get(expected, (object,)))
+
+
+def _check(schema: Mapping[str, Any], value: Any, path: str) -> None:
+    expected = schema.get("type")
+    if expected is not None:
+        options = expected if isinstance(expected, list) else [expected]
+        if not any(_type_ok(t, value) for t in options):
+            raise PayloadError(f"{path}: expected {' or '.join(options)}, got {value!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(repr(v) for v in schema["enum"])
+        raise PayloadError(f"{path}: expected one of {allowed}, got {value!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise PayloadError(f"{path}: expected {_range(low, high)}, got {value!r}")
+    if isinstance(value, str):
+        low, high = schema.get("minLength"), schema.get("maxLength")
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+            raise PayloadError(f"{path}: length must be {_range(low, high)}, got {len(value)}")
+    if isinstance(value, (list, tuple)):
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+            raise PayloadError(f"{path}: expected {_range(low, high)} items, got {len(value)}")
+        items = schema.get("items")
+        if isinstance(items, Mapping):
+            for i, item in enumerate(value):
+                _check(items, item, f"{path}[{i}]")
+    if isinstance(value, dict):
+        properties: Mapping[str, Any] = schema.get("properties", {})
+        for name in schema.get("required", ()):
+            if name not in value:
+                raise PayloadError(f"{path}: missing required argument {name!r}")
+        extra = schema.get("additionalProperties", True)
+        for name, item in value.items():
+            sub = properties.get(name)
+            if sub is not None:
+                _check(sub, item, f"{path}.{name}" if path != "arguments" else name)
+            elif extra is False:
+                known = ", ".join(sorted(properties)) or "none"
+                raise PayloadError(f"{path}: unknown argument {name!r}; known: {known}")
+
+
+def _range(low: Any, high: Any) -> str:
+    if low is not None and high is not None:
+        return f"{low}..{high}"
+    return f">= {low}" if low is not None else f"<= {high}"

@@ -1,0 +1,264 @@
+"""The `atmosphere` command. `print` lives here and nowhere else."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hub.errors import AtmosphereError, ConfigError
+
+EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+
+
+def _config_dir(arg: str | None) -> Path | None:
+    from hub.config import default_config_dir
+
+    if arg:
+        return Path(arg)
+    env = os.environ.get("ATMOSPHERE_CONFIG")
+    return Path(env) if env else default_config_dir()
+
+
+def _load_config(args: argparse.Namespace) -> Any:
+    from hub.config import builtin_config, load_config
+
+    directory = _config_dir(getattr(args, "config", None))
+    config = load_config(directory) if directory is not None else builtin_config()
+    if getattr(args, "data", None):
+        import dataclasses
+
+        config = dataclasses.replace(config, data_dir=Path(args.data).resolve())
+    return config
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+# --- run ---------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _load_config(args)
+    _setup_logging(args.log_level or config.logging.level)
+    try:
+        asyncio.run(_run(config))
+    except KeyboardInterrupt:  # a second Ctrl+C during shutdown
+        return 130
+    return EXIT_OK
+
+
+async def _run(config: Any) -> None:
+    import uvicorn
+
+    from hub.runtime import Hub
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self):  # type: ignore[no-untyped-def,override]
+            yield  # the hub owns SIGINT/SIGTERM: it stops the server, then itself
+
+    async with Hub(config) as hub:
+        web = importlib.import_module("web")  # loaded by name: hub never imports web
+        http = config.http
+        server = Server(uvicorn.Config(
+            web.create_app(hub), host=http.host, port=http.port, log_level="warning",
+            access_log=False, lifespan="off",
+        ))
+        serving = asyncio.create_task(server.serve(), name="web.serve")
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if serving.done():
+            serving.result()  # raises the reason, e.g. the port is taken
+            raise AtmosphereError(f"the HTTP server on {http.host}:{http.port} did not start")
+        url = f"http://{http.host}:{http.port}"
+        broker = hub.broker_url + (" (embedded)" if hub.embedded_broker else "")
+        print(
+            f"Atmosphere Hub '{config.name}' is running (node {hub.node_id}).\n"
+            f"  Web UI and API: {url}/  (health: {url}/api/health)\n"
+            f"  API token:      {config.data_dir / 'api_token'}\n"
+            f"  MQTT broker:    {broker}\n"
+            f"  Data:           {config.data_dir}\n"
+            "Press Ctrl+C to stop.",
+            flush=True,
+        )
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        print("Stopping...", flush=True)
+        server.should_exit = True
+        await serving
+        stopping.cancel()
+    print("Stopped.", flush=True)
+
+
+# --- client commands ---------------------------------------------------------------------
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from hub.client import HubClient
+
+    url, token = args.url, args.token or os.environ.get("ATMOSPHERE_TOKEN")
+    if url is None or token is None:
+        config = _load_config(args)
+        url = url or f"http://{config.http.host}:{config.http.port}"
+        if token is None:
+            path = config.data_dir / "api_token"
+            try:
+                token = path.read_text().strip()
+            except OSError as exc:
+                raise AtmosphereError(
+                    f"no API token: cannot read {path} ({exc.strerror}); pass --token or set "
+                    "ATMOSPHERE_TOKEN"
+                ) from None
+    return HubClient(url, token, timeout=args.timeout)
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    try:
+        arguments = json.loads(args.args) if args.args else {}
+    except ValueError as exc:
+        print(f"atmosphere call: --args is not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if not isinstance(arguments, dict):
+        print("atmosphere call: --args must be a JSON object, e.g. '{\"brightness_pct\": 30}'",
+              file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def call() -> Any:
+        async with _client(args) as client:
+            return await client.call(args.capability, args.tool, arguments)
+
+    result = asyncio.run(call())
+    if result.data:
+        if args.output:
+            Path(args.output).write_bytes(result.data)
+            print(f"wrote {len(result.data)} bytes ({result.content_type}) to {args.output}")
+        else:
+            print(f"{len(result.data)} bytes of {result.content_type}; use --output FILE to save")
+    else:
+        print(json.dumps(result.value, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_capabilities(args: argparse.Namespace) -> int:
+    async def fetch() -> Any:
+        async with _client(args) as client:
+            return await client.capabilities()
+
+    capabilities = asyncio.run(fetch())
+    if args.json:
+        print(json.dumps(capabilities, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    rows = [("ID", "TYPE", "AREA", "AVAILABLE", "STATE")]
+    for cap in capabilities:
+        state = cap.get("state") or {}
+        rows.append((cap["id"], cap["type"], cap.get("area", ""),
+                     "yes" if cap.get("available") else "no", str(state.get("state", ""))))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    return EXIT_OK
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    from hub.config import check_config
+
+    directory = _config_dir(args.directory)
+    if directory is None:
+        print("atmosphere config check: no configuration directory found; pass DIR",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    problems = check_config(directory)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"{directory / 'configuration.yaml'}: configuration is valid")
+    return EXIT_OK
+
+
+# --- parser ------------------------------------------------------------------------------
+
+
+def _client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", help="the hub's HTTP address (default: from configuration)")
+    parser.add_argument("--token", help="API token (default: $ATMOSPHERE_TOKEN or the data dir)")
+    parser.add_argument("--config", metavar="DIR", help="configuration directory")
+    parser.add_argument("--data", metavar="DIR", help="data directory")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds (default 30)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="atmosphere", description="Atmosphere Hub: routes work to capability."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the hub")
+    run.add_argument("--config", metavar="DIR", help="configuration directory "
+                     "(default: $ATMOSPHERE_CONFIG or the built-in defaults)")
+    run.add_argument("--data", metavar="DIR", help="data directory (overrides data_dir)")
+    run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    run.set_defaults(func=cmd_run)
+
+    call = sub.add_parser("call", help="call a tool of a capability on a running hub")
+    call.add_argument("capability")
+    call.add_argument("tool")
+    call.add_argument("--args", help="arguments as a JSON object")
+    call.add_argument("--output", "-o", metavar="FILE", help="write a binary result here")
+    _client_options(call)
+    call.set_defaults(func=cmd_call)
+
+    caps = sub.add_parser("capabilities", help="list the capabilities of a running hub")
+    caps.add_argument("--json", action="store_true", help="print JSON")
+    _client_options(caps)
+    caps.set_defaults(func=cmd_capabilities)
+
+    config = sub.add_parser("config", help="configuration tools")
+    config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = config_sub.add_parser("check", help="validate a configuration directory")
+    check.add_argument("directory", nargs="?", help="default: $ATMOSPHERE_CONFIG or config/")
+    check.set_defaults(func=cmd_config_check)
+
+    try:
+        route = importlib.import_module("hub.routing.command")
+    except ModuleNotFoundError:
+        route = None
+    if route is not None:
+        route.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"atmosphere: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except AtmosphereError as exc:
+        print(f"atmosphere: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

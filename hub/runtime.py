@@ -1,0 +1,206 @@
+"""The Hub: one object that owns the lifecycle of every part of a running node."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from typing import Any, Self
+
+from hub import plugins
+from hub.arguments import check_arguments
+from hub.badinput import BadInputLog
+from hub.broker import EmbeddedBroker, broker_answers
+from hub.clock import Clock, SystemClock
+from hub.config import HubConfig
+from hub.errors import AtmosphereError, FabricError, PayloadError, RegistryError, ToolError
+from hub.events import EventBus
+from hub.fabric import Fabric, FabricSettings
+from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
+from hub.model import ToolResult
+from hub.registry import Registry, ToolHandler
+from hub.rpc import RpcClient, RpcServer
+from hub.store import Store
+
+_LOGGER = logging.getLogger(__name__)
+
+TOPIC_ROOT = "atmosphere/v1"
+
+
+def status_topic(node_id: str) -> str:
+    return f"{TOPIC_ROOT}/nodes/{node_id}/status"
+
+
+class Hub:
+    """A running node. Use as ``async with Hub(config) as hub:``; not reentrant.
+
+    Enter starts, in order: data directory and identity, store, broker connection (or the
+    embedded broker), RPC, registry (restored from the store), capabilities from the
+    configuration, integrations. Exit stops them in reverse order.
+    """
+
+    def __init__(self, config: HubConfig, *, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.bus = EventBus()
+        self.bad_input = BadInputLog(self.bus, time.time)
+        self.started_at = 0.0
+        self.broker_url = ""
+        self.embedded_broker = False
+        self._stack: AsyncExitStack | None = None
+        # Set on enter; typed here so that users of a running hub see real types.
+        self.identity: Identity
+        self.api_token: str
+        self.store: Store
+        self.fabric: Fabric
+        self.registry: Registry
+        self._rpc: RpcClient
+
+    @property
+    def node_id(self) -> str:
+        return self.identity.node_id
+
+    async def __aenter__(self) -> Self:
+        if self._stack is not None:
+            raise RuntimeError("Hub is already running; it is not reentrant")
+        started = time.monotonic()
+        stack = AsyncExitStack()
+        self._stack = stack
+        try:
+            await self._start(stack)
+        except BaseException:
+            self._stack = None
+            await stack.aclose()
+            raise
+        self.started_at = time.time()
+        _LOGGER.info(
+            "hub started node=%s name=%s broker=%s in %.0f ms",
+            self.node_id, self.config.name, self.broker_url,
+            (time.monotonic() - started) * 1000,
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
+            _LOGGER.info("hub stopped node=%s", self.node_id)
+
+    async def _start(self, stack: AsyncExitStack) -> None:
+        data_dir = self.config.data_dir
+        self.identity = await asyncio.to_thread(load_or_create_identity, data_dir)
+        self.api_token = await asyncio.to_thread(load_or_create_api_token, data_dir)
+        self.store = await stack.enter_async_context(Store(data_dir / "hub.db"))
+        settings = await self._broker(stack)
+        node = self.node_id
+        status = status_topic(node)
+        self.fabric = await stack.enter_async_context(
+            Fabric(
+                settings,
+                will=(status, self._status_payload("offline")),
+                birth=(status, self._status_payload("online")),
+                clock=self.clock,
+            )
+        )
+        self.registry = await stack.enter_async_context(
+            Registry(self.bus, node_id=node, store=self.store, clock=self.clock)
+        )
+        signing_key = self.identity.signing_key
+        await stack.enter_async_context(
+            RpcServer(self.fabric, node, signing_key, self._public_key, self._resolve)
+        )
+        self._rpc = await stack.enter_async_context(
+            RpcClient(self.fabric, node, signing_key, self._public_key)
+        )
+        for capability in self.config.capabilities:
+            self.registry.add(capability)
+        for name, raw in self.config.integrations.items():
+            module = plugins.load("atmosphere.integrations", name)
+            integration_config = module.validate(raw)
+            await stack.enter_async_context(module.setup(self, integration_config))
+            _LOGGER.info("integration started integration=%s", name)
+
+    async def _broker(self, stack: AsyncExitStack) -> FabricSettings:
+        """Use the configured broker; in auto mode, one on localhost or an embedded one."""
+        mqtt = self.config.mqtt
+        host, port = mqtt.host, mqtt.port
+        if host is None:
+            if await broker_answers("localhost", port):
+                host = "localhost"
+            else:
+                embedded = await stack.enter_async_context(
+                    EmbeddedBroker(self.config.data_dir / "broker", host="127.0.0.1", port=port)
+                )
+                host, port = "127.0.0.1", embedded.port
+                self.embedded_broker = True
+                _LOGGER.info("no broker on localhost:%d; started the embedded one", port)
+        self.broker_url = f"mqtt://{host}:{port}"
+        return FabricSettings(
+            host=host,
+            port=port,
+            username=mqtt.username,
+            password=mqtt.password,
+            client_id=mqtt.client_id or f"atmosphere-{self.identity.node_id}",
+            keepalive=mqtt.keepalive,
+            protocol=mqtt.protocol,
+        )
+
+    def _status_payload(self, state: str) -> bytes:
+        return json.dumps(
+            {"state": state, "node": self.identity.node_id, "name": self.config.name}
+        ).encode()
+
+    def _public_key(self, node_id: str) -> bytes | None:
+        # Only this node's key for now; the mesh adds peers' keys from their tokens.
+        return self.identity.public_key if node_id == self.identity.node_id else None
+
+    def _resolve(self, capability_id: str) -> ToolHandler | None:
+        capability = self.registry.find(capability_id)
+        if capability is None:
+            return None
+        handler = self.registry.handler(capability_id)
+
+        async def call(tool_name: str, arguments: Mapping[str, Any]) -> ToolResult:
+            tool = capability.tool(tool_name)
+            if tool is None:
+                known = ", ".join(t.name for t in capability.tools) or "none"
+                raise RegistryError(
+                    f'{capability_id} has no tool "{tool_name}"; its tools: {known}'
+                )
+            check_arguments(tool.parameters, dict(arguments), f"{capability_id}/{tool_name}")
+            if tool_name == "get_state" and handler is None:
+                current = self.registry.get(capability_id)
+                return ToolResult(value={"state": dict(current.state), "available": current.available})
+            if handler is None:
+                raise ToolError(f"{capability_id} has no provider on this node")
+            return await handler(tool_name, arguments)
+
+        return call
+
+    async def call(
+        self,
+        capability_id: str,
+        tool: str,
+        arguments: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> ToolResult:
+        """Call a tool of a capability; always through the fabric, as a remote caller would."""
+        capability = self.registry.get(capability_id)
+        spec = capability.tool(tool)
+        if spec is None:
+            known = ", ".join(t.name for t in capability.tools) or "none"
+            raise RegistryError(f'{capability_id} has no tool "{tool}"; its tools: {known}')
+        node = capability.node or self.node_id
+        return await self._rpc.call(
+            node, capability_id, tool, dict(arguments or {}),
+            timeout=timeout if timeout is not None else spec.timeout,
+        )
+
+
+__all__ = [
+    "Hub", "status_topic", "AtmosphereError", "FabricError", "PayloadError", "TOPIC_ROOT",
+]

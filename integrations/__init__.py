@@ -1,0 +1,1 @@
+"""Integrations: one subpackage each; loaded by name (see hub.plugins)."""

@@ -1,0 +1,1 @@
+"""Trigger platforms: one module each; loaded by name (see hub.plugins)."""
