@@ -1,0 +1,68 @@
+"""`create_app(hub)`: the Starlette application in front of a running hub.
+
+The app holds the hub in ``app.state.hub`` and never starts or stops it: whoever runs the
+hub (``atmosphere run``, a test) owns its lifecycle, so the app needs no lifespan.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from hub.errors import AtmosphereError
+from hub.identity import TOKEN_FILE
+from web import api, sse
+from web.auth import BearerAuth
+from web.errors import ApiError, api_error_handler, atmosphere_error_handler, http_exception_handler
+from web.limits import DEFAULT_MAX_BODY, BodyLimit
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+
+def api_routes() -> list[Route]:
+    # `{id:path}`: capability ids may contain slashes; the tool route is listed first so
+    # that ".../tools/<tool>" is never read as part of an id.
+    return [
+        Route("/api/health", api.health, methods=["GET"]),
+        Route("/api/capabilities", api.list_capabilities, methods=["GET"]),
+        Route("/api/capabilities/{id:path}/tools/{tool}", api.call_tool, methods=["POST"]),
+        Route("/api/capabilities/{id:path}", api.get_capability, methods=["GET"]),
+        Route("/api/states", api.states, methods=["GET"]),
+        Route("/api/events", sse.events, methods=["GET"]),
+    ]
+
+
+def create_app(
+    hub: Hub,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    sse_keepalive: float = sse.DEFAULT_KEEPALIVE,
+    debug: bool = False,
+) -> Starlette:
+    """The web app for `hub`: the JSON API under ``/api/`` (see docs/http-api.md)."""
+    app = Starlette(
+        debug=debug,
+        routes=api_routes(),
+        middleware=[
+            # Authentication first: an unauthenticated client gets 401, not a body check.
+            Middleware(
+                BearerAuth,
+                token=lambda: hub.api_token,
+                token_file=str(hub.config.data_dir / TOKEN_FILE),
+            ),
+            Middleware(BodyLimit, max_body=max_body),
+        ],
+        exception_handlers={
+            ApiError: api_error_handler,
+            AtmosphereError: atmosphere_error_handler,
+            HTTPException: http_exception_handler,
+        },
+    )
+    app.state.hub = hub
+    app.state.sse_keepalive = sse_keepalive
+    return app

@@ -1,0 +1,89 @@
+"""``GET /api/events``: the hub's event bus as server-sent events.
+
+Each event is ``event: <type>`` and ``data: <JSON>`` (the JSON repeats the type, for
+clients that read only ``data``). The stream opens with a ``ready`` event sent once the
+subscription is in place, so a client that has read it misses nothing that follows; a
+comment line every `keepalive` seconds keeps proxies and NAT from closing an idle stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from hub.events import Event, EventBus
+from web.api import hub_of
+from web.errors import ApiError
+from web.views import STREAMED_EVENTS, dumps, event_name, event_view
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_KEEPALIVE = 15.0
+RETRY_MS = 3000
+"""How long a browser's EventSource waits before reconnecting after the stream ends."""
+
+_BY_NAME: Mapping[str, type[Event]] = {event_name(t): t for t in STREAMED_EVENTS}
+
+
+def event_types(raw: str | None) -> tuple[type[Event], ...]:
+    """Parse ``?types=state_changed,trigger_fired``; all streamed types when absent."""
+    if not raw:
+        return STREAMED_EVENTS
+    chosen: list[type[Event]] = []
+    for name in (part.strip() for part in raw.split(",")):
+        if not name:
+            continue
+        if name not in _BY_NAME:
+            known = ", ".join(_BY_NAME)
+            raise ApiError(400, "bad_request", f"unknown event type {name!r}; known: {known}")
+        chosen.append(_BY_NAME[name])
+    return tuple(chosen) or STREAMED_EVENTS
+
+
+def frame(name: str, data: Any) -> str:
+    """One server-sent event; compact JSON never contains a raw newline."""
+    return f"event: {name}\ndata: {dumps(data)}\n\n"
+
+
+async def stream(
+    bus: EventBus, types: tuple[type[Event], ...], node_id: str, keepalive: float
+) -> AsyncIterator[str]:
+    async with bus.subscribe(*types) as events:
+        ready = {"type": "ready", "node_id": node_id, "types": [event_name(t) for t in types]}
+        yield f"retry: {RETRY_MS}\n" + frame("ready", ready)
+        # A pending __anext__ survives a keepalive timeout; cancelling it would end the
+        # subscription's generator, so it is only cancelled when the stream closes.
+        pending: asyncio.Future[Event] | None = None
+        try:
+            while True:
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(events))
+                done, _ = await asyncio.wait({pending}, timeout=keepalive)
+                if not done:
+                    yield ": keepalive\n\n"
+                    continue
+                event = pending.result()
+                pending = None
+                yield frame(event_name(type(event)), event_view(event))
+        finally:
+            if pending is not None:
+                pending.cancel()
+                await asyncio.wait({pending})  # let it finish, so no task is left pending
+
+
+async def events(request: Request) -> Response:
+    hub = hub_of(request)
+    types = event_types(request.query_params.get("types"))
+    keepalive: float = getattr(request.app.state, "sse_keepalive", DEFAULT_KEEPALIVE)
+    client = request.client
+    _LOGGER.debug("event stream opened client=%s", client.host if client else "?")
+    return StreamingResponse(
+        stream(hub.bus, types, hub.identity.node_id, keepalive),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
