@@ -1,0 +1,362 @@
+"""The hub's SQLite database: one file in the data directory, WAL mode.
+
+A sqlite3 connection belongs to the thread that opened it, so `Store` owns one worker
+thread (a single-thread executor) that opens, uses and closes the connection; every call
+is queued there, which also serialises writers without any lock. WAL with
+``synchronous=NORMAL`` keeps readers off the writer's back and costs one fsync per
+checkpoint rather than per transaction: a power cut may lose the last transactions, never
+the database.
+
+The schema version is ``PRAGMA user_version``; `MIGRATIONS` are applied in order, each in
+its own transaction with the version bump, so a crash mid-migration leaves the old schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from types import MappingProxyType, TracebackType
+from typing import Any, Self, TypeVar
+
+from hub.errors import StoreError
+from hub.model import Capability, NodeId, Tool, Trigger
+
+_LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the registry snapshot and a small key-value table for everything else
+    (
+        "CREATE TABLE capabilities (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated REAL NOT NULL)",
+        "CREATE TABLE kv (key TEXT PRIMARY KEY, json TEXT NOT NULL)",
+    ),
+)
+"""Schema migrations: entry ``i`` takes the schema from version ``i`` to ``i + 1``.
+Only ever append; never edit an entry that has shipped."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class Store:
+    """``async with Store(path) as store``: the database, open for the block's duration."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._executor is not None:
+            raise StoreError(f"{self.path}: the store is already open")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        try:
+            await self._submit(self._open)
+        except BaseException:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        try:
+            await asyncio.get_running_loop().run_in_executor(executor, self._close)
+        finally:
+            # the close job was the last one queued: nothing is left to wait for
+            executor.shutdown(wait=False)
+
+    async def run(self, what: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(connection)` on the store's thread; sqlite errors become `StoreError`.
+
+        `what` says what is being done, for the error text (``"save 3 capabilities"``).
+        This is how other modules (traces, timers, revocations) reach their tables.
+        """
+        return await self._submit(lambda: self._call(what, fn))
+
+    async def save_capabilities(self, caps: Iterable[Capability]) -> None:
+        """Insert or replace `caps`, all in one transaction."""
+        now = time.time()
+        rows = []
+        for cap in caps:
+            try:
+                rows.append((cap.id, _dumps(capability_to_dict(cap)), now))
+            except (TypeError, ValueError) as exc:
+                raise StoreError(
+                    f"{self.path}: cannot save capability {cap.id!r}: its attributes or"
+                    f" state hold a value JSON cannot carry ({exc})"
+                ) from exc
+        if not rows:
+            return
+
+        def save(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.executemany(
+                    "INSERT INTO capabilities (id, json, updated) VALUES (?, ?, ?)"
+                    " ON CONFLICT (id) DO UPDATE SET json = excluded.json,"
+                    " updated = excluded.updated",
+                    rows,
+                )
+
+        await self.run(f"save {len(rows)} capabilities", save)
+
+    async def delete_capabilities(self, ids: Iterable[str]) -> None:
+        keys = [(i,) for i in ids]
+        if not keys:
+            return
+
+        def delete(conn: sqlite3.Connection) -> None:
+            with _transaction(conn):
+                conn.executemany("DELETE FROM capabilities WHERE id = ?", keys)
+
+        await self.run(f"delete {len(keys)} capabilities", delete)
+
+    async def load_capabilities(self) -> list[Capability]:
+        rows = await self.run(
+            "load capabilities",
+            lambda conn: conn.execute("SELECT id, json FROM capabilities ORDER BY id").fetchall(),
+        )
+        caps = []
+        for cap_id, text in rows:
+            try:
+                caps.append(capability_from_dict(json.loads(text)))
+            except (ValueError, TypeError, KeyError) as exc:
+                # one bad row must not cost the whole snapshot: skip it and say so
+                _LOGGER.warning(
+                    "skipped unreadable capability path=%s capability=%s: %r",
+                    self.path, cap_id, exc,
+                )
+        return caps
+
+    async def get(self, key: str) -> Any | None:
+        """The JSON value stored under `key`, or None."""
+        row = await self.run(
+            f"read {key!r}",
+            lambda conn: conn.execute("SELECT json FROM kv WHERE key = ?", (key,)).fetchone(),
+        )
+        return None if row is None else json.loads(row[0])
+
+    async def set(self, key: str, value: Any) -> None:
+        """Store `value` (anything JSON can carry) under `key`."""
+        try:
+            text = _dumps(value)
+        except (TypeError, ValueError) as exc:
+            raise StoreError(f"{self.path}: cannot store {key!r}: not JSON ({exc})") from exc
+        await self.run(
+            f"write {key!r}",
+            lambda conn: conn.execute(
+                "INSERT INTO kv (key, json) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET json = excluded.json",
+                (key, text),
+            ),
+        )
+
+    async def delete(self, key: str) -> None:
+        await self.run(
+            f"delete {key!r}", lambda conn: conn.execute("DELETE FROM kv WHERE key = ?", (key,))
+        )
+
+    # -- the worker thread's side ---------------------------------------------------------
+
+    async def _submit(self, fn: Callable[[], T]) -> T:
+        if self._executor is None:
+            raise StoreError(f"{self.path}: the store is not open; use `async with Store(path)`")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def _call(self, what: str, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._conn is None:
+            raise StoreError(f"{self.path}: the store is not open; use `async with Store(path)`")
+        try:
+            return fn(self._conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot {what}: {exc}{_advice(exc)}") from exc
+
+    def _open(self) -> None:
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"{self.path}: cannot create the directory {self.path.parent}: {exc.strerror};"
+                " create it or choose another data_dir"
+            ) from exc
+        try:
+            # autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT)
+            conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the database: {exc}{_advice(exc)}") from exc
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":
+                _LOGGER.warning(
+                    "WAL mode unavailable, using %s path=%s (a network filesystem?)",
+                    mode, self.path,
+                )
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA busy_timeout = 5000")
+            _migrate(conn, self.path)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"{self.path}: cannot open the database: {exc}{_advice(exc)}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        _LOGGER.info("store open path=%s schema=%d", self.path, SCHEMA_VERSION)
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+            _LOGGER.info("store closed path=%s", self.path)
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, or ``ROLLBACK`` on any error."""
+    # IMMEDIATE takes the write lock up front, so a transaction cannot fail half-way
+    # through on a lock upgrade
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: the database has schema version {version}, newer than this hub's"
+            f" ({SCHEMA_VERSION}); upgrade the hub, or point data_dir elsewhere"
+        )
+    for number in range(version, SCHEMA_VERSION):
+        with _transaction(conn):
+            for statement in MIGRATIONS[number]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+        _LOGGER.info("store migrated path=%s schema=%d", path, number + 1)
+
+
+def _advice(exc: sqlite3.Error) -> str:
+    """What the user can do about the most common failures."""
+    text = str(exc)
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            "; the file is damaged or not a hub database: stop the hub and move the file"
+            " aside (the hub then starts with an empty one), or restore it from a backup"
+        )
+    if "unable to open" in text or "readonly" in text:
+        return "; check that the file and its directory are writable by the hub's user"
+    if "locked" in text or "busy" in text:
+        return "; another process holds the database: is a second hub using this data_dir?"
+    return ""
+
+
+def _jsonable(value: Any) -> Any:
+    # capabilities hold read-only mappings (MappingProxyType), which json cannot encode
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_jsonable, separators=(",", ":"), allow_nan=False)
+
+
+# -- capability codec ---------------------------------------------------------------------
+# Private stand-ins for hub/capfile.py's codec (same names, same shapes); store.py switches
+# to importing those when that module lands.
+
+
+def capability_to_dict(cap: Capability) -> dict[str, Any]:
+    return {
+        "id": cap.id,
+        "type": cap.type,
+        "name": cap.name,
+        "node": cap.node,
+        "area": cap.area,
+        "description": cap.description,
+        "aliases": list(cap.aliases),
+        "tools": [
+            {
+                "name": t.name,
+                "description": t.description,
+                "parameters": dict(t.parameters),
+                "result": dict(t.result),
+                "timeout": t.timeout,
+            }
+            for t in cap.tools
+        ],
+        "triggers": [
+            {
+                "name": t.name,
+                "description": t.description,
+                "intent": t.intent,
+                "payload": dict(t.payload),
+                "priority": t.priority,
+                "throttle": t.throttle,
+            }
+            for t in cap.triggers
+        ],
+        "attributes": dict(cap.attributes),
+        "state": dict(cap.state),
+        "available": cap.available,
+        "load": cap.load,
+        "source": cap.source,
+    }
+
+
+def capability_from_dict(d: Mapping[str, Any]) -> Capability:
+    return Capability(
+        id=str(d["id"]),
+        type=str(d["type"]),
+        name=str(d.get("name", "")),
+        node=NodeId(str(d.get("node", ""))),
+        area=str(d.get("area", "")),
+        description=str(d.get("description", "")),
+        aliases=tuple(str(a) for a in d.get("aliases", ())),
+        tools=tuple(
+            Tool(
+                name=str(t["name"]),
+                description=str(t.get("description", "")),
+                parameters=MappingProxyType(
+                    dict(t.get("parameters") or {"type": "object", "properties": {}})
+                ),
+                result=MappingProxyType(dict(t.get("result") or {})),
+                timeout=float(t.get("timeout", 10.0)),
+            )
+            for t in d.get("tools", ())
+        ),
+        triggers=tuple(
+            Trigger(
+                name=str(t["name"]),
+                description=str(t.get("description", "")),
+                intent=str(t.get("intent", "")),
+                payload=MappingProxyType(dict(t.get("payload") or {})),
+                priority=int(t.get("priority", 0)),
+                throttle=float(t.get("throttle", 0.0)),
+            )
+            for t in d.get("triggers", ())
+        ),
+        attributes=MappingProxyType(dict(d.get("attributes") or {})),
+        state=MappingProxyType(dict(d.get("state") or {})),
+        available=bool(d.get("available", True)),
+        load=float(d.get("load", 0.0)),
+        source=str(d.get("source", "")),
+    )
