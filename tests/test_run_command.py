@@ -1,0 +1,161 @@
+"""`atmosphere run` as a user runs it: a subprocess on a bare data directory, nothing
+answering on its MQTT port, so it starts the embedded broker."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+
+from tests.broker import free_port
+from tests.hubs import write_config
+from tests.mqtt import mqtt_peer
+from tests.waiting import eventually
+
+ATMOSPHERE = [sys.executable, "-m", "hub.cli"]
+
+
+@dataclass
+class RunningHub:
+    process: subprocess.Popen[str]
+    config_dir: Path
+    data_dir: Path
+    url: str
+    mqtt_port: int
+
+    @property
+    def token(self) -> str:
+        return (self.data_dir / "api_token").read_text().strip()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*ATMOSPHERE, *args, "--config", str(self.config_dir)],
+                              capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def running_hub(tmp_path: Path) -> Iterator[RunningHub]:
+    mqtt_port = free_port()
+    config_dir = write_config(tmp_path, mqtt={"port": mqtt_port},
+                              integrations={"demo": {"camera_interval": 1.0}})
+    data_dir = tmp_path / "data"
+    assert not data_dir.exists()
+    process = subprocess.Popen(
+        [*ATMOSPHERE, "run", "--config", str(config_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    port = int(__import__("yaml").safe_load(
+        (config_dir / "configuration.yaml").read_text())["http"]["port"])
+    hub = RunningHub(process, config_dir, data_dir, f"http://127.0.0.1:{port}", mqtt_port)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{hub.url}/api/health", timeout=0.5).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"atmosphere run did not become ready:\n{out}\n{err}")
+    yield hub
+    if process.poll() is None:
+        process.kill()
+        process.communicate()
+
+
+async def test_run_on_a_bare_machine_end_to_end(running_hub: RunningHub) -> None:
+    hub = running_hub
+    headers = {"Authorization": f"Bearer {hub.token}"}
+    health = httpx.get(f"{hub.url}/api/health").json()
+    assert health["status"] == "ok"
+
+    # First run created the node key and the API token, both private to the user.
+    for name in ("node.key", "api_token"):
+        mode = stat.S_IMODE((hub.data_dir / name).stat().st_mode)
+        assert mode == 0o600, f"{name} has mode {oct(mode)}"
+
+    # A Zigbee2MQTT-style state for the demo light shows up through the API.
+    with mqtt_peer("127.0.0.1", hub.mqtt_port) as peer:
+        peer.subscribe("zigbee2mqtt/kitchen_light/set")
+        peer.publish("zigbee2mqtt/kitchen_light", json.dumps({"state": "ON", "brightness": 63}))
+
+        def light_state() -> dict[str, object]:
+            response = httpx.get(f"{hub.url}/api/capabilities/light.kitchen", headers=headers)
+            return dict(response.json()["state"])
+
+        await eventually(lambda: light_state().get("brightness_pct") == 25, timeout=10)
+
+        # `atmosphere call` publishes the right /set payload.
+        done = hub.cli("call", "light.kitchen", "turn_on", "--args", '{"brightness_pct": 80}')
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["state"]["brightness_pct"] == 80
+        await eventually(lambda: peer.messages("zigbee2mqtt/kitchen_light/set") != [])
+        sent = json.loads(peer.messages("zigbee2mqtt/kitchen_light/set")[-1])
+        assert sent == {"state": "ON", "brightness": 203}
+
+    # camera.get_frame returns a JPEG that decodes.
+    frame = hub.data_dir.parent / "frame.jpg"
+    done = hub.cli("call", "camera.front_door", "get_frame", "--output", str(frame))
+    assert done.returncode == 0, done.stderr
+    image = Image.open(io.BytesIO(frame.read_bytes()))
+    image.load()
+    assert image.format == "JPEG"
+
+    # Changing state without the token is refused.
+    refused = httpx.post(f"{hub.url}/api/capabilities/light.kitchen/tools/turn_off", json={})
+    assert refused.status_code == 401
+
+    listing = hub.cli("capabilities")
+    assert listing.returncode == 0 and "light.kitchen" in listing.stdout
+
+    # SIGTERM shuts down cleanly.
+    hub.process.send_signal(signal.SIGTERM)
+    out, err = hub.process.communicate(timeout=20)
+    assert hub.process.returncode == 0, err
+    assert "Press Ctrl+C to stop." in out and "Stopped." in out
+    assert "Traceback" not in err
+
+
+def test_sigint_stops_the_hub(running_hub: RunningHub) -> None:
+    running_hub.process.send_signal(signal.SIGINT)
+    out, err = running_hub.process.communicate(timeout=20)
+    assert running_hub.process.returncode == 0, err
+    assert "Stopped." in out
+
+
+def test_broken_configuration_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "configuration.yaml").write_text(
+        "name: broken\nmqtt:\n  port: abc\n"
+    )
+    done = subprocess.run([*ATMOSPHERE, "run", "--config", str(config_dir)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "configuration.yaml:3:9" in done.stderr
+    assert "mqtt.port" in done.stderr
+
+    check = subprocess.run([*ATMOSPHERE, "config", "check", str(config_dir)],
+                           capture_output=True, text=True, timeout=30)
+    assert check.returncode == 2 and "configuration.yaml:3:9" in check.stderr
+
+
+def test_config_check_accepts_the_default_configuration() -> None:
+    config_dir = Path(__file__).resolve().parents[1] / "config"
+    done = subprocess.run([*ATMOSPHERE, "config", "check", str(config_dir)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "valid" in done.stdout
