@@ -1,4 +1,8 @@
-"""Semantic routing: embeddings, the capability index, `route()` and the gradient table."""
+"""Semantic routing: embeddings, the capability index, `route()` and the gradient table.
+
+Everything here is synchronous: the model blocks, so async code calls
+``await asyncio.to_thread(router.route, work)``.
+"""
 
 from hub.routing.embedder import (
     DEFAULT_MODEL_ID,
@@ -8,12 +12,28 @@ from hub.routing.embedder import (
     Vectors,
     cosine,
 )
+from hub.routing.gradient import GradientConfig, GradientTable, NextHop, cluster_of
+from hub.routing.index import CapabilityIndex, Hit, Match
+from hub.routing.router import Candidate, Decision, Exclusion, Reason, Router, RouterConfig
 
 __all__ = [
     "DEFAULT_MODEL_ID",
+    "Candidate",
+    "CapabilityIndex",
+    "Decision",
     "Embedder",
+    "Exclusion",
+    "GradientConfig",
+    "GradientTable",
+    "Hit",
+    "Match",
     "ModelMismatch",
+    "NextHop",
+    "Reason",
+    "Router",
+    "RouterConfig",
     "Vector",
     "Vectors",
+    "cluster_of",
     "cosine",
 ]

@@ -51,7 +51,7 @@ class ModelMismatch(AtmosphereError):
     """Two vectors from different embedding models were compared."""
 
 
-def _check_same(a: str, b: str) -> None:
+def require_same_model(a: str, b: str) -> None:
     if a != b:
         raise ModelMismatch(
             f"cannot compare vectors of model {a!r} with vectors of model {b!r}: "
@@ -72,12 +72,12 @@ class Vector:
         return int(self.values.shape[0])
 
     def dot(self, other: Vector) -> float:
-        _check_same(self.model_id, other.model_id)
+        require_same_model(self.model_id, other.model_id)
         return float(np.dot(self.values, other.values))
 
     def cosine(self, other: Vector) -> float:
         """Cosine similarity; equal to `dot` for the embedder's (normalised) vectors."""
-        _check_same(self.model_id, other.model_id)
+        require_same_model(self.model_id, other.model_id)
         norms = float(np.linalg.norm(self.values) * np.linalg.norm(other.values))
         return float(np.dot(self.values, other.values)) / norms if norms else 0.0
 
@@ -104,7 +104,7 @@ class Vectors:
 
     def scores(self, query: Vector) -> Array:
         """Dot product of every row with `query` (cosine, as rows are normalised)."""
-        _check_same(self.model_id, query.model_id)
+        require_same_model(self.model_id, query.model_id)
         result: Array = self.matrix @ query.values
         return result
 
