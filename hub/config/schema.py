@@ -1,0 +1,207 @@
+"""`HubConfig`: what ``configuration.yaml`` says, checked and turned into frozen values.
+
+Defaults live in the dataclasses below and nowhere else: `builtin_config()` (used when no
+configuration directory exists, e.g. installed from a wheel) and a configuration file that
+leaves a key out both get them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+from hub import capfile  # the module, not its names: hub.capfile imports this package
+from hub.config.fields import Section, as_choice, as_mapping
+from hub.config.located import Located, Mark, Problems, located
+from hub.model import Capability
+
+MqttProtocol = Literal["5", "3.1.1"]
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_INTEGRATION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_PROTOCOLS: Mapping[str, MqttProtocol] = MappingProxyType(
+    {"5": "5", "5.0": "5", "3.1.1": "3.1.1", "311": "3.1.1"}
+)
+_LEVELS: Mapping[str, str] = MappingProxyType({level: level for level in LOG_LEVELS})
+_EMPTY_INTEGRATIONS: Mapping[str, Located] = MappingProxyType({})
+_EMPTY_LOGS: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedBrokerConfig:
+    """The broker the hub starts itself when `MqttConfig.host` is unset and none answers."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    host: str | None = None
+    """None: auto, i.e. a broker on localhost:`port` if one answers, else the embedded one."""
+    port: int = 1883
+    username: str | None = None
+    password: str | None = None
+    client_id: str | None = None
+    """None: derived from the node id."""
+    keepalive: int = 30
+    protocol: MqttProtocol = "5"
+    embedded: EmbeddedBrokerConfig = field(default_factory=EmbeddedBrokerConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpConfig:
+    host: str = "127.0.0.1"
+    port: int = 8420
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "INFO"
+    logs: Mapping[str, str] = field(default_factory=lambda: _EMPTY_LOGS)
+    """Levels of single loggers, e.g. ``{"hub.fabric": "DEBUG"}``."""
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    name: str
+    """The node's human name; the hostname unless set."""
+    data_dir: Path
+    config_dir: Path | None = None
+    """Where ``configuration.yaml`` was read; None for the built-in configuration."""
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    http: HttpConfig = field(default_factory=HttpConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    integrations: Mapping[str, Located] = field(default_factory=lambda: _EMPTY_INTEGRATIONS)
+    """Integration name -> its raw section, checked by the integration's own ``validate``."""
+    capabilities: tuple[Capability, ...] = ()
+    """Capabilities declared by the user (node left empty: the runtime fills it in)."""
+
+
+TOP_LEVEL = (
+    "name", "data_dir", "mqtt", "http", "logging", "integrations", "capabilities",
+)  # fmt: skip
+MQTT_KEYS = (
+    "host", "port", "username", "password", "client_id", "keepalive", "protocol", "embedded",
+)  # fmt: skip
+
+
+def default_name() -> str:
+    return socket.gethostname() or "atmosphere"
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$ATMOSPHERE_DATA``, else ``$XDG_DATA_HOME/atmosphere``, else ~/.local/share/..."""
+    env = os.environ if env is None else env
+    explicit = env.get("ATMOSPHERE_DATA")
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    xdg = env.get("XDG_DATA_HOME")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative values
+        return Path(xdg) / "atmosphere"
+    return Path.home() / ".local" / "share" / "atmosphere"
+
+
+def builtin_config(env: Mapping[str, str] | None = None) -> HubConfig:
+    """The configuration of ``config/configuration.yaml``, from code (a test keeps them equal)."""
+    demo = located(None, mark=Mark("<built-in>"), path="integrations.demo")
+    return HubConfig(
+        name=default_name(),
+        data_dir=default_data_dir(env),
+        integrations=MappingProxyType({"demo": demo}),
+    )
+
+
+def read_config(
+    raw: Located,
+    problems: Problems,
+    *,
+    config_dir: Path | None,
+    env: Mapping[str, str] | None = None,
+) -> HubConfig:
+    """Check a configuration document; problems go to `problems`, defaults fill the gaps."""
+    top = Section(raw, problems, TOP_LEVEL)
+    return HubConfig(
+        name=top.text("name", "") or default_name(),
+        data_dir=_data_dir(top, config_dir, env),
+        config_dir=config_dir,
+        mqtt=_mqtt(Section(top.get("mqtt"), problems, MQTT_KEYS)),
+        http=_http(Section(top.get("http"), problems, ("host", "port"))),
+        logging=_logging(Section(top.get("logging"), problems, ("level", "logs"))),
+        integrations=_integrations(top.get("integrations"), problems),
+        capabilities=_capabilities(top.get("capabilities"), problems),
+    )
+
+
+def _data_dir(top: Section, config_dir: Path | None, env: Mapping[str, str] | None) -> Path:
+    text = top.optional_text("data_dir")
+    if text is None:
+        return default_data_dir(env)
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = (config_dir or Path.cwd()) / path
+    return path.absolute()
+
+
+def _mqtt(section: Section) -> MqttConfig:
+    embedded = Section(section.get("embedded"), section.problems, ("host", "port"))
+    return MqttConfig(
+        host=section.optional_text("host"),
+        port=section.integer("port", 1883, low=1, high=65535),
+        username=section.optional_text("username"),
+        password=section.optional_text("password"),
+        client_id=section.optional_text("client_id"),
+        keepalive=section.integer("keepalive", 30, low=1, high=65535),
+        protocol=section.choice("protocol", "5", _PROTOCOLS),
+        embedded=EmbeddedBrokerConfig(
+            host=embedded.text("host", "127.0.0.1"),
+            port=embedded.integer("port", 1883, low=1, high=65535),
+        ),
+    )
+
+
+def _http(section: Section) -> HttpConfig:
+    return HttpConfig(
+        host=section.text("host", "127.0.0.1"),
+        port=section.integer("port", 8420, low=1, high=65535),
+    )
+
+
+def _logging(section: Section) -> LoggingConfig:
+    level = section.choice("level", "INFO", _LEVELS)
+    logs: dict[str, str] = {}
+    node = section.get("logs")
+    if node is not None and as_mapping(node, section.problems):
+        for name, child in node.items():
+            child_level = as_choice(child, section.problems, _LEVELS)
+            if child_level is not None:
+                logs[name] = child_level
+    return LoggingConfig(level=level, logs=MappingProxyType(logs))
+
+
+def _integrations(node: Located | None, problems: Problems) -> Mapping[str, Located]:
+    if node is None or not as_mapping(node, problems):
+        return _EMPTY_INTEGRATIONS
+    result: dict[str, Located] = {}
+    for name, child in node.items():
+        if not _INTEGRATION_NAME.match(name):
+            problems.add(
+                child,
+                f"'{name}' is not an integration name: use lowercase letters, digits and _",
+                at_key=True,
+            )
+            continue
+        result[name] = child
+    return MappingProxyType(result)
+
+
+def _capabilities(node: Located | None, problems: Problems) -> tuple[Capability, ...]:
+    if node is None:
+        return ()
+    return capfile.read_capabilities(node, problems, node_id=capfile.NO_NODE, source="config")
