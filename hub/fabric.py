@@ -93,11 +93,11 @@ def _filter_levels(pattern: str) -> list[str]:
 
 
 class _Node(Generic[T]):
-    __slots__ = ("children", "value")
+    __slots__ = ("children", "values")
 
     def __init__(self) -> None:
         self.children: dict[str, _Node[T]] = {}
-        self.value: T | None = None
+        self.values: list[T] = []  # several when `$share/...` filters share a path
 
 
 class TopicTree(Generic[T]):
@@ -118,26 +118,28 @@ class TopicTree(Generic[T]):
         return len(self._values)
 
     def add(self, pattern: str, value: T) -> None:
+        self.remove(pattern)
         node = self._root
         for level in _filter_levels(pattern):
             child = node.children.get(level)
             if child is None:
                 child = node.children[level] = _Node()
             node = child
-        node.value = value
+        node.values.append(value)
         self._values[pattern] = value
 
     def remove(self, pattern: str) -> None:
-        if self._values.pop(pattern, None) is None:
+        if pattern not in self._values:
             return
+        value = self._values.pop(pattern)
         path = [self._root]
         levels = _filter_levels(pattern)
         for level in levels:
             path.append(path[-1].children[level])
-        path[-1].value = None
+        path[-1].values = [v for v in path[-1].values if v is not value]
         for depth in range(len(levels), 0, -1):  # prune empty branches
             node = path[depth]
-            if node.value is not None or node.children:
+            if node.values or node.children:
                 break
             del path[depth - 1].children[levels[depth - 1]]
 
@@ -153,11 +155,10 @@ class TopicTree(Generic[T]):
             children = node.children
             if depth > 0 or wild:
                 hash_node = children.get("#")
-                if hash_node is not None and hash_node.value is not None:
-                    found.append(hash_node.value)  # also matches the parent level itself
+                if hash_node is not None:
+                    found.extend(hash_node.values)  # also matches the parent level itself
             if depth == last:
-                if node.value is not None:
-                    found.append(node.value)
+                found.extend(node.values)
                 continue
             exact = children.get(levels[depth])
             if exact is not None:
