@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import signal
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.errors import FabricError
 from hub.fabric import Fabric, FabricSettings, Message, TopicTree, validate_filter
@@ -92,7 +92,7 @@ def test_paho_internals_the_fast_path_relies_on_exist() -> None:
     # hub/fabric.py's _Client overrides these paho 2.x internals; an upgrade that
     # renames them must fail here rather than silently fall back or break.
     for name in ("_sock_recv", "_handle_publish", "_send_puback", "_in_packet"):
-        assert hasattr(mqtt.Client(mqtt.CallbackAPIVersion.VERSION2), name), name
+        assert hasattr(mqtt.Client(CallbackAPIVersion.VERSION2), name), name
 
 
 # -- connecting -------------------------------------------------------------------------------
@@ -287,24 +287,27 @@ async def test_birth_then_last_will_when_the_hub_dies(
 ) -> None:
     status = f"{topic_prefix}/status"
     async with status_watch(mosquitto, status) as inbox:
-        hub = subprocess.Popen(
-            [sys.executable, "-c", _HUB_SCRIPT, str(mosquitto.port), "x", status],
+        hub = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _HUB_SCRIPT,
+            str(mosquitto.port),
+            "x",
+            status,
             cwd=ROOT,
-            stdout=subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         try:
             assert hub.stdout is not None
-            line = await asyncio.to_thread(hub.stdout.readline)
-            assert line == b"ready\n"
+            assert await hub.stdout.readline() == b"ready\n"
             await inbox.wait(1)
             assert inbox.payloads == [b"online"]
             hub.send_signal(signal.SIGKILL)  # no DISCONNECT: the broker sends the will
         finally:
-            hub.kill()
-            hub.wait()
-            if hub.stdout:
-                hub.stdout.close()
+            if hub.returncode is None:
+                hub.kill()
+            await hub.wait()
         await inbox.wait(2)
         assert inbox.payloads == [b"online", b"offline"]
         assert inbox.messages[1].retain is False  # delivered live, retained for later
@@ -408,10 +411,9 @@ async def v311_only_proxy(broker: Mosquitto) -> AsyncIterator[int]:
 async def test_falls_back_to_mqtt_311_when_the_broker_refuses_5(
     mosquitto: Mosquitto, topic_prefix: str
 ) -> None:
-    async with v311_only_proxy(mosquitto) as port:
-        async with Fabric(FabricSettings(port=port)) as fabric:
-            assert fabric.protocol == "3.1.1"
-            inbox = Inbox()
-            fabric.subscribe(f"{topic_prefix}/#", inbox)
-            await fabric.publish_confirmed(f"{topic_prefix}/a", b"over 3.1.1")
-            assert (await inbox.wait(1))[0].payload == b"over 3.1.1"
+    async with v311_only_proxy(mosquitto) as port, Fabric(FabricSettings(port=port)) as fabric:
+        assert fabric.protocol == "3.1.1"
+        inbox = Inbox()
+        fabric.subscribe(f"{topic_prefix}/#", inbox)
+        await fabric.publish_confirmed(f"{topic_prefix}/a", b"over 3.1.1")
+        assert (await inbox.wait(1))[0].payload == b"over 3.1.1"
