@@ -136,7 +136,7 @@ class GradientTable:
         now = self._clock.monotonic()
         old = self._table.get(cluster, {}).get(peer)
         if old is None or not self.is_fresh(old):
-            old = NextHop(cluster, peer, 1, config.initial_score, latency_ms, now, True)
+            old = NextHop(cluster, peer, 1, config.initial_score, latency_ms, now)
         alpha = config.latency_smoothing
         latency = (
             latency_ms if not old.measured else (1 - alpha) * old.latency_ms + alpha * latency_ms

@@ -109,6 +109,17 @@ class Match:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexStats:
+    capabilities: int
+    pool_rows: int
+    """Unique tool and trigger texts."""
+    signatures: int
+    """Distinct tool sets."""
+    embedded: int
+    """Texts embedded since the index was made (a text that did not change is not)."""
+
+
+@dataclass(frozen=True, slots=True)
 class _Record:
     capability: Capability
     text: str
@@ -146,6 +157,7 @@ class CapabilityIndex:
         self._signature_rows: list[np.ndarray | None] = [np.empty(0, dtype=np.intp)]
         self._signature_refs: list[int] = [0]
         self._signature_free: list[int] = []
+        self._embedded = 0
 
     @property
     def model_id(self) -> str:
@@ -248,6 +260,7 @@ class CapabilityIndex:
         if not texts:
             return {}
         vectors = self._embedder.embed(texts)
+        self._embedded += len(texts)
         self._ensure_shapes(vectors.dim)
         return {text: vectors.matrix[i] for i, text in enumerate(texts)}
 
@@ -387,6 +400,16 @@ class CapabilityIndex:
     def __contains__(self, capability_id: object) -> bool:
         self.flush()
         return capability_id in self._records
+
+    def stats(self) -> IndexStats:
+        self.flush()
+        with self._lock:
+            return IndexStats(
+                len(self._ids),
+                len(self._pool_row),
+                len(self._signature) - 1,
+                self._embedded,
+            )
 
     def get(self, capability_id: str) -> Capability | None:
         self.flush()

@@ -46,11 +46,13 @@ QueueOf = Callable[[str], int]
 """Calls waiting for a capability (by id)."""
 SiteOf = Callable[[NodeId], str | None]
 """The site (data residency) of a node, or None when unknown."""
+LiveOf = Callable[[str], Capability | None]
+"""The current value of a capability (e.g. `Registry.find`): load changes emit no event."""
 
 
 @dataclass(frozen=True, slots=True)
 class RouterConfig:
-    min_match: float = 0.3
+    min_match: float = 0.2
     """Candidates whose match is below this are excluded."""
     limit: int = 5
     """How many candidates a decision returns."""
@@ -157,6 +159,7 @@ class Router:
         latency_of: LatencyOf | None = None,
         queue_of: QueueOf | None = None,
         site_of: SiteOf | None = None,
+        live: LiveOf | None = None,
         config: RouterConfig | None = None,
     ) -> None:
         self.index = index
@@ -167,6 +170,7 @@ class Router:
         self._latency_of = latency_of or (lambda node: None)
         self._queue_of = queue_of or (lambda capability_id: 0)
         self._site_of = site_of or (lambda node: None)
+        self._live = live or (lambda capability_id: None)
 
     def route(self, work: WorkUnit) -> Decision:
         """Rank the candidates for `work`; raises `NoCapableNode` when none fits."""
@@ -269,7 +273,8 @@ class Router:
         candidates: list[Candidate],
         excluded: list[Exclusion],
     ) -> None:
-        capability = match.capability
+        # The index holds what was embedded; load and availability are read fresh.
+        capability = self._live(match.capability.id) or match.capability
         node = capability.node or self.local_node
         why = self._hard_constraint(work, capability, node, match)
         latency, latency_source, hop = self._path(capability, node, match.tool)
