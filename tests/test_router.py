@@ -284,7 +284,8 @@ def test_the_gradient_steers_between_remote_providers(
     decision = router.route(work)
     assert [c.capability.id for c in decision.candidates[:2]] == ["chat.far", "chat.peer"]
     reasons = {r.factor: (r.value, r.why) for r in decision.candidates[1].reasons}
-    assert reasons["reliability"] == (pytest.approx(0.4), "gradient 0.40")
+    assert reasons["reliability"][0] == pytest.approx(0.4)
+    assert reasons["reliability"][1] == "gradient 0.40"
     assert reasons["latency"][1] == "10.0 ms (gradient)"
     clock.advance(gradient.config.ttl)  # both stale: the prior, and the assumed latency
     stale = {r.factor: r.why for r in router.route(work).candidates[0].reasons}
