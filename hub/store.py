@@ -9,6 +9,13 @@ the database.
 
 The schema version is ``PRAGMA user_version``; `MIGRATIONS` are applied in order, each in
 its own transaction with the version bump, so a crash mid-migration leaves the old schema.
+
+The worker thread shares the GIL with the event loop. When the loop is saturated and
+yields more often than the interpreter's switch interval (5 ms), CPython keeps handing
+the GIL back to the loop and the worker can wait seconds for it (`python -m
+bench.registry` shows it). Nothing on the hot path awaits the store, so this only delays
+write-behind flushes until the load drops; each operation is kept to as few trips into
+SQLite as possible for that reason.
 """
 
 from __future__ import annotations
@@ -22,11 +29,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from hub.errors import StoreError
-from hub.model import Capability, NodeId, Tool, Trigger
+from hub.capfile import capability_from_dict, capability_to_dict
+from hub.errors import PayloadError, StoreError
+from hub.model import Capability
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -94,7 +102,7 @@ class Store:
         rows = []
         for cap in caps:
             try:
-                rows.append((cap.id, _dumps(capability_to_dict(cap)), now))
+                rows.append((cap.id, _dumps(capability_to_dict(cap))))
             except (TypeError, ValueError) as exc:
                 raise StoreError(
                     f"{self.path}: cannot save capability {cap.id!r}: its attributes or"
@@ -102,28 +110,34 @@ class Store:
                 ) from exc
         if not rows:
             return
+        # One statement for the whole batch: atomic without BEGIN/COMMIT, and one trip
+        # into SQLite instead of one per row. Each trip releases the GIL, and while the
+        # event loop is saturated the worker can wait long to get it back (see above).
+        batch = _dumps(rows)
 
         def save(conn: sqlite3.Connection) -> None:
-            with _transaction(conn):
-                conn.executemany(
-                    "INSERT INTO capabilities (id, json, updated) VALUES (?, ?, ?)"
-                    " ON CONFLICT (id) DO UPDATE SET json = excluded.json,"
-                    " updated = excluded.updated",
-                    rows,
-                )
+            conn.execute(
+                "INSERT INTO capabilities (id, json, updated)"
+                " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?"
+                " FROM json_each(?) WHERE true"
+                " ON CONFLICT (id) DO UPDATE SET json = excluded.json,"
+                " updated = excluded.updated",
+                (now, batch),
+            )
 
         await self.run(f"save {len(rows)} capabilities", save)
 
     async def delete_capabilities(self, ids: Iterable[str]) -> None:
-        keys = [(i,) for i in ids]
+        keys = list(ids)
         if not keys:
             return
-
-        def delete(conn: sqlite3.Connection) -> None:
-            with _transaction(conn):
-                conn.executemany("DELETE FROM capabilities WHERE id = ?", keys)
-
-        await self.run(f"delete {len(keys)} capabilities", delete)
+        batch = _dumps(keys)
+        await self.run(
+            f"delete {len(keys)} capabilities",
+            lambda conn: conn.execute(
+                "DELETE FROM capabilities WHERE id IN (SELECT value FROM json_each(?))", (batch,)
+            ),
+        )
 
     async def load_capabilities(self) -> list[Capability]:
         rows = await self.run(
@@ -134,7 +148,7 @@ class Store:
         for cap_id, text in rows:
             try:
                 caps.append(capability_from_dict(json.loads(text)))
-            except (ValueError, TypeError, KeyError) as exc:
+            except (ValueError, PayloadError) as exc:
                 # one bad row must not cost the whole snapshot: skip it and say so
                 _LOGGER.warning(
                     "skipped unreadable capability path=%s capability=%s: %r",
@@ -277,86 +291,3 @@ def _jsonable(value: Any) -> Any:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=_jsonable, separators=(",", ":"), allow_nan=False)
-
-
-# -- capability codec ---------------------------------------------------------------------
-# Private stand-ins for hub/capfile.py's codec (same names, same shapes); store.py switches
-# to importing those when that module lands.
-
-
-def capability_to_dict(cap: Capability) -> dict[str, Any]:
-    return {
-        "id": cap.id,
-        "type": cap.type,
-        "name": cap.name,
-        "node": cap.node,
-        "area": cap.area,
-        "description": cap.description,
-        "aliases": list(cap.aliases),
-        "tools": [
-            {
-                "name": t.name,
-                "description": t.description,
-                "parameters": dict(t.parameters),
-                "result": dict(t.result),
-                "timeout": t.timeout,
-            }
-            for t in cap.tools
-        ],
-        "triggers": [
-            {
-                "name": t.name,
-                "description": t.description,
-                "intent": t.intent,
-                "payload": dict(t.payload),
-                "priority": t.priority,
-                "throttle": t.throttle,
-            }
-            for t in cap.triggers
-        ],
-        "attributes": dict(cap.attributes),
-        "state": dict(cap.state),
-        "available": cap.available,
-        "load": cap.load,
-        "source": cap.source,
-    }
-
-
-def capability_from_dict(d: Mapping[str, Any]) -> Capability:
-    return Capability(
-        id=str(d["id"]),
-        type=str(d["type"]),
-        name=str(d.get("name", "")),
-        node=NodeId(str(d.get("node", ""))),
-        area=str(d.get("area", "")),
-        description=str(d.get("description", "")),
-        aliases=tuple(str(a) for a in d.get("aliases", ())),
-        tools=tuple(
-            Tool(
-                name=str(t["name"]),
-                description=str(t.get("description", "")),
-                parameters=MappingProxyType(
-                    dict(t.get("parameters") or {"type": "object", "properties": {}})
-                ),
-                result=MappingProxyType(dict(t.get("result") or {})),
-                timeout=float(t.get("timeout", 10.0)),
-            )
-            for t in d.get("tools", ())
-        ),
-        triggers=tuple(
-            Trigger(
-                name=str(t["name"]),
-                description=str(t.get("description", "")),
-                intent=str(t.get("intent", "")),
-                payload=MappingProxyType(dict(t.get("payload") or {})),
-                priority=int(t.get("priority", 0)),
-                throttle=float(t.get("throttle", 0.0)),
-            )
-            for t in d.get("triggers", ())
-        ),
-        attributes=MappingProxyType(dict(d.get("attributes") or {})),
-        state=MappingProxyType(dict(d.get("state") or {})),
-        available=bool(d.get("available", True)),
-        load=float(d.get("load", 0.0)),
-        source=str(d.get("source", "")),
-    )
