@@ -1,0 +1,247 @@
+"""The signed envelope: every message between hubs, verifiable offline.
+
+Layout (all of it is one MQTT payload)::
+
+    offset  size  what
+    0       1     version, 1
+    1       2     header length H, big-endian
+    3       H     header: compact UTF-8 JSON (keys below)
+    3+H     B     body: raw bytes (a JPEG travels as is, no base64)
+    end-64  64    Ed25519 signature over every byte before it
+
+Header keys: ``from`` sender node id, ``ts`` wall time (Unix seconds), ``id`` message id,
+``kind`` (``request``, ``result``, ``error``, ...), and when set ``reply`` (reply-to
+topic), ``corr`` (correlation id), ``type`` (body content type, default
+``application/json``), ``dl`` (deadline, Unix seconds).
+
+A receiver refuses what it cannot parse (`PayloadError`) and what it cannot trust
+(`TokenError`): an unknown sender, a bad signature, a time outside the allowed skew, a
+message id it has already seen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import nacl.exceptions
+import nacl.signing
+
+from hub.errors import PayloadError, TokenError
+from hub.model import NodeId
+
+VERSION = 1
+SIGNATURE_SIZE = 64
+_PREFIX = struct.Struct("!BH")
+_MIN_SIZE = _PREFIX.size + SIGNATURE_SIZE
+JSON_TYPE = "application/json"
+
+PublicKeyLookup = Callable[[NodeId], bytes | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    sender: NodeId
+    kind: str
+    body: bytes = b""
+    content_type: str = JSON_TYPE
+    time: float = 0.0
+    """Wall-clock Unix seconds when it was made."""
+    message_id: str = ""
+    reply_to: str = ""
+    correlation_id: str = ""
+    deadline: float | None = None
+    """Unix seconds after which the receiver drops it; None for none."""
+
+    @classmethod
+    def create(
+        cls,
+        sender: NodeId,
+        kind: str,
+        body: bytes = b"",
+        *,
+        time: float,
+        content_type: str = JSON_TYPE,
+        reply_to: str = "",
+        correlation_id: str = "",
+        deadline: float | None = None,
+    ) -> Envelope:
+        """A new envelope with a fresh random message id."""
+        return cls(
+            sender=sender,
+            kind=kind,
+            body=body,
+            content_type=content_type,
+            time=time,
+            message_id=os.urandom(12).hex(),
+            reply_to=reply_to,
+            correlation_id=correlation_id,
+            deadline=deadline,
+        )
+
+
+class ReplayGuard:
+    """Remembers recent message ids, so that a captured envelope cannot be sent again.
+
+    An envelope is only accepted within `max_skew` seconds of the receiver's clock, so an
+    id needs remembering for that long after its time, and no longer. Memory is bounded
+    by `capacity`: past it the oldest ids are forgotten early (counted in `evicted`), which
+    under a flood of valid envelopes reopens a small replay window rather than growing
+    without bound.
+    """
+
+    __slots__ = ("_expiry", "_order", "capacity", "evicted", "max_skew")
+
+    def __init__(self, max_skew: float = 60.0, capacity: int = 100_000) -> None:
+        self.max_skew = max_skew
+        self.capacity = capacity
+        self.evicted = 0
+        self._expiry: dict[str, float] = {}
+        self._order: deque[tuple[float, str]] = deque()
+
+    def __len__(self) -> int:
+        return len(self._expiry)
+
+    def first_sight(self, message_id: str, time: float, now: float) -> bool:
+        """Record `message_id`; False when it was already seen (a replay)."""
+        order, expiry = self._order, self._expiry
+        while order and order[0][0] < now:
+            _, old = order.popleft()
+            if expiry.get(old, now + 1) < now:
+                del expiry[old]
+        if message_id in expiry:
+            return False
+        while len(expiry) >= self.capacity and order:
+            _, old = order.popleft()
+            if expiry.pop(old, None) is not None:
+                self.evicted += 1
+        until = time + self.max_skew
+        expiry[message_id] = until
+        order.append((until, message_id))
+        return True
+
+
+def seal(envelope: Envelope, signing_key: nacl.signing.SigningKey) -> bytes:
+    """Serialise and sign `envelope`."""
+    header: dict[str, Any] = {
+        "from": envelope.sender,
+        "ts": envelope.time,
+        "id": envelope.message_id,
+        "kind": envelope.kind,
+    }
+    if envelope.reply_to:
+        header["reply"] = envelope.reply_to
+    if envelope.correlation_id:
+        header["corr"] = envelope.correlation_id
+    if envelope.content_type != JSON_TYPE:
+        header["type"] = envelope.content_type
+    if envelope.deadline is not None:
+        header["dl"] = envelope.deadline
+    head = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
+    if len(head) > 0xFFFF:
+        raise PayloadError(f"envelope header is {len(head)} bytes; at most 65535 fit")
+    unsigned = b"".join((_PREFIX.pack(VERSION, len(head)), head, envelope.body))
+    return unsigned + signing_key.sign(unsigned).signature
+
+
+def unseal(
+    data: bytes,
+    lookup: PublicKeyLookup,
+    *,
+    now: float,
+    replay: ReplayGuard,
+) -> Envelope:
+    """Parse and verify an envelope; `now` is the receiver's wall time (Unix seconds)."""
+    size = len(data)
+    if size < _MIN_SIZE:
+        raise PayloadError(
+            f"envelope of {size} bytes is too short: at least {_MIN_SIZE} "
+            "(version, header length, signature)"
+        )
+    version, head_len = _PREFIX.unpack_from(data)
+    if version != VERSION:
+        raise PayloadError(
+            f"envelope version {version} is not supported (this hub reads {VERSION})"
+        )
+    body_start = _PREFIX.size + head_len
+    body_end = size - SIGNATURE_SIZE
+    if body_start > body_end:
+        raise PayloadError(
+            f"envelope header length {head_len} runs past the end of a {size}-byte envelope"
+        )
+    envelope = _parse_header(data[_PREFIX.size : body_start])
+    public_key = lookup(envelope.sender)
+    if public_key is None:
+        raise TokenError(f"envelope from unknown node {envelope.sender}: no public key for it")
+    try:
+        nacl.signing.VerifyKey(public_key).verify(data[:body_end], data[body_end:])
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, TypeError) as exc:
+        raise TokenError(
+            f"envelope from {envelope.sender}: bad signature (forged, altered, or signed "
+            "with another key)"
+        ) from exc
+    skew = envelope.time - now
+    if abs(skew) > replay.max_skew:
+        raise TokenError(
+            f"envelope from {envelope.sender}: its time is {skew:+.1f} s off ours, beyond the "
+            f"allowed {replay.max_skew:g} s (check both clocks)"
+        )
+    if not replay.first_sight(envelope.message_id, envelope.time, now):
+        raise TokenError(
+            f"envelope from {envelope.sender}: message {envelope.message_id} was already "
+            "received (replayed)"
+        )
+    return Envelope(
+        sender=envelope.sender,
+        kind=envelope.kind,
+        body=data[body_start:body_end],
+        content_type=envelope.content_type,
+        time=envelope.time,
+        message_id=envelope.message_id,
+        reply_to=envelope.reply_to,
+        correlation_id=envelope.correlation_id,
+        deadline=envelope.deadline,
+    )
+
+
+def _parse_header(head: bytes) -> Envelope:
+    try:
+        header = json.loads(head)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"envelope header is not UTF-8 JSON: {exc}") from exc
+    if not isinstance(header, dict):
+        raise PayloadError(f"envelope header must be a JSON object, got {type(header).__name__}")
+    deadline = header.get("dl")
+    if deadline is not None:
+        deadline = _number(header, "dl")
+    return Envelope(
+        sender=NodeId(_text(header, "from", required=True)),
+        kind=_text(header, "kind", required=True),
+        time=_number(header, "ts"),
+        message_id=_text(header, "id", required=True),
+        reply_to=_text(header, "reply"),
+        correlation_id=_text(header, "corr"),
+        content_type=_text(header, "type") or JSON_TYPE,
+        deadline=deadline,
+    )
+
+
+def _text(header: dict[str, Any], key: str, *, required: bool = False) -> str:
+    value = header.get(key, "")
+    if not isinstance(value, str):
+        raise PayloadError(f"envelope header: {key!r} must be a string, got {value!r}")
+    if required and not value:
+        raise PayloadError(f"envelope header: {key!r} is missing")
+    return value
+
+
+def _number(header: dict[str, Any], key: str) -> float:
+    value = header.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PayloadError(f"envelope header: {key!r} must be a number, got {value!r}")
+    return float(value)
