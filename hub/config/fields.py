@@ -146,7 +146,7 @@ class Section:
                 continue
             close = did_you_mean(key, allowed)
             hint = f"did you mean '{close}'?" if close else f"expected one of: {', '.join(allowed)}"
-            problems.add_at(child.key_where, node.path, f"unknown key '{key}'; {hint}")
+            problems.add_at(child.key_mark or child.mark, node.path, f"unknown key '{key}'; {hint}")
 
     def get(self, key: str) -> Located | None:
         """The value of `key`; None when absent or written empty (use the default)."""

@@ -174,7 +174,7 @@ def _parse(
 def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
     problem = (exc.problem or "invalid syntax").strip()
     hint = next((h for p, h in _HINTS.items() if problem.startswith(p)), None)
-    if problem.startswith("expected a single document"):
+    if (exc.context or "").startswith("expected a single document"):
         return "invalid YAML: the file holds more than one document ('---'); keep one"
     if hint:
         return f"invalid YAML: {problem} ({hint})"

@@ -202,9 +202,13 @@ def _with_key(node: Located, key_mark: Mark) -> Located:
 class Problem:
     """One thing wrong in a configuration, printed as ``file:line:col: path: message``."""
 
-    where: str
+    mark: Mark | None
     path: str
     message: str
+
+    @property
+    def where(self) -> str:
+        return str(self.mark) if self.mark is not None else ""
 
     @property
     def text(self) -> str:
@@ -216,7 +220,11 @@ class Problem:
 
 
 class Problems:
-    """Collects problems so that one pass reports all of them, not only the first."""
+    """Collects problems so that one pass reports all of them, not only the first.
+
+    They come out in reading order: files in the order their first problem was found, and
+    by line and column within a file.
+    """
 
     __slots__ = ("_items",)
 
@@ -224,17 +232,19 @@ class Problems:
         self._items: list[Problem] = []
 
     def add(self, node: Located, message: str, *, at_key: bool = False) -> None:
-        where = node.key_where if at_key else node.where
-        self._items.append(Problem(where, node.path, message))
+        mark = (node.key_mark or node.mark) if at_key else node.mark
+        self._items.append(Problem(mark, node.path, message))
 
     def add_at(self, mark: Mark | str | None, path: str, message: str) -> None:
-        self._items.append(Problem(str(mark) if mark is not None else "", path, message))
+        if isinstance(mark, str):
+            mark = Mark(mark)
+        self._items.append(Problem(mark, path, message))
 
     def add_error(self, error: ConfigError) -> None:
         """Take over a ConfigError raised by other validation code (e.g. an integration's)."""
         first, *rest = error.message.splitlines() or [""]
-        self._items.append(Problem(error.where or "", "", first))
-        self._items.extend(Problem("", "", line) for line in rest)
+        self._items.append(Problem(Mark(error.where) if error.where else None, "", first))
+        self._items.extend(Problem(None, "", line) for line in rest)
 
     def __bool__(self) -> bool:
         return bool(self._items)
@@ -243,16 +253,27 @@ class Problems:
         return len(self._items)
 
     def __iter__(self) -> Iterator[Problem]:
-        return iter(self._items)
+        return iter(self._ordered())
+
+    def _ordered(self) -> list[Problem]:
+        files: dict[str, int] = {}
+        for problem in self._items:
+            files.setdefault(problem.mark.file if problem.mark else "", len(files))
+
+        def key(problem: Problem) -> tuple[int, int, int]:
+            mark = problem.mark or Mark("")
+            return (files[mark.file], mark.line, mark.column)
+
+        return sorted(self._items, key=key)
 
     def lines(self) -> list[str]:
-        return [str(problem) for problem in self._items]
+        return [str(problem) for problem in self._ordered()]
 
     def error(self) -> ConfigError:
         """One ConfigError: the first problem, then every other one on its own line."""
         if not self._items:
             raise ValueError("no problems to raise")
-        first, *rest = self._items
+        first, *rest = self._ordered()
         message = "\n".join([first.text, *(str(problem) for problem in rest)])
         return ConfigError(message, first.where or None)
 
