@@ -99,9 +99,7 @@ async def scenario(
         if store is not None:
             await registry.flush()
             store.saves.clear()
-        updates, elapsed = await run_updates(
-            registry, [c.id for c in caps], seconds, mode, batch
-        )
+        updates, elapsed = await run_updates(registry, [c.id for c in caps], seconds, mode, batch)
         # saves that completed while the loop was saturated (not the one on exit)
         saves = [round(s * 1000, 1) for s in store.saves] if store is not None else []
     expected = 0 if mode == "unchanged" else updates
@@ -163,8 +161,12 @@ async def main(args: argparse.Namespace) -> None:
         for name, r in results.items()
     ]
     rows.append(
-        [f"flush of {flush['capabilities']} dirty (idle loop)", "", "",
-         f"{flush['median_ms']:.1f} ms median, max {flush['max_ms']:.1f} ms"]
+        [
+            f"flush of {flush['capabilities']} dirty (idle loop)",
+            "",
+            "",
+            f"{flush['median_ms']:.1f} ms median, max {flush['max_ms']:.1f} ms",
+        ]
     )
     report(
         "registry",
@@ -185,7 +187,9 @@ if __name__ == "__main__":
     parser.add_argument("--capabilities", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument(
-        "--flush-interval", type=float, default=0.5,
+        "--flush-interval",
+        type=float,
+        default=0.5,
         help="write-behind interval for the SQLite scenarios (the hub's default is 2 s)",
     )
     asyncio.run(main(parser.parse_args()))

@@ -272,7 +272,8 @@ class Registry:
             except Exception:
                 _LOGGER.exception(
                     "registry snapshot not saved, retrying in %.1f s dirty=%d",
-                    self._flush_interval, len(self._dirty),
+                    self._flush_interval,
+                    len(self._dirty),
                 )
                 self._wake.set()
 
@@ -295,4 +296,3 @@ class Registry:
         shown = close + [i for i in ids if i not in close][: _KNOWN_SHOWN - len(close)]
         more = f"... ({len(ids)} in all)" if len(ids) > len(shown) else ""
         return f'No capability "{capability_id}". Known: {", ".join(shown)}{more}'
-

@@ -152,7 +152,9 @@ class Store:
                 # one bad row must not cost the whole snapshot: skip it and say so
                 _LOGGER.warning(
                     "skipped unreadable capability path=%s capability=%s: %r",
-                    self.path, cap_id, exc,
+                    self.path,
+                    cap_id,
+                    exc,
                 )
         return caps
 
@@ -217,7 +219,8 @@ class Store:
             if mode != "wal":
                 _LOGGER.warning(
                     "WAL mode unavailable, using %s path=%s (a network filesystem?)",
-                    mode, self.path,
+                    mode,
+                    self.path,
                 )
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA busy_timeout = 5000")

@@ -135,10 +135,15 @@ def test_set_state_merges_and_reports_changes() -> None:
     assert not registry.set_state("light.kitchen", {})
     assert registry.get("light.kitchen").state == {"state": "on", "brightness": 100}
     assert events == [
-        StateChanged("light.kitchen", {}, {"state": "on", "brightness": 200},
-                     time=clock.now().timestamp()),
-        StateChanged("light.kitchen", {"state": "on", "brightness": 200},
-                     {"state": "on", "brightness": 100}, time=clock.now().timestamp()),
+        StateChanged(
+            "light.kitchen", {}, {"state": "on", "brightness": 200}, time=clock.now().timestamp()
+        ),
+        StateChanged(
+            "light.kitchen",
+            {"state": "on", "brightness": 200},
+            {"state": "on", "brightness": 100},
+            time=clock.now().timestamp(),
+        ),
     ]
     assert events[0].time == 1767225605.0  # 2026-01-01T00:00:05Z, from the clock
 
