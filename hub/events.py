@@ -96,7 +96,7 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         for cls in type(event).__mro__:
-            listeners = self._listeners.get(cls)  # type: ignore[arg-type]
+            listeners = self._listeners.get(cls)
             if not listeners:
                 continue
             for callback in tuple(listeners):
