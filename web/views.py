@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from hub.capfile import capability_to_dict
 from hub.events import (
     AvailabilityChanged,
     CapabilityAdded,
@@ -52,6 +53,8 @@ def jsonable(value: Any) -> Any:
         return None  # a sensor's NaN is "no reading"; bare NaN is not JSON
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
+    if isinstance(value, Capability):
+        return capability_view(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -67,8 +70,11 @@ def jsonable(value: Any) -> Any:
 
 
 def capability_view(capability: Capability) -> dict[str, Any]:
-    """Every field of a capability, live ones (state, available, load) included."""
-    view: dict[str, Any] = jsonable(capability)
+    """Every field of a capability, live ones (state, available, load) included.
+
+    The capability file's own codec, so the API, the store and YAML agree on the shape.
+    """
+    view: dict[str, Any] = jsonable(capability_to_dict(capability))
     return view
 
 
