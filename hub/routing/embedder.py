@@ -357,6 +357,10 @@ class Embedder:
                     self._cache.popitem(last=False)
         return vector
 
+    def clear_cache(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
     def cache_stats(self) -> CacheStats:
         with self._cache_lock:
             return CacheStats(self._hits, self._misses, len(self._cache), self._capacity)

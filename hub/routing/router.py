@@ -28,6 +28,7 @@ calls ``await asyncio.to_thread(router.route, work)``.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,10 +68,21 @@ class RouterConfig:
     """Multiplier for capabilities in the requester's area (``work.context["area"]``)."""
     explain_excluded: int = 5
     """How many excluded candidates a decision (and the error) explains."""
+    match_window: float = 0.15
+    """Candidates whose match is this far below the best eligible one are not considered:
+    penalties choose among the things that fit the request, they do not promote a worse
+    fit."""
+    max_considered: int = 64
+    """At most this many matches are scored per decision, best match first."""
 
     def __post_init__(self) -> None:
         if self.limit < 1:
             raise ConfigError(f"routing.limit: expected 1 or more, got {self.limit}")
+        if self.max_considered < self.limit:
+            raise ConfigError(
+                f"routing.max_considered: expected at least routing.limit ({self.limit}), "
+                f"got {self.max_considered}"
+            )
         if not 0.0 <= self.load_weight <= 1.0:
             raise ConfigError(f"routing.load_weight: expected 0..1, got {self.load_weight}")
         if self.area_boost < 1.0:
@@ -141,6 +153,20 @@ class Decision:
         return f"no capability can take {what}: no capabilities are registered"
 
 
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    match: Match
+    capability: Capability
+    node: NodeId
+    score: float
+    load: float
+    queue: int
+    latency: float
+    latency_source: str
+    hop: NextHop | None
+    cost: float
+
+
 def _describe(work: WorkUnit) -> str:
     if work.capability:
         return f"{work.capability}.{work.tool}" if work.tool else f"capability {work.capability!r}"
@@ -204,30 +230,44 @@ class Router:
             )
         vector = self.index.embedder.embed_one(work.intent)
         config = self.config
+        boost = config.area_boost if work.context.get("area") else 1.0
         k = max(4 * config.limit, 16)
         while True:
             matches = self.index.rank(vector, k, tool=work.tool)
-            candidates: list[Candidate] = []
+            scored: list[_Scored] = []
+            top: list[float] = []  # a min-heap of the `limit` best scores so far
             excluded: list[Exclusion] = []
             complete = False
             for match in matches:
                 if match.score < config.min_match:
                     complete = True
                     break
-                if len(candidates) >= config.limit:
-                    bound = match.score * config.area_boost
-                    if bound < min(c.score for c in candidates):
-                        complete = True  # nothing further down can overtake
-                        break
-                self._consider(work, match, candidates, excluded)
+                if len(top) >= config.limit and match.score * boost <= top[0]:
+                    complete = True  # every factor but the area's is <= 1: none can overtake
+                    break
+                if scored and match.score < scored[0].match.score - config.match_window:
+                    complete = True  # a worse fit for what was asked, however idle or near
+                    break
+                if len(scored) + len(excluded) >= config.max_considered:
+                    complete = True
+                    break
+                result = self._score(work, match)
+                if isinstance(result, Exclusion):
+                    excluded.append(result)
+                    continue
+                scored.append(result)
+                if len(top) < config.limit:
+                    heapq.heappush(top, result.score)
+                elif result.score > top[0]:
+                    heapq.heapreplace(top, result.score)
             if complete or len(matches) < k:
                 break
             k *= 4
-        candidates.sort(key=lambda c: -c.score)
-        unmatched = () if candidates or excluded else matches[: config.explain_excluded]
+        scored.sort(key=lambda c: -c.score)
+        unmatched = () if scored or excluded else matches[: config.explain_excluded]
         return Decision(
             work,
-            tuple(candidates[: config.limit]),
+            tuple(self._candidate(work, one) for one in scored[: config.limit]),
             tuple(excluded[: config.explain_excluded]),
             self.index.model_id,
             unmatched,
@@ -261,18 +301,13 @@ class Router:
                 f"work for capability {capability_id!r} names no tool: give one of "
                 f"{', '.join(names) or 'its tools (it has none)'}, or an intent to choose by"
             )
-        candidates: list[Candidate] = []
-        excluded: list[Exclusion] = []
-        self._consider(work, match, candidates, excluded)
-        return Decision(work, tuple(candidates), tuple(excluded), None)
+        result = self._score(work, match)
+        if isinstance(result, Exclusion):
+            return Decision(work, (), (result,), None)
+        return Decision(work, (self._candidate(work, result),), (), None)
 
-    def _consider(
-        self,
-        work: WorkUnit,
-        match: Match,
-        candidates: list[Candidate],
-        excluded: list[Exclusion],
-    ) -> None:
+    def _score(self, work: WorkUnit, match: Match) -> _Scored | Exclusion:
+        """The score as a number; the words (`_candidate`) only for what is returned."""
         # The index holds what was embedded; load and availability are read fresh.
         capability = self._live(match.capability.id) or match.capability
         node = capability.node or self.local_node
@@ -281,45 +316,64 @@ class Router:
         if why is None:
             why = self._latency_limit(work, latency, latency_source)
         if why is not None:
-            excluded.append(Exclusion(node, capability, match.tool, match.score, why))
-            return
-        assert match.tool is not None
+            return Exclusion(node, capability, match.tool, match.score, why)
         config = self.config
+        load = min(max(capability.load, 0.0), 1.0)
+        queue = max(0, self._queue_of(capability.id))
+        cost = _number(capability.attributes.get("cost"))
+        score = (
+            match.score
+            * (1.0 - config.load_weight * load)
+            / (1.0 + queue / config.queue_half)
+            / (1.0 + latency / config.latency_half_ms)
+            / (1.0 + cost / config.cost_half)
+        )
+        if node != self.local_node:
+            hops, reliability = (hop.hops, hop.score) if hop else (1, self._prior())
+            score *= config.hop_discount ** max(0, hops - 1) * reliability
+        area = work.context.get("area")
+        if area and capability.area == area:
+            score *= config.area_boost
+        return _Scored(
+            match, capability, node, score, load, queue, latency, latency_source, hop, cost
+        )
+
+    def _candidate(self, work: WorkUnit, scored: _Scored) -> Candidate:
+        config = self.config
+        match = scored.match
+        assert match.tool is not None
         reasons = [
             Reason(
                 "match",
                 match.score,
                 f"intent vs capability {match.capability_score:.2f}, "
                 f"tool {match.tool} {match.tool_score:.2f}",
-            )
-        ]
-        load = min(max(capability.load, 0.0), 1.0)
-        reasons.append(Reason("load", 1.0 - config.load_weight * load, f"load {load:.2f}"))
-        queue = max(0, self._queue_of(capability.id))
-        reasons.append(Reason("queue", 1.0 / (1.0 + queue / config.queue_half), f"{queue} waiting"))
-        reasons.append(
+            ),
+            Reason("load", 1.0 - config.load_weight * scored.load, f"load {scored.load:.2f}"),
+            Reason(
+                "queue", 1.0 / (1.0 + scored.queue / config.queue_half), f"{scored.queue} waiting"
+            ),
             Reason(
                 "latency",
-                1.0 / (1.0 + latency / config.latency_half_ms),
-                f"{latency:.1f} ms ({latency_source})",
-            )
-        )
-        if node != self.local_node:
+                1.0 / (1.0 + scored.latency / config.latency_half_ms),
+                f"{scored.latency:.1f} ms ({scored.latency_source})",
+            ),
+        ]
+        if scored.node != self.local_node:
+            hop = scored.hop
             hops, reliability = (hop.hops, hop.score) if hop else (1, self._prior())
             source = "gradient" if hop else "no fresh gradient entry, prior"
             reasons.append(
                 Reason("hops", config.hop_discount ** max(0, hops - 1), f"{hops} hop(s)")
             )
             reasons.append(Reason("reliability", reliability, f"{source} {reliability:.2f}"))
-        cost = _number(capability.attributes.get("cost"))
-        reasons.append(Reason("cost", 1.0 / (1.0 + cost / config.cost_half), f"cost {cost:g}"))
+        reasons.append(
+            Reason("cost", 1.0 / (1.0 + scored.cost / config.cost_half), f"cost {scored.cost:g}")
+        )
         area = work.context.get("area")
-        if area and capability.area and area == capability.area:
+        if area and scored.capability.area == area:
             reasons.append(Reason("area", config.area_boost, f"in the requester's area {area}"))
-        score = 1.0
-        for reason in reasons:
-            score *= reason.value
-        candidates.append(Candidate(node, capability, match.tool, score, tuple(reasons)))
+        return Candidate(scored.node, scored.capability, match.tool, scored.score, tuple(reasons))
 
     def _hard_constraint(
         self, work: WorkUnit, capability: Capability, node: NodeId, match: Match

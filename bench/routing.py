@@ -1,0 +1,267 @@
+"""Semantic routing: model load, RSS, embedding threads, embed + route at 10..10,000
+capabilities, the cached path, and (when part 2's evaluator exists) accuracy.
+
+Capabilities are synthesised: Home Assistant domains and AI kinds with their standard
+tools (`hub.domains`), 40 areas, varied names, spread over one local and four remote
+nodes with measured latencies. Intents are generated so that every one is new to the
+cache (the uncached figures) and then repeated (the cached figures).
+
+Load time and RSS are taken in a fresh interpreter per run (median of `--loads`), so
+they show what a hub pays, not what this process already holds.
+
+    python -m bench.routing [--sizes 10 100 1000 10000] [--intents 200] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bench.report import report
+from hub.clock import SystemClock
+from hub.domains import standard_tools
+from hub.model import Capability, NodeId, WorkUnit
+from hub.routing import CapabilityIndex, Embedder, GradientTable, Router
+
+LOCAL = NodeId("bench-local")
+REMOTES = {NodeId(f"bench-remote-{i}"): 2.0 + 9.0 * i for i in range(4)}
+
+TYPES = {
+    "light": ["ceiling light", "desk lamp", "floor lamp", "led strip", "spotlight", "pendant"],
+    "switch": ["socket", "plug", "heater switch", "kettle", "coffee machine"],
+    "fan": ["ceiling fan", "tower fan", "extractor fan"],
+    "cover": ["blinds", "curtains", "shutter", "garage door", "skylight"],
+    "lock": ["door lock", "gate lock", "window lock"],
+    "climate": ["thermostat", "radiator valve", "air conditioner"],
+    "media_player": ["tv", "speaker", "soundbar", "radio"],
+    "vacuum": ["robot vacuum", "mop"],
+    "camera": ["camera", "doorbell camera", "baby monitor"],
+    "sensor": ["temperature sensor", "humidity sensor", "power meter", "air quality sensor"],
+    "binary_sensor": ["motion sensor", "door contact", "leak sensor", "smoke detector"],
+    "siren": ["siren", "chime"],
+    "humidifier": ["humidifier", "dehumidifier"],
+    "valve": ["water valve", "irrigation valve"],
+    "llm/chat": ["chat model", "assistant"],
+    "vision/detect": ["object detector"],
+    "audio/transcribe": ["speech to text"],
+}
+AREAS = [
+    "kitchen", "living room", "bedroom", "bathroom", "hallway", "office", "garage", "garden",
+    "porch", "attic", "cellar", "dining room", "nursery", "guest room", "laundry", "study",
+    "patio", "driveway", "workshop", "pantry",
+]  # fmt: skip
+AREAS += [f"floor {n} {area}" for n in (2, 3) for area in AREAS[:10]]
+INTENT_TEMPLATES = [
+    "turn on the {area} {name}",
+    "switch off the {name} in the {area}",
+    "dim the {area} {name} to {n} percent",
+    "what is the state of the {area} {name}",
+    "open the {area} {name}",
+    "set the {area} {name} to {n}",
+    "is the {name} in the {area} on",
+    "lock the {area} {name}",
+    "show me the {area} {name}",
+]
+
+
+def synthesise(n: int, rng: random.Random) -> list[Capability]:
+    types = list(TYPES)
+    nodes = [LOCAL, *REMOTES]
+    caps = []
+    for i in range(n):
+        kind = types[i % len(types)]
+        name = rng.choice(TYPES[kind])
+        area = rng.choice(AREAS)
+        caps.append(
+            Capability(
+                id=f"{kind.replace('/', '_')}.bench_{i}",
+                type=kind,
+                name=f"{area.title()} {name} {i // len(types) + 1}",
+                node=nodes[i % len(nodes)] if i % 3 == 0 else LOCAL,
+                area=area,
+                tools=standard_tools(kind),
+                load=rng.random() * 0.5,
+            )
+        )
+    return caps
+
+
+def intents(count: int, rng: random.Random) -> list[str]:
+    seen: set[str] = set()
+    while len(seen) < count:
+        kind = rng.choice(list(TYPES))
+        text = rng.choice(INTENT_TEMPLATES).format(
+            area=rng.choice(AREAS), name=rng.choice(TYPES[kind]), n=rng.randint(1, 99)
+        )
+        seen.add(text)
+    return sorted(seen)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter_ns()
+    fn()
+    return (time.perf_counter_ns() - start) / 1e6
+
+
+_LOAD_PROBE = """
+import json, time
+start = time.perf_counter()
+from hub.routing import Embedder
+e = Embedder(threads={threads})
+e.load()
+seconds = time.perf_counter() - start
+with open("/proc/self/status") as f:
+    rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
+print(json.dumps({{"import_and_load_s": seconds, "load_s": e.load_seconds, "rss_mb": rss}}))
+"""
+
+
+def fresh_load(threads: int, runs: int) -> dict[str, float]:
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _LOAD_PROBE.format(threads=threads)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        samples.append(json.loads(out))
+    return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+
+
+def embed_latency(threads: int, texts: Sequence[str]) -> tuple[float, float]:
+    embedder = Embedder(threads=threads, cache_size=0)
+    embedder.load()
+    embedder.embed(["warm up"])
+    times = [timed(lambda t=t: embedder.embed([t])) for t in texts]
+    return percentile(times, 0.5), percentile(times, 0.99)
+
+
+def accuracy(embedder: Embedder) -> dict[str, Any] | None:
+    try:
+        from hub.routing.language.evaluate import evaluate  # part 2's evaluator
+    except ImportError:
+        return None
+    accepted = inspect.signature(evaluate).parameters
+    offered: dict[str, Any] = {"embedder": embedder, "split": "test"}
+    result = evaluate(**{k: v for k, v in offered.items() if k in accepted})
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return dataclasses.asdict(result)
+    return dict(result) if isinstance(result, dict) else {"result": repr(result)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.routing")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000, 10000])
+    parser.add_argument("--intents", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--loads", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    rows: list[list[str]] = []
+    figures: dict[str, Any] = {}
+
+    load = {t: fresh_load(t, args.loads) for t in (1, 2)}
+    figures["fresh_process"] = {f"threads_{t}": v for t, v in load.items()}
+    for t, v in load.items():
+        rows.append(
+            [f"fresh process, {t} thread(s)", "model load", f"{v['load_s'] * 1000:.0f} ms", "",
+             f"RSS {v['rss_mb']:.0f} MB"]
+        )  # fmt: skip
+
+    probe = intents(100, rng)
+    figures["embed_uncached_ms"] = {}
+    for t in (1, 2):
+        p50, p99 = embed_latency(t, probe)
+        figures["embed_uncached_ms"][f"threads_{t}"] = {"p50": p50, "p99": p99}
+        rows.append([f"embed one intent, {t} thread(s)", "-", f"{p50:.2f} ms", f"{p99:.2f} ms", ""])
+
+    embedder = Embedder(threads=args.threads)
+    embedder.load()
+    figures["rss_after_load_mb"] = rss_mb()
+    figures["sizes"] = {}
+    for size in args.sizes:
+        index = CapabilityIndex(embedder)
+        for capability in synthesise(size, rng):
+            index.add(capability)
+        build_s = timed(index.flush) / 1000
+        router = Router(
+            index,
+            local_node=LOCAL,
+            clock=SystemClock(),
+            gradient=GradientTable(SystemClock()),
+            latency_of=REMOTES.get,
+        )
+        texts = intents(args.intents, rng)
+        embedder.clear_cache()
+        fresh = [timed(lambda t=t: router.explain(WorkUnit(intent=t))) for t in texts]
+        cached = [timed(lambda t=t: router.explain(WorkUnit(intent=t))) for t in texts]
+        explicit_id = index.capabilities()[0].id
+        explicit = [
+            timed(lambda: router.explain(WorkUnit(capability=explicit_id, tool="get_state")))
+            for _ in range(200)
+        ]
+        stats = index.stats()
+        figures["sizes"][str(size)] = {
+            "index_build_s": build_s,
+            "texts_embedded": stats.embedded,
+            "unique_tool_rows": stats.pool_rows,
+            "embed_route_ms": {"p50": percentile(fresh, 0.5), "p99": percentile(fresh, 0.99)},
+            "cached_route_ms": {"p50": percentile(cached, 0.5), "p99": percentile(cached, 0.99)},
+            "explicit_route_ms": {"p50": percentile(explicit, 0.5)},
+            "rss_mb": rss_mb(),
+        }
+        rows.append(
+            [f"{size} capabilities", f"index {build_s:.1f} s",
+             f"{percentile(fresh, 0.5):.2f} ms", f"{percentile(fresh, 0.99):.2f} ms",
+             f"cached p50 {percentile(cached, 0.5):.3f} ms, RSS {rss_mb():.0f} MB"]
+        )  # fmt: skip
+        del index, router
+
+    figures["accuracy"] = accuracy(embedder)
+    if figures["accuracy"] is None:
+        rows.append(["accuracy", "-", "", "", "hub.routing.language.evaluate not present"])
+    else:
+        rows.append(["accuracy (test split)", "-", "", "", json.dumps(figures["accuracy"])[:90]])
+
+    report(
+        "routing",
+        {
+            "sizes": args.sizes,
+            "intents_per_size": args.intents,
+            "threads": args.threads,
+            "model": embedder.model_id,
+            "loads": args.loads,
+            "seed": args.seed,
+        },
+        figures,
+        ["what", "setup", "p50", "p99", "notes"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
