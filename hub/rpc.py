@@ -1,0 +1,348 @@
+"""Tool calls as request/response over the fabric, in signed envelopes.
+
+A request goes to ``atmosphere/v1/nodes/<node>/rpc``; its body is JSON
+``{"capability", "tool", "arguments"}``, and its envelope carries the reply-to topic, a
+correlation id and a deadline, so that this works on MQTT 3.1.1 brokers too. The reply
+(kind ``result`` or ``error``) goes to the caller's
+``atmosphere/v1/nodes/<caller>/reply/<session>``. A JSON result travels as JSON; a binary
+one (a camera frame) as its raw bytes with its content type. An error's body is
+``{"code", "message"}`` with code one of `ERROR_CODES`.
+
+Both sides drop what they cannot verify or parse (counted in `bad`, logged at most once
+per ten seconds): a bad message never ends the receive path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import nacl.signing
+
+from hub.clock import Clock, SystemClock
+from hub.envelope import JSON_TYPE, Envelope, PublicKeyLookup, ReplayGuard, seal, unseal
+from hub.errors import (
+    AtmosphereError,
+    CallTimeout,
+    PayloadError,
+    RegistryError,
+    ToolError,
+)
+from hub.fabric import Cancel, Fabric, LogThrottle, Message
+from hub.model import NodeId, ToolResult
+
+_LOGGER = logging.getLogger(__name__)
+
+ToolHandler = Callable[[str, Mapping[str, Any]], Awaitable[ToolResult]]
+"""``await handler(tool_name, arguments)``: raises RegistryError for an unknown tool,
+PayloadError for bad arguments, anything else for a failure of the tool."""
+Resolve = Callable[[str], ToolHandler | None]
+
+ERROR_CODES = ("unknown_capability", "unknown_tool", "bad_arguments", "tool_error", "timeout")
+_QOS = 1  # a request survives a broker hiccup; the replay guard drops the duplicate
+
+
+def rpc_topic(node_id: str) -> str:
+    return f"atmosphere/v1/nodes/{node_id}/rpc"
+
+
+def reply_topic(node_id: str, session: str) -> str:
+    return f"atmosphere/v1/nodes/{node_id}/reply/{session}"
+
+
+@dataclass(frozen=True, slots=True)
+class RpcCounters:
+    requests: int = 0
+    replies: int = 0
+    bad: int = 0
+    expired: int = 0
+    late: int = 0
+
+
+class _Endpoint:
+    """What the server and the client share: signing, verifying, counting bad input."""
+
+    def __init__(
+        self,
+        fabric: Fabric,
+        node_id: str,
+        signing_key: nacl.signing.SigningKey,
+        lookup: PublicKeyLookup,
+        clock: Clock | None,
+    ) -> None:
+        self._fabric = fabric
+        self.node_id = NodeId(node_id)
+        self._key = signing_key
+        self._lookup = lookup
+        self._clock: Clock = clock or SystemClock()
+        self._replay = ReplayGuard()
+        self._throttle = LogThrottle(self._clock)
+        self._cancel: Cancel | None = None
+        self._requests = self._replies = self._bad = self._expired = self._late = 0
+
+    @property
+    def counters(self) -> RpcCounters:
+        return RpcCounters(self._requests, self._replies, self._bad, self._expired, self._late)
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+    def _open(self, message: Message) -> Envelope | None:
+        try:
+            return unseal(message.payload, self._lookup, now=self._now(), replay=self._replay)
+        except AtmosphereError as exc:  # PayloadError or TokenError
+            self._reject(message.topic, str(exc))
+            return None
+
+    def _reject(self, topic: str, reason: str) -> None:
+        self._bad += 1
+        if self._throttle.allow("bad"):
+            _LOGGER.warning("rpc message dropped topic=%s bad=%d: %s", topic, self._bad, reason)
+
+    def _send(self, topic: str, envelope: Envelope) -> None:
+        self._fabric.publish(topic, seal(envelope, self._key), qos=_QOS)
+
+
+class RpcServer(_Endpoint):
+    """``async with RpcServer(fabric, node_id, key, lookup, resolve)``: serves this node's
+    tools. Handlers run concurrently; exit cancels the ones still running."""
+
+    def __init__(
+        self,
+        fabric: Fabric,
+        node_id: str,
+        signing_key: nacl.signing.SigningKey,
+        lookup: PublicKeyLookup,
+        resolve: Resolve,
+        *,
+        clock: Clock | None = None,
+        default_timeout: float = 30.0,
+    ) -> None:
+        super().__init__(fabric, node_id, signing_key, lookup, clock)
+        self._resolve = resolve
+        self._default_timeout = default_timeout
+        self._tasks: asyncio.TaskGroup | None = None
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> Self:
+        self._tasks = asyncio.TaskGroup()
+        await self._tasks.__aenter__()
+        self._cancel = self._fabric.subscribe(rpc_topic(self.node_id), self._on_request, _QOS)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._cancel is not None:
+            self._cancel()
+            self._cancel = None
+        for task in self._running:
+            task.cancel()
+        if self._tasks is not None:
+            tasks, self._tasks = self._tasks, None
+            await tasks.__aexit__(None, None, None)
+
+    def _on_request(self, message: Message) -> None:
+        envelope = self._open(message)
+        if envelope is None or self._tasks is None:
+            return
+        if envelope.kind != "request" or not envelope.reply_to or not envelope.correlation_id:
+            self._reject(message.topic, f"from {envelope.sender}: not a request with a reply-to")
+            return
+        if envelope.deadline is not None and envelope.deadline <= self._now():
+            self._expired += 1  # the caller has given up: running it would be wasted work
+            _LOGGER.debug("expired request dropped from=%s", envelope.sender)
+            return
+        self._requests += 1
+        task = self._tasks.create_task(self._serve(envelope), name="rpc.serve")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _serve(self, request: Envelope) -> None:
+        try:
+            body, content_type = await self._run(request)
+            kind = "result"
+        except _Failure as failure:
+            body = json.dumps({"code": failure.code, "message": failure.message}).encode()
+            content_type, kind = JSON_TYPE, "error"
+        reply = Envelope.create(
+            self.node_id,
+            kind,
+            body,
+            time=self._now(),
+            content_type=content_type,
+            correlation_id=request.correlation_id,
+        )
+        try:
+            self._send(request.reply_to, reply)
+            self._replies += 1
+        except AtmosphereError as exc:  # e.g. a reply-to topic that is not a topic
+            self._reject(request.reply_to, f"reply not sent: {exc}")
+
+    async def _run(self, request: Envelope) -> tuple[bytes, str]:
+        try:
+            call = json.loads(request.body)
+            capability, tool = call["capability"], call["tool"]
+            arguments = call.get("arguments") or {}
+            if not (isinstance(capability, str) and isinstance(tool, str)):
+                raise TypeError("capability and tool must be strings")
+            if not isinstance(arguments, dict):
+                raise TypeError("arguments must be an object")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise _Failure("bad_arguments", f"malformed request: {exc}") from exc
+        handler = self._resolve(capability)
+        if handler is None:
+            raise _Failure("unknown_capability", f"no capability {capability} on {self.node_id}")
+        where = f"{capability}/{tool}"
+        timeout = self._default_timeout
+        if request.deadline is not None:
+            timeout = request.deadline - self._now()
+        try:
+            async with asyncio.timeout(timeout):
+                result = await handler(tool, arguments)
+        except TimeoutError:
+            raise _Failure("timeout", f"{where} did not finish within {timeout:.1f} s") from None
+        except RegistryError as exc:
+            raise _Failure("unknown_tool", str(exc)) from exc
+        except PayloadError as exc:
+            raise _Failure("bad_arguments", str(exc)) from exc
+        except Exception as exc:  # the provider failed: its message goes back to the caller
+            _LOGGER.warning("tool failed tool=%s from=%s: %r", where, request.sender, exc)
+            raise _Failure("tool_error", str(exc) or type(exc).__name__) from exc
+        if result.data or result.content_type != JSON_TYPE:
+            return result.data, result.content_type
+        try:
+            return json.dumps(result.value, separators=(",", ":")).encode(), JSON_TYPE
+        except (TypeError, ValueError) as exc:
+            raise _Failure(
+                "tool_error", f"{where} returned a value JSON cannot carry: {exc}"
+            ) from exc
+
+
+class _Failure(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class RpcClient(_Endpoint):
+    """``async with RpcClient(fabric, node_id, key, lookup) as rpc``; then
+    ``await rpc.call(node, capability, tool, arguments, timeout=...)``."""
+
+    def __init__(
+        self,
+        fabric: Fabric,
+        node_id: str,
+        signing_key: nacl.signing.SigningKey,
+        lookup: PublicKeyLookup,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(fabric, node_id, signing_key, lookup, clock)
+        self.session = os.urandom(6).hex()
+        self._reply_topic = reply_topic(node_id, self.session)
+        self._pending: dict[str, tuple[NodeId, asyncio.Future[Envelope]]] = {}
+
+    async def __aenter__(self) -> Self:
+        self._cancel = self._fabric.subscribe(self._reply_topic, self._on_reply, _QOS)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._cancel is not None:
+            self._cancel()
+            self._cancel = None
+
+    async def call(
+        self,
+        node_id: str,
+        capability: str,
+        tool: str,
+        arguments: Mapping[str, Any] | None = None,
+        timeout: float = 10.0,
+    ) -> ToolResult:
+        """Call `tool` of `capability` on `node_id`; raise CallTimeout, RegistryError
+        (unknown capability or tool) or ToolError (the provider's message)."""
+        if self._cancel is None:
+            raise RuntimeError("RpcClient is not open: use `async with RpcClient(...)`")
+        target = NodeId(node_id)
+        where = f"{capability}/{tool}"
+        body = json.dumps(
+            {"capability": capability, "tool": tool, "arguments": dict(arguments or {})},
+            separators=(",", ":"),
+        ).encode()
+        now = self._now()
+        correlation = os.urandom(8).hex()
+        request = Envelope.create(
+            self.node_id,
+            "request",
+            body,
+            time=now,
+            reply_to=self._reply_topic,
+            correlation_id=correlation,
+            deadline=now + timeout,
+        )
+        future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
+        self._pending[correlation] = (target, future)
+        try:
+            self._send(rpc_topic(target), request)
+            async with asyncio.timeout(timeout):
+                reply = await future
+        except TimeoutError:
+            raise CallTimeout(
+                f"no reply from node {target} for {where} within {timeout} s"
+            ) from None
+        finally:
+            self._pending.pop(correlation, None)
+        return _result(reply, target, where)
+
+    def _on_reply(self, message: Message) -> None:
+        envelope = self._open(message)
+        if envelope is None:
+            return
+        pending = self._pending.get(envelope.correlation_id)
+        if pending is None:
+            self._late += 1  # its call timed out already
+            _LOGGER.debug("late reply dropped from=%s", envelope.sender)
+            return
+        target, future = pending
+        if envelope.sender != target or envelope.kind not in ("result", "error"):
+            self._reject(message.topic, f"reply from {envelope.sender} for a call to {target}")
+            return
+        if not future.done():
+            self._replies += 1
+            future.set_result(envelope)
+
+
+def _result(reply: Envelope, node: NodeId, where: str) -> ToolResult:
+    if reply.kind == "result":
+        if reply.content_type != JSON_TYPE:
+            return ToolResult(data=reply.body, content_type=reply.content_type)
+        try:
+            return ToolResult(value=json.loads(reply.body))
+        except ValueError as exc:
+            raise ToolError(f"{where} on node {node}: result is not JSON: {exc}") from exc
+    try:
+        error = json.loads(reply.body)
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ToolError(f"{where} on node {node}: malformed error reply") from exc
+    if code in ("unknown_capability", "unknown_tool"):
+        raise RegistryError(message)
+    if code == "timeout":
+        raise CallTimeout(f"node {node}: {message}")
+    raise ToolError(message)
