@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
+import importlib
 import inspect
 import json
 import random
@@ -155,15 +157,47 @@ def embed_latency(threads: int, texts: Sequence[str]) -> tuple[float, float]:
     embedder = Embedder(threads=threads, cache_size=0)
     embedder.load()
     embedder.embed(["warm up"])
-    times = [timed(lambda t=t: embedder.embed([t])) for t in texts]
+    times = [timed(functools.partial(embedder.embed, [t])) for t in texts]
     return percentile(times, 0.5), percentile(times, 0.99)
 
 
+def at_size(embedder: Embedder, size: int, count: int, rng: random.Random) -> dict[str, Any]:
+    """Index `size` capabilities, then route `count` new intents, then the same again."""
+    index = CapabilityIndex(embedder)
+    for capability in synthesise(size, rng):
+        index.add(capability)
+    build_s = timed(index.flush) / 1000
+    router = Router(
+        index,
+        local_node=LOCAL,
+        clock=SystemClock(),
+        gradient=GradientTable(SystemClock()),
+        latency_of=REMOTES.get,
+    )
+    texts = intents(count, rng)
+    embedder.clear_cache()
+    fresh = [timed(functools.partial(router.explain, WorkUnit(intent=t))) for t in texts]
+    cached = [timed(functools.partial(router.explain, WorkUnit(intent=t))) for t in texts]
+    explicit_work = WorkUnit(capability=index.capabilities()[0].id, tool="get_state")
+    explicit = [timed(lambda: router.explain(explicit_work)) for _ in range(200)]
+    stats = index.stats()
+    return {
+        "index_build_s": build_s,
+        "texts_embedded": stats.embedded,
+        "unique_tool_rows": stats.pool_rows,
+        "embed_route_ms": {"p50": percentile(fresh, 0.5), "p99": percentile(fresh, 0.99)},
+        "cached_route_ms": {"p50": percentile(cached, 0.5), "p99": percentile(cached, 0.99)},
+        "explicit_route_ms": {"p50": percentile(explicit, 0.5)},
+        "rss_mb": rss_mb(),
+    }
+
+
 def accuracy(embedder: Embedder) -> dict[str, Any] | None:
-    try:
-        from hub.routing.language.evaluate import evaluate  # part 2's evaluator
+    try:  # part 2's evaluator, when it exists
+        module = importlib.import_module("hub.routing.language.evaluate")
     except ImportError:
         return None
+    evaluate = module.evaluate
     accepted = inspect.signature(evaluate).parameters
     offered: dict[str, Any] = {"embedder": embedder, "split": "test"}
     result = evaluate(**{k: v for k, v in offered.items() if k in accepted})
@@ -204,42 +238,13 @@ def main() -> None:
     figures["rss_after_load_mb"] = rss_mb()
     figures["sizes"] = {}
     for size in args.sizes:
-        index = CapabilityIndex(embedder)
-        for capability in synthesise(size, rng):
-            index.add(capability)
-        build_s = timed(index.flush) / 1000
-        router = Router(
-            index,
-            local_node=LOCAL,
-            clock=SystemClock(),
-            gradient=GradientTable(SystemClock()),
-            latency_of=REMOTES.get,
-        )
-        texts = intents(args.intents, rng)
-        embedder.clear_cache()
-        fresh = [timed(lambda t=t: router.explain(WorkUnit(intent=t))) for t in texts]
-        cached = [timed(lambda t=t: router.explain(WorkUnit(intent=t))) for t in texts]
-        explicit_id = index.capabilities()[0].id
-        explicit = [
-            timed(lambda: router.explain(WorkUnit(capability=explicit_id, tool="get_state")))
-            for _ in range(200)
-        ]
-        stats = index.stats()
-        figures["sizes"][str(size)] = {
-            "index_build_s": build_s,
-            "texts_embedded": stats.embedded,
-            "unique_tool_rows": stats.pool_rows,
-            "embed_route_ms": {"p50": percentile(fresh, 0.5), "p99": percentile(fresh, 0.99)},
-            "cached_route_ms": {"p50": percentile(cached, 0.5), "p99": percentile(cached, 0.99)},
-            "explicit_route_ms": {"p50": percentile(explicit, 0.5)},
-            "rss_mb": rss_mb(),
-        }
+        figures["sizes"][str(size)] = at_size(embedder, size, args.intents, rng)
+        one = figures["sizes"][str(size)]
         rows.append(
-            [f"{size} capabilities", f"index {build_s:.1f} s",
-             f"{percentile(fresh, 0.5):.2f} ms", f"{percentile(fresh, 0.99):.2f} ms",
-             f"cached p50 {percentile(cached, 0.5):.3f} ms, RSS {rss_mb():.0f} MB"]
+            [f"{size} capabilities", f"index {one['index_build_s']:.1f} s",
+             f"{one['embed_route_ms']['p50']:.2f} ms", f"{one['embed_route_ms']['p99']:.2f} ms",
+             f"cached p50 {one['cached_route_ms']['p50']:.3f} ms, RSS {one['rss_mb']:.0f} MB"]
         )  # fmt: skip
-        del index, router
 
     figures["accuracy"] = accuracy(embedder)
     if figures["accuracy"] is None:
