@@ -154,9 +154,9 @@ def _entry(entry: Located, problems: Problems, node_id: NodeId, source: str) -> 
             "of its own must declare its tools or triggers",
         )
     aliases = section.texts("aliases")
-    name = section.text("name", "")
-    area = section.text("area", "")
-    description = section.text("description", "")
+    name = section.text("name", "", allow_empty=True)
+    area = section.text("area", "", allow_empty=True)
+    description = section.text("description", "", allow_empty=True)
     entry_node = section.optional_text("node")
     attributes = _attributes(section.get("attributes"), problems)
     state = _plain_mapping(section.get("state"), problems)
@@ -243,7 +243,7 @@ def _tool(item: Located, cap_type: str, problems: Problems) -> Tool | None:
             "letters, digits and '_', starting with a letter",
         )
     base = standard_tool(cap_type, name) if name else None
-    description = section.text("description", base.description if base else "")
+    description = section.text("description", base.description if base else "", allow_empty=True)
     parameters = _schema(section.get("parameters"), problems, object_schema=True)
     result = _schema(section.get("result"), problems, object_schema=False)
     timeout = section.number("timeout", base.timeout if base else 10.0, low=0.0, low_open=True)
@@ -326,7 +326,7 @@ def _trigger(item: Located, problems: Problems) -> Trigger | None:
             f"'{name}' is not a valid trigger name: use lowercase "
             "letters, digits and '_', starting with a letter",
         )
-    intent = section.text("intent", "")
+    intent = section.text("intent", "", allow_empty=True)
     intent_node = section.get("intent")
     if intent and intent_node is not None:
         try:
@@ -337,7 +337,7 @@ def _trigger(item: Located, problems: Problems) -> Trigger | None:
                 f"invalid intent template: {exc} (write placeholders "
                 "as {area}; '{{' for a literal brace)",
             )
-    description = section.text("description", "")
+    description = section.text("description", "", allow_empty=True)
     payload = _schema(section.get("payload"), problems, object_schema=False)
     priority = section.integer("priority", 0)
     throttle = section.number("throttle", 0.0, low=0.0)
@@ -378,11 +378,15 @@ def _plain_mapping(node: Located | None, problems: Problems) -> Mapping[str, Any
 
 
 def freeze(value: Any) -> Any:
-    """Plain JSON data made read-only: mappings become MappingProxyType, lists tuples."""
+    """JSON data with read-only mappings (MappingProxyType) at every depth.
+
+    Lists stay lists, so that values compare equal to the JSON they came from and to
+    states set with `Capability.with_state`.
+    """
     if isinstance(value, Mapping):
         return MappingProxyType({str(k): freeze(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
+        return [freeze(v) for v in value]
     return value
 
 

@@ -15,7 +15,7 @@ Two additions to Home Assistant's fields, both marked in their descriptions:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -49,7 +49,7 @@ def _flag(description: str) -> Schema:
 
 
 def _enum(description: str, *values: str) -> Schema:
-    return _schema(type="string", description=description, enum=tuple(values))
+    return _schema(type="string", description=description, enum=list(values))
 
 
 def _binary(description: str, media_type: str) -> Schema:
@@ -66,11 +66,11 @@ def _array(description: str, items: Schema, low: int | None = None,
 def _object(properties: Mapping[str, Schema] | None = None, required: Iterable[str] = (),
             *, any_of: Iterable[Iterable[str]] = (), closed: bool = True) -> Schema:
     """An object schema; `any_of` lists alternative sets of required properties."""
-    alternatives = tuple(_schema(required=tuple(group)) for group in any_of)
+    alternatives = [_schema(required=list(group)) for group in any_of]
     return _schema(
         type="object",
         properties=MappingProxyType(dict(properties or {})),
-        required=tuple(required) or None,
+        required=list(required) or None,
         anyOf=alternatives or None,
         additionalProperties=False if closed else None,
     )
@@ -93,7 +93,8 @@ _CODE = _text("The code of the lock or alarm, when it needs one.")
 _PERCENT = _integer("Percent, 0..100.", 0, 100)
 _HVAC_MODES = ("off", "heat", "cool", "heat_cool", "auto", "dry", "fan_only")
 
-_LIGHT_ON: Mapping[str, Schema] = MappingProxyType({
+def _light_on() -> dict[str, Schema]:
+    return {
     "brightness_pct": _number("Brightness in percent; 0 turns the light off.", 0, 100),
     "brightness_step_pct": _number("Change brightness by this many percent.", -100, 100),
     "brightness": _integer("Brightness on the 0..255 scale.", 0, 255),
@@ -108,18 +109,20 @@ _LIGHT_ON: Mapping[str, Schema] = MappingProxyType({
     "transition": _TRANSITION,
     "effect": _text("A light effect by name (the light lists its effects)."),
     "flash": _enum("Flash the light: short or long.", "short", "long"),
-})
+    }
 
-_GET_STATE = _tool(
-    "get_state",
-    "Read the current state and its attributes.",
-    result=_object({
-        "state": _schema(type="object",
-                         description="The last known state, e.g. {\"state\": \"on\"}."),
-        "available": _flag("Whether the device answers."),
-    }, ("state", "available"), closed=False),
-    timeout=5.0,
-)
+
+def _get_state() -> Tool:
+    return _tool(
+        "get_state",
+        "Read the current state and its attributes.",
+        result=_object({
+            "state": _schema(type="object",
+                             description="The last known state, e.g. {\"state\": \"on\"}."),
+            "available": _flag("Whether the device answers."),
+        }, ("state", "available"), closed=False),
+        timeout=5.0,
+    )
 
 
 def _simple(*names_and_descriptions: tuple[str, str]) -> tuple[Tool, ...]:
@@ -148,13 +151,13 @@ def _select(thing: str) -> tuple[Tool, ...]:
 
 
 def _light() -> tuple[Tool, ...]:
-    toggle = dict(_LIGHT_ON)
     return (
         _tool("turn_on", "Turn the light on, or change its brightness or colour.",
-              _object({**_LIGHT_ON, "duration": _DURATION})),
+              _object({**_light_on(), "duration": _DURATION})),
         _tool("turn_off", "Turn the light off.",
-              _object({"transition": _TRANSITION, "flash": _LIGHT_ON["flash"]})),
-        _tool("toggle", "Turn the light on if it is off, off if it is on.", _object(toggle)),
+              _object({"transition": _TRANSITION, "flash": _light_on()["flash"]})),
+        _tool("toggle", "Turn the light on if it is off, off if it is on.",
+              _object(_light_on())),
     )
 
 
@@ -471,80 +474,82 @@ def _search() -> tuple[Tool, ...]:
                                    closed=False), timeout=30.0),)
 
 
-def _build_devices() -> Mapping[str, tuple[Tool, ...]]:
-    tools: dict[str, tuple[Tool, ...]] = {
-        "light": _light(),
-        "switch": _on_off("switch", duration=True),
-        "fan": _fan(),
-        "cover": _cover(),
-        "lock": _lock(),
-        "climate": _climate(),
-        "media_player": _media_player(),
-        "vacuum": _vacuum(),
-        "camera": _camera(),
-        "button": (_tool("press", "Press the button."),),
-        "scene": (_tool("turn_on", "Activate the scene.",
-                        _object({"transition": _TRANSITION})),),
-        "script": (
-            _tool("turn_on", "Run the script.", _object({
-                "variables": _schema(type="object", description="Variables for the script."),
-            })),
-            *_on_off("script")[1:],
-        ),
-        "number": _value("Set the number.", _number("The new value (within the device's range).")),
-        "select": _select("select"),
-        "siren": _siren(),
-        "humidifier": _humidifier(),
-        "water_heater": _water_heater(),
-        "valve": _valve(),
-        "alarm_control_panel": _alarm(),
-        "input_boolean": _on_off("helper", duration=True),
-        "input_number": (*_value("Set the number.", _number("The new value.")),
-                         *_simple(("increment", "Add one step."),
-                                  ("decrement", "Take one step away."))),
-        "input_select": _select("list"),
-        "input_text": _value("Set the text.", _text("The new text.")),
-        "input_button": (_tool("press", "Press the button."),),
-        "text": _value("Set the text.", _text("The new text.")),
-        "lawn_mower": _simple(("start_mowing", "Start mowing."), ("pause", "Pause mowing."),
-                              ("dock", "Go back to the dock.")),
-        "remote": _remote(),
-        "counter": _counter(),
-        "timer": _timer(),
-        "sensor": (),
-        "binary_sensor": (),
-        "event": (),
-        "device_tracker": (),
-        "weather": (),
-    }
-    return MappingProxyType({domain: (*own, _GET_STATE) for domain, own in tools.items()})
-
-
-_DEVICE_TOOLS = _build_devices()
-_AI_TOOLS: Mapping[str, tuple[Tool, ...]] = MappingProxyType({
-    "llm/chat": _chat(),
-    "vision/detect": _detect(),
-    "vision/describe": _describe(),
-    "audio/transcribe": _transcribe(),
-    "embeddings": _embed(),
-    "search": _search(),
+# Builders, not values: every call makes fresh schemas, so no caller can change another's.
+_DEVICES: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
+    "light": _light,
+    "switch": lambda: _on_off("switch", duration=True),
+    "fan": _fan,
+    "cover": _cover,
+    "lock": _lock,
+    "climate": _climate,
+    "media_player": _media_player,
+    "vacuum": _vacuum,
+    "camera": _camera,
+    "button": lambda: (_tool("press", "Press the button."),),
+    "scene": lambda: (
+        _tool("turn_on", "Activate the scene.", _object({"transition": _TRANSITION})),
+    ),
+    "script": lambda: (
+        _tool("turn_on", "Run the script.", _object({
+            "variables": _schema(type="object", description="Variables for the script."),
+        })),
+        *_on_off("script")[1:],
+    ),
+    "number": lambda: _value("Set the number.",
+                             _number("The new value (within the device's range).")),
+    "select": lambda: _select("select"),
+    "siren": _siren,
+    "humidifier": _humidifier,
+    "water_heater": _water_heater,
+    "valve": _valve,
+    "alarm_control_panel": _alarm,
+    "input_boolean": lambda: _on_off("helper", duration=True),
+    "input_number": lambda: (*_value("Set the number.", _number("The new value.")),
+                             *_simple(("increment", "Add one step."),
+                                      ("decrement", "Take one step away."))),
+    "input_select": lambda: _select("list"),
+    "input_text": lambda: _value("Set the text.", _text("The new text.")),
+    "input_button": lambda: (_tool("press", "Press the button."),),
+    "text": lambda: _value("Set the text.", _text("The new text.")),
+    "lawn_mower": lambda: _simple(("start_mowing", "Start mowing."),
+                                  ("pause", "Pause mowing."), ("dock", "Go back to the dock.")),
+    "remote": _remote,
+    "counter": _counter,
+    "timer": _timer,
+    "sensor": tuple,
+    "binary_sensor": tuple,
+    "event": tuple,
+    "device_tracker": tuple,
+    "weather": tuple,
+})
+_AI: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
+    "llm/chat": _chat,
+    "vision/detect": _detect,
+    "vision/describe": _describe,
+    "audio/transcribe": _transcribe,
+    "embeddings": _embed,
+    "search": _search,
 })
 
-DEVICE_DOMAINS: frozenset[str] = frozenset(_DEVICE_TOOLS)
+DEVICE_DOMAINS: frozenset[str] = frozenset(_DEVICES)
 """Home Assistant domains with standard tools; each has ``get_state``."""
-AI_KINDS: frozenset[str] = frozenset(_AI_TOOLS)
+AI_KINDS: frozenset[str] = frozenset(_AI)
 """AI service kinds with a standard tool."""
 KNOWN_TYPES: frozenset[str] = DEVICE_DOMAINS | AI_KINDS
 
 
 def is_device_domain(type_: str) -> bool:
     """True for Home Assistant device domains (``light``), false for AI kinds and others."""
-    return type_ in _DEVICE_TOOLS
+    return type_ in _DEVICES
 
 
 def standard_tools(type_: str) -> tuple[Tool, ...]:
     """The standard tools of a domain or AI kind; ``()`` for a type we do not know."""
-    return _DEVICE_TOOLS.get(type_) or _AI_TOOLS.get(type_) or ()
+    device = _DEVICES.get(type_)
+    if device is not None:
+        return (*device(), _get_state())
+    ai = _AI.get(type_)
+    return ai() if ai is not None else ()
 
 
 def standard_tool(type_: str, name: str) -> Tool | None:

@@ -46,8 +46,13 @@ def test_an_empty_file_means_every_default(tmp_path: Path) -> None:
         name=socket.gethostname(),
         data_dir=HOME_DATA,
         config_dir=tmp_path,
-        mqtt=MqttConfig(host=None, port=1883, keepalive=30, protocol="5",
-                        embedded=EmbeddedBrokerConfig(host="127.0.0.1", port=1883)),
+        mqtt=MqttConfig(
+            host=None,
+            port=1883,
+            keepalive=30,
+            protocol="5",
+            embedded=EmbeddedBrokerConfig(host="127.0.0.1", port=1883),
+        ),
         http=HttpConfig(host="127.0.0.1", port=8420),
         logging=LoggingConfig(level="INFO"),
         integrations={},
@@ -82,8 +87,14 @@ capabilities:
     assert config.name == "garage"
     assert config.data_dir == tmp_path / "state"  # relative to the configuration directory
     assert config.mqtt == MqttConfig(
-        host="broker.lan", port=8883, username="hub", password="s3cret", client_id="garage-1",
-        keepalive=60, protocol="3.1.1", embedded=EmbeddedBrokerConfig("0.0.0.0", 1884),
+        host="broker.lan",
+        port=8883,
+        username="hub",
+        password="s3cret",
+        client_id="garage-1",
+        keepalive=60,
+        protocol="3.1.1",
+        embedded=EmbeddedBrokerConfig("0.0.0.0", 1884),
     )
     assert config.http == HttpConfig("0.0.0.0", 9000)
     assert config.logging == LoggingConfig("DEBUG", {"hub.fabric": "WARNING"})
@@ -142,10 +153,14 @@ logging:
         "configuration.yaml:5:13: mqtt.protocol: expected one of 5, 5.0, 3.1.1, 311, got 4",
         "configuration.yaml:6:20: mqtt.embedded.port: expected an integer 1..65535, got 0",
         "configuration.yaml:8:9: http.port: expected an integer 1..65535, got 1.5",
-        "configuration.yaml:10:10: logging.level: expected one of DEBUG, INFO, WARNING, ERROR, "
-        "CRITICAL, got 'verbose'",
-        "configuration.yaml:11:15: logging.logs.hub: expected one of DEBUG, INFO, WARNING, "
-        "ERROR, CRITICAL, got 'loud'",
+        (
+            "configuration.yaml:10:10: logging.level: expected one of DEBUG, INFO, WARNING, ERROR, "
+            "CRITICAL, got 'verbose'"
+        ),
+        (
+            "configuration.yaml:11:15: logging.logs.hub: expected one of DEBUG, INFO, WARNING, "
+            "ERROR, CRITICAL, got 'loud'"
+        ),
     ]
 
 
@@ -162,8 +177,10 @@ def test_unknown_keys_with_a_suggestion(tmp_path: Path) -> None:
         "configuration.yaml:2:3: mqtt: unknown key 'hots'; did you mean 'host'?",
         "configuration.yaml:4:3: http: unknown key 'prot'; did you mean 'port'?",
         "configuration.yaml:5:1: unknown key 'integration'; did you mean 'integrations'?",
-        "configuration.yaml:7:1: unknown key 'foo'; expected one of: name, data_dir, mqtt, "
-        "http, logging, integrations, capabilities",
+        (
+            "configuration.yaml:7:1: unknown key 'foo'; expected one of: name, data_dir, mqtt, "
+            "http, logging, integrations, capabilities"
+        ),
     ]
 
 
@@ -171,8 +188,10 @@ def test_section_of_the_wrong_shape(tmp_path: Path) -> None:
     text = "mqtt: localhost\nintegrations: [demo]\n"
     assert load_error(config_dir(tmp_path, text)).splitlines() == [
         "configuration.yaml:1:7: mqtt: expected a mapping (key: value lines), got 'localhost'",
-        "configuration.yaml:2:15: integrations: expected a mapping (key: value lines), "
-        "got a list",
+        (
+            "configuration.yaml:2:15: integrations: expected a mapping (key: value lines), "
+            "got a list"
+        ),
     ]
 
 
@@ -193,14 +212,18 @@ def test_capability_problems_are_reported_with_the_rest(tmp_path: Path) -> None:
     text = "http: {port: x}\ncapabilities:\n  - {id: Light, type: light}\n"
     assert load_error(config_dir(tmp_path, text)).splitlines() == [
         "configuration.yaml:1:14: http.port: expected an integer 1..65535, got 'x'",
-        "configuration.yaml:3:10: capabilities[0].id: 'Light' is not a valid id: use lowercase "
-        "letters, digits, '_' and '-', in parts joined by '.' or '/', e.g. "
-        "'light.kitchen_ceiling'",
+        (
+            "configuration.yaml:3:10: capabilities[0].id: 'Light' is not a valid id: use lowercase "
+            "letters, digits, '_' and '-', in parts joined by '.' or '/', e.g. "
+            "'light.kitchen_ceiling'"
+        ),
     ]
 
 
 def test_secret_values_are_not_shown_in_errors(tmp_path: Path) -> None:
-    directory = config_dir(tmp_path, "mqtt:\n  port: !secret port\n", **{"secrets.yaml": "port: x1\n"})
+    directory = config_dir(
+        tmp_path, "mqtt:\n  port: !secret port\n", **{"secrets.yaml": "port: x1\n"}
+    )
     assert load_error(directory) == (
         "configuration.yaml:2:9: mqtt.port: expected an integer 1..65535, got the value of "
         "!secret port"
@@ -263,8 +286,10 @@ def test_check_config_returns_every_problem(tmp_path: Path) -> None:
     assert check_config(directory, env={}) == [
         "configuration.yaml:1:14: mqtt.port: expected an integer 1..65535, got 'x'",
         "configuration.yaml:2:8: http: unknown key 'prot'; did you mean 'port'?",
-        "devices.yaml:1:19: capabilities[0].type: unknown type 'lihgt'; did you mean 'light'? "
-        "Otherwise, a capability of a type of its own must declare its tools or triggers",
+        (
+            "devices.yaml:1:19: capabilities[0].type: unknown type 'lihgt'; did you mean 'light'? "
+            "Otherwise, a capability of a type of its own must declare its tools or triggers"
+        ),
     ]
 
 
@@ -279,14 +304,18 @@ def test_check_config_finds_unknown_integrations(tmp_path: Path) -> None:
 
 def test_check_config_of_a_missing_directory(tmp_path: Path) -> None:
     assert check_config(tmp_path / "none") == [
-        f"the configuration directory {tmp_path / 'none'} does not exist; create one (see "
-        "docs/configuration.md) or pass another directory"
+        (
+            f"the configuration directory {tmp_path / 'none'} does not exist; create one (see "
+            "docs/configuration.md) or pass another directory"
+        )
     ]
 
 
 def test_check_config_reports_syntax_errors(tmp_path: Path) -> None:
     directory = config_dir(tmp_path, "mqtt:\n  port: [1\n")
     assert check_config(directory, env={}) == [
-        "configuration.yaml:3:1: invalid YAML: expected ',' or ']', but got '<stream end>' "
-        "(while parsing a flow sequence)"
+        (
+            "configuration.yaml:3:1: invalid YAML: expected ',' or ']', but got '<stream end>' "
+            "(while parsing a flow sequence)"
+        )
     ]

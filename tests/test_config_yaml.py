@@ -73,7 +73,9 @@ def test_include_is_relative_to_the_including_file_and_keeps_its_own_positions(
 
 
 def test_include_of_a_missing_file(tmp_path: Path) -> None:
-    path = write(tmp_path, "configuration.yaml", "http:\n  port: 1\ncapabilities: !include nope.yaml\n")
+    path = write(
+        tmp_path, "configuration.yaml", "http:\n  port: 1\ncapabilities: !include nope.yaml\n"
+    )
     assert error_of(path) == (
         "configuration.yaml:3:15: capabilities: cannot include 'nope.yaml': no such file "
         f"({tmp_path / 'nope.yaml'})"
@@ -84,9 +86,7 @@ def test_include_loop(tmp_path: Path) -> None:
     path = write(tmp_path, "configuration.yaml", "a: !include a.yaml\n")
     write(tmp_path, "a.yaml", "b: !include b.yaml\n")
     write(tmp_path, "b.yaml", "c: !include a.yaml\n")
-    assert error_of(path) == (
-        "b.yaml:1:4: a.b.c: include loop: a.yaml -> b.yaml -> a.yaml"
-    )
+    assert error_of(path) == ("b.yaml:1:4: a.b.c: include loop: a.yaml -> b.yaml -> a.yaml")
 
 
 def test_empty_include_is_nothing(tmp_path: Path) -> None:
@@ -156,9 +156,7 @@ def test_secrets_file_missing_names_the_directory(tmp_path: Path) -> None:
 def test_secrets_file_cannot_use_secrets(tmp_path: Path) -> None:
     path = write(tmp_path, "configuration.yaml", "a: !secret a\n")
     write(tmp_path, "secrets.yaml", "a: !secret b\nb: 1\n")
-    assert error_of(path) == (
-        "secrets.yaml:1:4: a: secrets.yaml cannot use !secret itself"
-    )
+    assert error_of(path) == ("secrets.yaml:1:4: a: secrets.yaml cannot use !secret itself")
 
 
 def test_env_var_set_default_and_unset(tmp_path: Path) -> None:
@@ -210,8 +208,7 @@ def test_tab_indentation(tmp_path: Path) -> None:
 def test_unclosed_bracket(tmp_path: Path) -> None:
     path = write(tmp_path, "c.yaml", "aliases: [a, b\nname: x\n")
     assert error_of(path) == (
-        "c.yaml:2:5: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow "
-        "sequence)"
+        "c.yaml:2:5: invalid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence)"
     )
 
 

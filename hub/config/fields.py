@@ -30,11 +30,11 @@ def did_you_mean(word: str, choices: Collection[str]) -> str | None:
 
 def _bounds(low: float | None, high: float | None, *, low_open: bool = False) -> str:
     if low is not None and high is not None:
-        return f" {low}..{high}"
+        return f" {low:g}..{high:g}"
     if low is not None:
-        return f" > {low}" if low_open else f" >= {low}"
+        return f" > {low:g}" if low_open else f" >= {low:g}"
     if high is not None:
-        return f" <= {high}"
+        return f" <= {high:g}"
     return ""
 
 
@@ -153,9 +153,11 @@ class Section:
         child = self._values.get(key)
         return None if child is None or child.is_null else child
 
-    def text(self, key: str, default: str) -> str:
+    def text(self, key: str, default: str, *, allow_empty: bool = False) -> str:
         child = self.get(key)
-        value = as_text(child, self.problems) if child is not None else None
+        if child is None:
+            return default
+        value = as_text(child, self.problems, allow_empty=allow_empty)
         return default if value is None else value
 
     def optional_text(self, key: str) -> str | None:
