@@ -1,0 +1,113 @@
+"""The embedded broker and the MQTT probe, with the real Mosquitto binary."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hub.broker import EmbeddedBroker, broker_answers
+from hub.errors import FabricError
+from hub.fabric import Fabric, FabricSettings, Message
+from tests.broker import Mosquitto, free_port
+from tests.waiting import eventually
+
+
+async def test_probe_sees_a_broker(mosquitto: Mosquitto) -> None:
+    assert await broker_answers(mosquitto.host, mosquitto.port)
+
+
+async def test_probe_sees_nothing_where_nothing_listens() -> None:
+    assert not await broker_answers("127.0.0.1", free_port())
+
+
+async def test_probe_wants_mqtt_not_just_tcp() -> None:
+    """A TCP server that accepts and says nothing (or something else) is not a broker."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)
+        writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        assert not await broker_answers("127.0.0.1", port, timeout=0.5)
+
+
+async def test_embedded_broker_runs_and_stops(tmp_path: Path) -> None:
+    broker = EmbeddedBroker(tmp_path / "broker", port=0)
+    async with broker:
+        assert broker.port not in (0, 1883)
+        assert broker.url == f"mqtt://127.0.0.1:{broker.port}"
+        assert await broker_answers("127.0.0.1", broker.port)
+        config = (tmp_path / "broker" / "mosquitto.conf").read_text()
+        assert f"listener {broker.port} 127.0.0.1" in config
+        assert "persistence true" in config
+        settings = FabricSettings(port=broker.port)
+        async with Fabric(settings) as fabric:
+            got: list[Message] = []
+            fabric.subscribe("t", got.append)
+            await fabric.publish_confirmed("t", b"through the embedded broker")
+            await fabric.publish_confirmed("t", b"")
+            assert got[0].payload == b"through the embedded broker"
+    assert not await broker_answers("127.0.0.1", broker.port)
+
+
+async def test_persistent_session_keeps_qos1_across_a_broker_restart(tmp_path: Path) -> None:
+    directory = tmp_path / "broker"
+    port = free_port()
+    settings = FabricSettings(port=port, client_id="test-persistent", session_expiry=3600)
+    got: list[bytes] = []
+
+    def subscriber() -> Fabric:
+        fabric = Fabric(settings)
+        # subscribed before connecting: the session's queued messages follow the CONNACK
+        fabric.subscribe("work/#", lambda m: got.append(m.payload), qos=1)
+        return fabric
+
+    async with EmbeddedBroker(directory, port=port):
+        async with subscriber() as fabric:
+            await fabric.publish_confirmed("work/sync", b"")
+        async with Fabric(FabricSettings(port=port)) as publisher:
+            await publisher.publish_confirmed("work/job", b"queued while away", qos=1)
+    # restarted from its persistence file
+    async with EmbeddedBroker(directory, port=port), subscriber() as fabric:
+        await fabric.publish_confirmed("work/sync", b"")
+        await eventually(lambda: len(got) == 3)
+    assert got == [b"", b"queued while away", b""]
+
+
+async def test_port_in_use_is_reported_with_mosquittos_reason(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(FabricError, match=rf"embedded broker exited .* on 127\.0\.0\.1:{port}"):
+            async with EmbeddedBroker(tmp_path / "broker", port=port):
+                pass
+
+
+async def test_missing_mosquitto_says_what_to_install(tmp_path: Path) -> None:
+    with pytest.raises(FabricError) as caught:
+        async with EmbeddedBroker(tmp_path, port=0, binary="mosquitto-not-installed"):
+            pass
+    message = str(caught.value)
+    assert "sudo apt-get install mosquitto" in message
+    assert "`mqtt: host:` in configuration.yaml" in message
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[EmbeddedBroker]:
+    async with EmbeddedBroker(tmp_path / "b", port=0) as broker:
+        yield broker
+
+
+async def test_reentry_is_refused(running: EmbeddedBroker) -> None:
+    with pytest.raises(FabricError, match="already running"):
+        async with running:
+            pass
