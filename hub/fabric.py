@@ -385,6 +385,8 @@ class Fabric:
         self._subscription_ids = False
         self._backlog: deque[tuple[str, bytes, int, bool]] = deque()
         self._acks: dict[int, asyncio.Future[None]] = {}
+        self._subacks: set[int] = set()
+        self._subscribed = asyncio.Event()
         self._published = 0
         self._received = 0
         self._dropped = 0
@@ -532,6 +534,27 @@ class Fabric:
                 f"Not connected to {self.settings.where} within {timeout} s"
             ) from None
 
+    async def wait_subscribed(self, timeout: float = 5.0) -> None:
+        """Wait until the broker acknowledged every subscription made so far.
+
+        `subscribe` returns at once; a caller that must not miss the next message on a
+        new subscription (published by another client) awaits this first.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.wait_connected(max(0.0, deadline - loop.time()))
+            if not self._subacks:
+                return
+            try:
+                async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                    await self._subscribed.wait()
+            except TimeoutError:
+                raise FabricError(
+                    f"{self.settings.where} did not acknowledge the subscriptions within "
+                    f"{timeout} s"
+                ) from None
+
     # -- lifecycle ------------------------------------------------------------------------
 
     async def __aenter__(self) -> Self:
@@ -543,6 +566,8 @@ class Fabric:
         self._loop_thread = threading.get_ident()
         self._connected_event = asyncio.Event()
         self._lost = asyncio.Event()
+        self._subscribed = asyncio.Event()
+        self._subacks.clear()
         try:
             await self._first_connect()
             self._tasks = asyncio.TaskGroup()
@@ -651,6 +676,7 @@ class Fabric:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.fast_message = self._on_fast_message
         client.on_socket_close = self._on_socket_close
         client.on_socket_register_write = self._on_register_write
@@ -820,6 +846,7 @@ class Fabric:
         was_connected = self._connected
         self._connected = False
         self._connected_event.clear()
+        self._subacks.clear()  # on_connect subscribes everything again
         connack = self._connack
         if connack is not None and not connack.done():
             if self._protocol == "5" and not was_connected and not self._closing:
@@ -836,6 +863,18 @@ class Fabric:
                 "fabric lost the broker broker=%s reason=%s", self.settings.where, reason
             )
             self._lost.set()
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any
+    ) -> None:
+        self._subacks.discard(mid)
+        for reason in reasons:
+            if reason.is_failure and self._throttle.allow("suback"):
+                _LOGGER.warning(
+                    "broker refused a subscription broker=%s reason=%s", self.settings.where, reason
+                )
+        if not self._subacks:
+            self._subscribed.set()
 
     def _on_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, props: Any
@@ -899,9 +938,15 @@ class Fabric:
         if self._subscription_ids:
             props = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]
             props.SubscriptionIdentifier = sub.ident
-            client.subscribe(sub.pattern, sub.qos, properties=props)
+            self._expect_suback(client.subscribe(sub.pattern, sub.qos, properties=props))
         else:
-            client.subscribe(sub.pattern, sub.qos)
+            self._expect_suback(client.subscribe(sub.pattern, sub.qos))
+
+    def _expect_suback(self, sent: tuple[MQTTErrorCode, int | None]) -> None:
+        rc, mid = sent
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+            self._subacks.add(mid)
+            self._subscribed.clear()
 
     def _restore_subscriptions(self) -> None:
         client = self._client
@@ -913,7 +958,7 @@ class Fabric:
             for sub in subs:  # one id per SUBSCRIBE packet
                 self._send_subscribe(client, sub)
         else:
-            client.subscribe([(sub.pattern, sub.qos) for sub in subs])
+            self._expect_suback(client.subscribe([(sub.pattern, sub.qos) for sub in subs]))
 
     def _drop(self, topic: str, reason: str) -> None:
         self._dropped += 1

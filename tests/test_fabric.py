@@ -417,3 +417,27 @@ async def test_falls_back_to_mqtt_311_when_the_broker_refuses_5(
         fabric.subscribe(f"{topic_prefix}/#", inbox)
         await fabric.publish_confirmed(f"{topic_prefix}/a", b"over 3.1.1")
         assert (await inbox.wait(1))[0].payload == b"over 3.1.1"
+
+
+async def test_wait_subscribed_means_another_client_can_publish(
+    private_mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    async with (
+        Fabric(settings(private_mosquitto)) as sub,
+        Fabric(settings(private_mosquitto)) as pub,
+    ):
+        inbox = Inbox()
+        for i in range(50):
+            sub.subscribe(f"{topic_prefix}/{i}", inbox, qos=1)
+        await sub.wait_subscribed()
+        await pub.publish_confirmed(f"{topic_prefix}/49", b"first")
+        await inbox.wait(1)
+        # after a reconnect the restored subscriptions are awaited the same way
+        private_mosquitto.stop()
+        await eventually(lambda: not sub.connected)
+        private_mosquitto.start()
+        await sub.wait_subscribed(timeout=15)
+        await pub.wait_connected(15)
+        await pub.publish_confirmed(f"{topic_prefix}/0", b"second")
+        await inbox.wait(2)
+        assert inbox.payloads == [b"first", b"second"]
