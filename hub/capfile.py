@@ -106,15 +106,16 @@ def read_capabilities(
     seen: dict[str, Located] = {}
     for entry in as_list(entries, problems):
         capability = _entry(entry, problems, node_id, source)
-        if capability is None:
-            continue
-        id_node = entry["id"]
-        first = seen.get(capability.id)
-        if first is not None:
-            problems.add(id_node, f"duplicate id '{capability.id}' (first at {first.where})")
-            continue
-        seen[capability.id] = id_node
-        result.append(capability)
+        # duplicates are looked for even among entries with other problems
+        id_node = entry.get("id")
+        if id_node is not None and isinstance(id_node.value, str):
+            first = seen.get(id_node.value)
+            if first is not None:
+                problems.add(id_node, f"duplicate id '{id_node.value}' (first at {first.where})")
+                continue
+            seen[id_node.value] = id_node
+        if capability is not None:
+            result.append(capability)
     return tuple(result)
 
 

@@ -358,3 +358,14 @@ def test_capabilities_are_read_only() -> None:
     summarise = llm.tools[1]
     with pytest.raises(TypeError):
         summarise.parameters["properties"]["text"] = {}
+
+
+def test_duplicate_ids_are_found_next_to_other_problems() -> None:
+    text = "- {id: light.a, type: lihgt}\n- {id: light.a, type: light}\n"
+    assert parse_error(text).splitlines() == [
+        (
+            "devices.yaml:1:23: [0].type: unknown type 'lihgt'; did you mean 'light'? "
+            "Otherwise, a capability of a type of its own must declare its tools or triggers"
+        ),
+        "devices.yaml:2:8: [1].id: duplicate id 'light.a' (first at devices.yaml:1:8)",
+    ]

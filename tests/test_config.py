@@ -319,3 +319,28 @@ def test_check_config_reports_syntax_errors(tmp_path: Path) -> None:
             "(while parsing a flow sequence)"
         )
     ]
+
+
+def config_keys(cls: type, prefix: str = "") -> list[str]:
+    """Every key of the configuration, dotted, from the dataclasses themselves."""
+    keys = []
+    for field in dataclasses.fields(cls):
+        if field.name == "config_dir":  # where the file was read, not a key in it
+            continue
+        key = f"{prefix}{field.name}"
+        nested = field.default_factory if field.default_factory is not dataclasses.MISSING else None
+        if isinstance(nested, type) and dataclasses.is_dataclass(nested):
+            keys += config_keys(nested, f"{key}.")
+        else:
+            keys.append(key)
+    return keys
+
+
+def test_every_key_is_documented_and_in_the_default_file() -> None:
+    keys = config_keys(HubConfig)
+    assert "mqtt.embedded.port" in keys and "logging.logs" in keys
+    doc = (REPO / "docs" / "configuration.md").read_text()
+    assert [key for key in keys if f"| `{key}` |" not in doc] == []
+    default = (REPO / "config" / "configuration.yaml").read_text()
+    leaves = {key.rsplit(".", 1)[-1] for key in keys}
+    assert [leaf for leaf in sorted(leaves) if f"{leaf}:" not in default] == []

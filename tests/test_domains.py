@@ -272,3 +272,43 @@ def test_the_routing_set_speaks_these_schemas() -> None:
                 check_arguments(found.parameters, example["args"], f"{kind}/{name}")
         checked += 1
     assert checked == len(lines) > 100
+
+
+def _describe_parameter(name: str, schema: Mapping[str, Any], required: bool) -> str:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if "enum" in schema:
+        detail = " / ".join(schema["enum"])
+    elif low is not None and high is not None:
+        detail = f"{low:g}..{high:g}"
+    elif low is not None:
+        detail = f">= {low:g}"
+    else:
+        detail = str(schema.get("type", "any"))
+    text = f"`{name}` {detail}"
+    return f"**{text}**" if required else text
+
+
+def render_tool_table() -> str:
+    """The table of docs/capabilities.md, made from the code (paste it there when it changes).
+
+    ``get_state``, which every device domain has, is left out.
+    """
+    rows = ["| type | tool | parameters (**required**) |", "|---|---|---|"]
+    ordered = sorted(DEVICE_DOMAINS) + sorted(AI_KINDS)
+    for type_ in ordered:
+        for t in standard_tools(type_):
+            if t.name == "get_state":
+                continue
+            schema = t.parameters
+            required = set(schema.get("required", ()))
+            parameters = ", ".join(
+                _describe_parameter(name, sub, name in required)
+                for name, sub in schema["properties"].items()
+            )
+            rows.append(f"| `{type_}` | `{t.name}` | {parameters or '-'} |")
+    return "\n".join(rows) + "\n"
+
+
+def test_the_documented_table_is_the_code() -> None:
+    doc = (REPO / "docs" / "capabilities.md").read_text()
+    assert render_tool_table() in doc, "regenerate the table with render_tool_table()"
