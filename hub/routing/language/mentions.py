@@ -1,0 +1,186 @@
+"""What an utterance mentions: device names and aliases, areas, domain nouns, "all", "here".
+
+Matching works on word stems, so "lights" finds "Hallway light" and word order does not
+matter ("the ceiling fan in the bedroom" names "Bedroom ceiling fan"). A name matches when
+all its words are heard; when a shorter name's words are all inside a longer match
+("Bedroom ceiling" inside "Bedroom ceiling fan"), only the longer one counts. The area word
+of a name may come from the requester's area instead: "the ceiling light" said in the
+kitchen names "Kitchen ceiling".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hub.routing.language.catalog import Catalog, Entry
+from hub.routing.language.vocabulary import NOUNS
+
+_ALL = re.compile(r"\b(?:all|every|each|both|any)\b")
+_EVERYTHING = re.compile(
+    r"\b(?:everything|every ?thing|all (?:the )?(?:devices?|things?|stuff)|every device"
+    r"|it all|all of it|whole|entire)\b"
+)
+_HERE = re.compile(
+    r"\b(?:in here|this room|this area|right here|over here|the room i am in|where i am)\b"
+    r"|\bhere$"
+)
+_GENERIC = frozenset(w for nouns in NOUNS.values() for noun in nouns for w in noun.split())
+_HOUSE = re.compile(r"\b(?:house|home|everywhere|apartment|flat|all rooms|every room)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    entry: Entry
+    positions: frozenset[int]
+    """Which words of the utterance the name took."""
+    quality: float
+    """1.0 every word heard; 0.9 the area word taken from the requester's area; 0.8 every
+    word but the area word heard; less for a partial name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    tokens: tuple[str, ...]
+    names: tuple[NameMatch, ...]
+    partial: tuple[NameMatch, ...]
+    areas: tuple[tuple[str, ...], ...]
+    """Areas named in the text."""
+    here: bool
+    """ "in here", "this room": the requester's area."""
+    house: bool
+    """ "in the house", "everywhere"."""
+    every: bool
+    """ "all", "every": more than one target is meant."""
+    everything: bool
+    """ "everything", "the whole kitchen": every switchable device of the area."""
+    nouns: dict[str, frozenset[str]]
+    """Domain -> the everyday nouns for it that were heard ("blind", "tv")."""
+
+
+def _positions(tokens: tuple[str, ...], word: str) -> list[int]:
+    return [i for i, t in enumerate(tokens) if t == word]
+
+
+def _find_phrase(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> list[int]:
+    n = len(phrase)
+    for i in range(len(tokens) - n + 1):
+        if tokens[i : i + n] == phrase:
+            return list(range(i, i + n))
+    return []
+
+
+_COMPOUND_TAILS = ("box", "ing", "light", "lamp", "door", "room", "house", "way")
+# Nouns that are verbs too ("switch off", "heat the room", "show me"): heard as nouns only
+# when no particle or object follows them.
+_VERBISH = frozenset({"switch", "heat", "show", "power", "cover", "play", "record", "reading"})
+_VERB_FOLLOWERS = frozenset(
+    {"on", "off", "up", "down", "the", "it", "everything", "all", "a", "an", "me", "to", "my",
+     "of", "for"}
+)  # fmt: skip
+
+
+def _compound(token: str, word: str, areas: set[str]) -> bool:
+    """ "mail" heard for "mailbox": a word heard as the head of a compound in a name."""
+    return (
+        len(token) >= 4
+        and token not in areas
+        and word.startswith(token)
+        and word[len(token) :] in _COMPOUND_TAILS
+    )
+
+
+def _used_as_verb(tokens: tuple[str, ...], position: int) -> bool:
+    return position == 0 or (position + 1 < len(tokens) and tokens[position + 1] in _VERB_FOLLOWERS)
+
+
+def find(tokens: tuple[str, ...], catalog: Catalog, context_area: tuple[str, ...]) -> Mentions:
+    text = " ".join(tokens)
+    areas = [a for a in catalog.areas if _find_phrase(tokens, a)]
+    # A longer area contains a shorter one's words ("living room" and "room"): keep longest.
+    areas = [a for a in areas if not any(a != b and set(a) < set(b) for b in areas)]
+    here = bool(_HERE.search(text))
+    spoken_areas = set(areas)
+    present = set(spoken_areas)
+    if context_area:
+        present.add(context_area)
+
+    area_words = {w for a in catalog.areas for w in a}
+    full: list[NameMatch] = []
+    partial: list[NameMatch] = []
+    for entry in catalog.entries:
+        best: NameMatch | None = None
+        for name in entry.names:
+            match = _match_name(tokens, name, entry, present, catalog, area_words)
+            if match is not None and (
+                best is None
+                or match.quality > best.quality
+                or (match.quality == best.quality and len(match.positions) > len(best.positions))
+            ):
+                best = match
+        if best is None:
+            continue
+        (full if best.quality >= 0.8 else partial).append(best)
+    full = [m for m in full if not any(m.positions < o.positions for o in full if o is not m)]
+
+    nouns: dict[str, set[str]] = {}
+    for domain, words in NOUNS.items():
+        for noun in words:
+            spot = _find_phrase(tokens, tuple(noun.split()))
+            if spot and not (noun in _VERBISH and _used_as_verb(tokens, spot[0])):
+                nouns.setdefault(domain, set()).add(noun)
+    return Mentions(
+        tokens=tokens,
+        names=tuple(full),
+        partial=tuple(partial),
+        areas=tuple(areas),
+        here=here,
+        house=bool(_HOUSE.search(text)),
+        every=bool(_ALL.search(text)),
+        everything=bool(_EVERYTHING.search(text)),
+        nouns={d: frozenset(n) for d, n in nouns.items()},
+    )
+
+
+def _match_name(
+    tokens: tuple[str, ...],
+    name: tuple[str, ...],
+    entry: Entry,
+    present: set[tuple[str, ...]],
+    catalog: Catalog,
+    area_words: set[str],
+) -> NameMatch | None:
+    taken: set[int] = set()
+    missing: list[str] = []
+    compound = False
+    for word in name:
+        spots = [p for p in _positions(tokens, word) if p not in taken]
+        if not spots:
+            spots = [
+                i for i, t in enumerate(tokens) if i not in taken and _compound(t, word, area_words)
+            ]
+            compound = compound or bool(spots)
+        if spots:
+            taken.add(spots[0])
+        else:
+            missing.append(word)
+    if not taken:
+        return None
+    area_words = set(entry.area)
+    if not missing:
+        quality = 0.7 if compound else 1.0  # a compound guess is never better than partial
+    elif set(missing) <= area_words:
+        # "the ceiling light" in the kitchen: the area word comes from where one is.
+        if entry.area in present:
+            quality = 0.9
+        elif all(tokens[p] in _GENERIC for p in taken):
+            return None  # "the light" alone does not name the "Hallway light"
+        else:
+            quality = 0.8
+    else:
+        heard = sum(catalog.weight(w) for w in name if w not in missing and w not in area_words)
+        total = sum(catalog.weight(w) for w in name if w not in area_words) or 1.0
+        quality = 0.7 * heard / total
+        if quality < 0.3 or name[-1] in missing:
+            return None  # the head word ("heater" of "space heater") must be heard
+    return NameMatch(entry, frozenset(taken), quality)

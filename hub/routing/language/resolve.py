@@ -1,0 +1,619 @@
+"""Language to tool: an utterance becomes a capability kind, a tool, targets and arguments.
+
+The decision is split so that each part is decided by what knows it best:
+
+1. the action ("on" or "off", "lock" or "unlock") by the verb lexicon and question
+   detection, never by embeddings, which rank opposites almost equally;
+2. the targets by name, alias and area matching, with "all", "everything in the bedroom"
+   and the requester's area ("in here", or no area at all);
+3. the arguments by the quantity reader ("30 percent", "72 F", "warm white", "halfway");
+4. the kind from the targets' domain, or for AI services (chat, vision, transcription,
+   embeddings, search) from service cues, with chat as the default for open questions.
+
+Embeddings only break ties the rules leave open: which tool of a device's domain a verbless
+utterance means, and which AI service an utterance without cues is closest to.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from hub.model import EMPTY, Capability
+from hub.routing.embedder import Vector
+from hub.routing.language import arguments, services
+from hub.routing.language.catalog import Catalog, Entry, words
+from hub.routing.language.lexicon import Action, ActionCue, action_cues
+from hub.routing.language.mentions import Mentions, NameMatch, find
+from hub.routing.language.quantities import Quantities, read
+from hub.routing.language.text import Clause, Utterance, parse, stem
+from hub.routing.language.vocabulary import (
+    ACTION_DOMAINS,
+    DESCRIPTIONS,
+    EVERYTHING_DOMAINS,
+    NOUNS,
+    PHRASE_DOMAINS,
+    supports,
+    tool_for,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+AREA_WIDE_KIND = "homeassistant"
+"""The kind of a command over several domains, as Home Assistant's own
+``homeassistant.turn_off`` switches lights, switches and fans alike."""
+
+_READ_ONLY = frozenset({"sensor", "binary_sensor", "weather", "person", "device_tracker"})
+_DEFAULT_ON = frozenset({"scene", "script", "button"})
+# Nouns that name a whole domain, so they never narrow it to devices with that word in
+# their name ("all the lights" is every light, also the "TV backlight").
+_CATEGORY_NOUNS = frozenset(
+    {"light", "lighting", "brightness", "fan", "lock", "switch", "cover", "sensor", "climate",
+     "vacuum", "vacuuming", "cleaning", "camera", "scene", "volume", "music", "sound", "audio",
+     "media", "temperature", "song", "track", "playback", "heating", "heat", "reading"}
+)  # fmt: skip
+
+
+# "how warm is it": a question about a temperature, whatever the sensor is called.
+_MEASURES = {"warm": "temperature", "hot": "temperature", "cold": "temperature",
+             "chilly": "temperature", "freezing": "temperature", "humid": "humidity",
+             "damp": "humidity"}  # fmt: skip
+
+
+def cues_hint(utterance: Utterance) -> bool:
+    """Whether the utterance has a command verb (then "cold" is a complaint, not a question)."""
+    return any(c.action is not Action.QUERY for c in action_cues(utterance))
+
+
+class TextEmbedder(Protocol):
+    """What the resolver needs of `hub.routing.embedder.Embedder`."""
+
+    def embed_one(self, text: str) -> Vector: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One reading of the utterance and its score, as the CLI and the UI show them."""
+
+    kind: str
+    tool: str
+    targets: tuple[str, ...]
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The decision: `tool` of capability `kind` on `targets`, called with `args`."""
+
+    text: str
+    kind: str
+    tool: str
+    targets: tuple[str, ...]
+    """Capability ids, in catalogue order."""
+    args: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    score: float = 0.0
+    """0..1: how sure the resolver is (the product of its action and target confidence)."""
+    node: str = ""
+    """The node of the first target, when capabilities carry one."""
+    reasons: tuple[str, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        return self.targets
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "capability": self.kind,
+            "tool": self.tool,
+            "targets": list(self.targets),
+            "args": dict(self.args),
+            "node": self.node,
+            "score": round(self.score, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    kind: str
+    tool: str
+    entries: tuple[Entry, ...]
+    args: Mapping[str, Any]
+    evidence: float
+    """How strongly the text speaks of these devices (names 3, area and noun 2.5, ...)."""
+    confidence: float
+    reasons: tuple[str, ...]
+    alternatives: tuple[Candidate, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Targets:
+    entries: tuple[Entry, ...]
+    action: Action | None
+    cue: ActionCue | None
+    evidence: float
+    confidence: float
+    everything: bool
+    why: str
+    source: str
+    """How the domain was found: noun, verb, value or everything."""
+
+
+def _cue_confidence(weight: int) -> float:
+    return {1: 0.6, 2: 0.8, 3: 0.95}.get(weight, 1.0)
+
+
+class Resolver:
+    """Resolves utterances against one set of capabilities (build once, call often)."""
+
+    def __init__(
+        self,
+        capabilities: Iterable[Capability],
+        *,
+        embedder: TextEmbedder | None = None,
+        temperature_unit: str = "c",
+    ) -> None:
+        self._capabilities = tuple(capabilities)
+        self._catalog = Catalog.of(self._capabilities)
+        self._embedder = embedder
+        self._unit = "f" if temperature_unit.lower().lstrip("°").startswith("f") else "c"
+        self._services = sorted(
+            {c.type for c in self._capabilities if services.family_of(c.type) is not None}
+        )
+        self._domains = frozenset(e.domain for e in self._catalog.entries)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    def resolve(self, text: str, context: Mapping[str, Any] | None = None) -> Resolution:
+        context = context or EMPTY
+        utterance = self._corrected(parse(text))
+        stems = tuple(stem(t) for t in utterance.tokens)
+        if utterance.question or not cues_hint(utterance):
+            stems += tuple(_MEASURES[t] for t in stems if t in _MEASURES)
+        area = words(str(context.get("area") or ""))
+        mentions = find(stems, self._catalog, area)
+        cues = action_cues(utterance)
+        quantities = read(utterance.text)
+
+        device = self._device(utterance, mentions, cues, quantities, area)
+        service = self._service(utterance.text, device)
+        plans = [p for p in (device, service) if p is not None]
+        if not plans:
+            return Resolution(
+                text=text,
+                kind="",
+                tool="",
+                targets=(),
+                reasons=("nothing in the catalogue matches: no device, area or service",),
+            )
+        plans.sort(key=lambda p: -p.evidence)
+        best = plans[0]
+        others = [
+            Candidate(p.kind, p.tool, tuple(e.id for e in p.entries), p.confidence, p.reasons[0])
+            for p in plans[1:]
+        ]
+        chosen = Candidate(
+            best.kind,
+            best.tool,
+            tuple(e.id for e in best.entries),
+            best.confidence,
+            best.reasons[0] if best.reasons else "",
+        )
+        candidates = (chosen, *best.alternatives, *others)
+        node = str(best.entries[0].capability.node) if best.entries else ""
+        _LOGGER.debug(
+            "resolved text=%r kind=%s tool=%s targets=%d score=%.2f",
+            text,
+            best.kind,
+            best.tool,
+            len(best.entries),
+            best.confidence,
+        )
+        return Resolution(
+            text=text,
+            kind=best.kind,
+            tool=best.tool,
+            targets=tuple(e.id for e in best.entries),
+            args=MappingProxyType(dict(best.args)),
+            score=best.confidence,
+            node=node,
+            reasons=best.reasons,
+            candidates=tuple(candidates),
+        )
+
+    # -- text --------------------------------------------------------------------------
+
+    def _corrected(self, utterance: Utterance) -> Utterance:
+        correct = self._catalog.correct
+        tokens = correct(utterance.tokens)
+        if tokens == utterance.tokens:
+            return utterance
+        clauses = tuple(
+            Clause(" ".join(ts), ts, c.question)
+            for c in utterance.clauses
+            for ts in (correct(c.tokens),)
+        )
+        return Utterance(utterance.raw, " ".join(tokens), tokens, clauses)
+
+    # -- devices -----------------------------------------------------------------------
+
+    def _device(
+        self,
+        utterance: Utterance,
+        mentions: Mentions,
+        cues: list[ActionCue],
+        q: Quantities,
+        area: tuple[str, ...],
+    ) -> _Plan | None:
+        reasons: list[str] = []
+        entries: list[Entry] = []
+        evidence = 0.0
+        target_confidence = 0.0
+        action: Action | None = None
+        cue: ActionCue | None = None
+        everything = False
+
+        named = list(mentions.names)
+        if named:
+            cue = _first_supported(cues, {m.entry.domain for m in named})
+            action = cue.action if cue else None
+            kept = [m for m in named if action is None or supports(m.entry.domain, action)]
+            if cue is None and any(c.action is not Action.QUERY for c in cues):
+                kept = []  # "set the temperature" names a sensor that cannot be set
+            if kept:
+                entries = [m.entry for m in kept]
+                target_confidence = sum(m.quality for m in kept) / len(kept)
+                evidence = 3.0 * target_confidence
+                reasons.append("named: " + ", ".join(_label(e) for e in entries))
+
+        if not entries:
+            found = self._by_domain(utterance, mentions, cues, q, area)
+            partial = _best_partial(mentions, cues, area)
+            if partial and (found is None or found.source in ("everything", "verb", "value")):
+                entries = [m.entry for m in partial]
+                cue = _first_supported(cues, {e.domain for e in entries})
+                action = cue.action if cue else None
+                target_confidence = max(m.quality for m in partial)
+                evidence = 2.0 + target_confidence
+                reasons.append("partly named: " + ", ".join(_label(e) for e in entries))
+            elif found is not None:
+                entries, action, cue = list(found.entries), found.action, found.cue
+                evidence, target_confidence = found.evidence, found.confidence
+                everything = found.everything
+                reasons.append(found.why)
+            elif named:
+                entries = [m.entry for m in named]
+                action, cue = None, None
+                target_confidence = sum(m.quality for m in named) / len(named)
+                evidence = 3.0 * target_confidence
+                reasons.append("named: " + ", ".join(_label(e) for e in entries))
+        if not entries:
+            return None
+
+        domains = sorted(
+            {e.domain for e in entries}, key=lambda d: [e.domain for e in entries].index(d)
+        )
+        if action is None:
+            action, why, action_confidence = self._infer_action(utterance.text, domains, q)
+            reasons.append(why)
+            if action is not Action.QUERY or not set(domains) <= _READ_ONLY:
+                evidence *= 0.5  # devices named, but nothing asked of them
+        else:
+            action_confidence = _cue_confidence(cue.weight) if cue else 0.7
+            reasons.append(f"action {action.value!r} from {cue.phrase!r}" if cue else "")
+
+        kind = AREA_WIDE_KIND if everything or len(domains) > 1 else domains[0]
+        negated = bool(cue and cue.negated)
+        calls: dict[str, arguments.Call] = {}
+        for domain in domains:
+            first = next(e for e in entries if e.domain == domain)
+            made = arguments.call(
+                domain,
+                action,
+                q,
+                negated=negated,
+                state=first.capability.state,
+                temperature_unit=self._unit,
+            )
+            if made is not None:
+                calls[domain] = made
+        entries = [e for e in entries if e.domain in calls]
+        if not calls:
+            return None
+        if kind == AREA_WIDE_KIND:
+            tool = {Action.OFF: "turn_off", Action.STOP: "turn_off", Action.TOGGLE: "toggle"}.get(
+                action, "turn_on"
+            )
+            args: Mapping[str, Any] = {
+                k: v
+                for k, v in next(iter(calls.values())).args.items()
+                if k in ("duration", "delay", "transition")
+            }
+        else:
+            made = calls[kind]
+            tool, args = made.tool, made.args
+            if made.note:
+                reasons.append(made.note)
+        alternatives = self._alternatives(kind, tool, entries, cues, action, q, negated)
+        return _Plan(
+            kind=kind,
+            tool=tool,
+            entries=tuple(entries),
+            args=args,
+            evidence=evidence,
+            confidence=round(action_confidence * max(target_confidence, 0.3), 3),
+            reasons=tuple(r for r in reasons if r),
+            alternatives=alternatives,
+        )
+
+    def _by_domain(
+        self,
+        utterance: Utterance,
+        mentions: Mentions,
+        cues: list[ActionCue],
+        q: Quantities,
+        area: tuple[str, ...],
+    ) -> _Targets | None:
+        """Targets from everyday nouns, verbs and quantities, within the areas in play."""
+        text = utterance.text
+        domains = set(mentions.nouns) & self._domains
+        source, evidence, confidence = "noun", 2.0, 0.75
+        if not domains:
+            domains = {d for pattern, d in PHRASE_DOMAINS if re.search(pattern, text)}
+            domains &= self._domains
+            source, evidence, confidence = "verb", 1.5, 0.65
+        if not domains and cues:
+            for c in cues:
+                implied = set(ACTION_DOMAINS.get(c.action, ())) & self._domains
+                if implied:
+                    domains = implied
+                    break
+        if not domains:
+            implied_by_value = set()
+            if q.colour is not None or q.kelvin is not None:
+                implied_by_value.add("light")
+            if q.degrees is not None or q.hvac_mode is not None:
+                implied_by_value.add("climate")
+            if q.number is not None and not implied_by_value and 5 <= q.number <= 90:
+                implied_by_value.add("climate")  # "set it to 21"
+            domains = implied_by_value & self._domains
+            source, evidence, confidence = "value", 1.0, 0.55
+
+        spoken = set(mentions.areas)
+        everything = mentions.everything and bool(spoken or mentions.here or area)
+        if not domains and spoken and cues and cues[0].action in (Action.ON, Action.OFF):
+            everything = True  # "turn off the kitchen"
+        if everything:
+            domains = set(EVERYTHING_DOMAINS) & self._domains
+            source, evidence, confidence = "everything", 2.5, 0.85
+        if not domains:
+            return None
+
+        cue = _first_supported(cues, domains)
+        action = cue.action if cue else None
+        if action is not None:
+            domains = {d for d in domains if supports(d, action)}
+        if action is Action.QUERY and len(domains) > 1 and domains & _READ_ONLY:
+            domains &= _READ_ONLY  # "what is the temperature": the sensor, not the thermostat
+
+        if spoken:
+            areas = spoken
+            where = " and ".join(" ".join(a) for a in sorted(spoken))
+        elif area and (mentions.here or not (mentions.every or mentions.house)):
+            areas = {area}
+            where = " ".join(area) + (" (here)" if mentions.here else " (the requester's area)")
+        else:
+            areas = set()
+            where = "the whole home"
+        pool = [e for e in self._catalog.entries if e.domain in domains]
+        chosen = [e for e in pool if not areas or e.area in areas]
+        if not chosen and areas and not spoken and not mentions.here:
+            chosen, where = pool, "the whole home (nothing of that kind here)"
+        chosen = _narrow_by_noun(chosen, mentions)
+        if not chosen:
+            return None
+        if spoken or (areas and source != "everything"):
+            evidence += 0.5
+            confidence += 0.1
+        why = f"{source}: {'/'.join(sorted(domains))} in {where}"
+        return _Targets(
+            tuple(chosen), action, cue, evidence, min(confidence, 0.95), everything, why, source
+        )
+
+    def _infer_action(
+        self, text: str, domains: list[str], q: Quantities
+    ) -> tuple[Action, str, float]:
+        """No verb was heard: a value means "set", a sensor means "read", else embeddings."""
+        has_value = any(
+            v is not None
+            for v in (q.percent, q.number, q.degrees, q.kelvin, q.colour, q.hvac_mode, q.speed)
+        )
+        if has_value and any(supports(d, Action.SET) for d in domains):
+            return Action.SET, "no verb, a value: set", 0.7
+        if set(domains) <= _READ_ONLY:
+            return Action.QUERY, "no verb, a sensor: read its state", 0.8
+        if set(domains) <= _DEFAULT_ON:
+            return Action.ON, "no verb, a scene: activate it", 0.8
+        if self._embedder is not None:
+            picked = self._closest_tool(text, domains[0])
+            if picked is not None:
+                action, similarity = picked
+                return action, f"no verb: closest tool by meaning ({similarity:.2f})", similarity
+        return Action.QUERY, "no verb: read the state", 0.4
+
+    def _closest_tool(self, text: str, domain: str) -> tuple[Action, float] | None:
+        assert self._embedder is not None
+        options = [
+            (action, DESCRIPTIONS[(domain, tool)])
+            for action, tool in _unique_tools(domain)
+            if (domain, tool) in DESCRIPTIONS
+        ]
+        if not options:
+            return None
+        query = self._embedder.embed_one(text)
+        scored = [(query.dot(self._embedder.embed_one(d)), a) for a, d in options]
+        similarity, action = max(scored, key=lambda s: s[0])
+        return action, max(0.0, min(1.0, similarity))
+
+    def _alternatives(
+        self,
+        kind: str,
+        tool: str,
+        entries: list[Entry],
+        cues: list[ActionCue],
+        action: Action | None,
+        q: Quantities,
+        negated: bool,
+    ) -> tuple[Candidate, ...]:
+        """The other readings the verbs allow, on the same targets (for the candidates table)."""
+        out: list[Candidate] = []
+        seen = {tool}
+        ids = tuple(e.id for e in entries)
+        for c in cues:
+            if c.action is action or kind == AREA_WIDE_KIND:
+                continue
+            made = arguments.call(kind, c.action, q, negated=negated, temperature_unit=self._unit)
+            if made is None or made.tool in seen:
+                continue
+            seen.add(made.tool)
+            score = round(_cue_confidence(c.weight) * 0.5, 3)
+            out.append(Candidate(kind, made.tool, ids, score, f"weaker verb {c.phrase!r}"))
+        return tuple(out[:3])
+
+    # -- AI services -------------------------------------------------------------------
+
+    def _service(self, text: str, device: _Plan | None) -> _Plan | None:
+        if not self._services:
+            return None
+        found = [c for c in services.cues(text) if c.score >= services.THRESHOLDS[c.family]]
+        for cue in found:
+            kinds = services.kinds_for(cue.family, self._services)
+            if kinds:
+                return self._service_plan(
+                    kinds[0],
+                    cue.score,
+                    min(0.95, 0.5 + 0.08 * cue.score),
+                    f"service cue: {', '.join(repr(p) for p in cue.phrases)}",
+                )
+        if device is not None:
+            return None
+        if self._embedder is not None:
+            picked = self._closest_service(text)
+            if picked is not None:
+                kind, similarity = picked
+                return self._service_plan(
+                    kind, 0.5, similarity, f"closest service by meaning ({similarity:.2f})"
+                )
+        chat = services.kinds_for("chat", self._services)
+        if chat:
+            return self._service_plan(chat[0], 0.5, 0.4, "no device or service cue: chat")
+        return None
+
+    def _service_plan(self, kind: str, evidence: float, confidence: float, why: str) -> _Plan:
+        entries = tuple(e for e in self._catalog.entries if e.domain == kind)
+        tools = entries[0].capability.tools if entries else ()
+        family = services.family_of(kind) or ""
+        tool = _service_tool(tools, family)
+        return _Plan(kind, tool, entries, EMPTY, evidence, round(confidence, 3), (why,))
+
+    def _closest_service(self, text: str) -> tuple[str, float] | None:
+        assert self._embedder is not None
+        query = self._embedder.embed_one(text)
+        best: tuple[str, float] | None = None
+        for kind in self._services:
+            family = services.family_of(kind)
+            if family is None:
+                continue
+            similarity = query.dot(self._embedder.embed_one(services.DESCRIPTIONS[family]))
+            if best is None or similarity > best[1]:
+                best = (kind, similarity)
+        if best is None or math.isnan(best[1]):
+            return None
+        return best[0], max(0.0, min(1.0, best[1]))
+
+
+def _first_supported(cues: list[ActionCue], domains: set[str]) -> ActionCue | None:
+    for cue in cues:
+        if any(supports(d, cue.action) for d in domains):
+            return cue
+    return None
+
+
+def _best_partial(
+    mentions: Mentions, cues: list[ActionCue], area: tuple[str, ...]
+) -> list[NameMatch]:
+    """The best partly named devices ("the heater" for "Space heater"), nearest area first."""
+    matches = list(mentions.partial)
+    cue = _first_supported(cues, {m.entry.domain for m in matches})
+    if cue is not None:
+        matches = [m for m in matches if supports(m.entry.domain, cue.action)]
+    here = set(mentions.areas) or ({area} if area else set())
+    local = [m for m in matches if m.entry.area in here]
+    matches = local or ([] if mentions.areas else matches)
+    if not matches:
+        return []
+    top = max(m.quality for m in matches)
+    return [m for m in matches if m.quality >= top - 1e-9]
+
+
+def _narrow_by_noun(entries: list[Entry], mentions: Mentions) -> list[Entry]:
+    """ "close all the blinds": only covers whose name says blind, if some do."""
+    heard = {
+        stem(w)
+        for domain in {e.domain for e in entries}
+        for noun in mentions.nouns.get(domain, ())
+        if noun not in _CATEGORY_NOUNS
+        for w in noun.split()
+    }
+    if not heard:
+        return entries
+    narrowed = [e for e in entries if any(heard & set(name) for name in e.names)]
+    return narrowed or entries
+
+
+def _unique_tools(domain: str) -> list[tuple[Action, str]]:
+    seen: set[str] = set()
+    out: list[tuple[Action, str]] = []
+    for action in Action:
+        tool = tool_for(domain, action)
+        if tool is not None and tool not in seen:
+            seen.add(tool)
+            out.append((action, tool))
+    return out
+
+
+def _service_tool(tools: Iterable[Any], family: str) -> str:
+    names = [t.name for t in tools]
+    default = {"describe": "describe", "detect": "detect", "transcribe": "transcribe",
+               "embed": "embed", "search": "search", "chat": "chat"}.get(family, "call")  # fmt: skip
+    if default in names or not names:
+        return default
+    return str(names[0])
+
+
+def _label(entry: Entry) -> str:
+    return entry.capability.name or entry.id
+
+
+def resolve(
+    text: str,
+    capabilities: Iterable[Capability],
+    *,
+    context: Mapping[str, Any] | None = None,
+    embedder: TextEmbedder | None = None,
+) -> Resolution:
+    """Resolve one utterance (for many, build a `Resolver` once and reuse it)."""
+    return Resolver(capabilities, embedder=embedder).resolve(text, context)
+
+
+__all__ = ["AREA_WIDE_KIND", "Candidate", "Resolution", "Resolver", "TextEmbedder", "resolve"]
+_ = NOUNS  # the vocabulary is re-exported through the package for documentation
