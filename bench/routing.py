@@ -6,31 +6,37 @@ tools (`hub.domains`), 40 areas, varied names, spread over one local and four re
 nodes with measured latencies. Intents are generated so that every one is new to the
 cache (the uncached figures) and then repeated (the cached figures).
 
-Load time and RSS are taken in a fresh interpreter per run (median of `--loads`), so
-they show what a hub pays, not what this process already holds.
+Both model variants are measured: the packaged int8 model, and the per-channel
+requantised copy (`Embedder(quantised_dir=...)`, built into a temporary directory, when
+`onnx` is installed); the routing sweep uses `--variant`. Load time and RSS are taken in a
+fresh interpreter per run (median of `--loads`), so they show what a hub pays, not what
+this process already holds.
 
     python -m bench.routing [--sizes 10 100 1000 10000] [--intents 200] [--threads 2]
+                            [--variant per-channel|packaged]
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import importlib
-import inspect
 import json
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from bench.report import report
 from hub.clock import SystemClock
 from hub.domains import standard_tools
+from hub.errors import ConfigError
 from hub.model import Capability, NodeId, WorkUnit
 from hub.routing import CapabilityIndex, Embedder, GradientTable, Router
 
@@ -129,9 +135,10 @@ def timed(fn: Callable[[], object]) -> float:
 
 _LOAD_PROBE = """
 import json, time
+from pathlib import Path
 start = time.perf_counter()
 from hub.routing import Embedder
-e = Embedder(threads={threads})
+e = Embedder(threads={threads}, quantised_dir=Path({quantised!r}) if {quantised!r} else None)
 e.load()
 seconds = time.perf_counter() - start
 with open("/proc/self/status") as f:
@@ -140,11 +147,11 @@ print(json.dumps({{"import_and_load_s": seconds, "load_s": e.load_seconds, "rss_
 """
 
 
-def fresh_load(threads: int, runs: int) -> dict[str, float]:
+def fresh_load(threads: int, quantised: str, runs: int) -> dict[str, float]:
     samples = []
     for _ in range(runs):
         out = subprocess.run(
-            [sys.executable, "-c", _LOAD_PROBE.format(threads=threads)],
+            [sys.executable, "-c", _LOAD_PROBE.format(threads=threads, quantised=quantised)],
             capture_output=True,
             text=True,
             check=True,
@@ -153,8 +160,10 @@ def fresh_load(threads: int, runs: int) -> dict[str, float]:
     return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
 
 
-def embed_latency(threads: int, texts: Sequence[str]) -> tuple[float, float]:
-    embedder = Embedder(threads=threads, cache_size=0)
+def embed_latency(
+    threads: int, quantised: Path | None, texts: Sequence[str]
+) -> tuple[float, float]:
+    embedder = Embedder(threads=threads, cache_size=0, quantised_dir=quantised)
     embedder.load()
     embedder.embed(["warm up"])
     times = [timed(functools.partial(embedder.embed, [t])) for t in texts]
@@ -193,17 +202,19 @@ def at_size(embedder: Embedder, size: int, count: int, rng: random.Random) -> di
 
 
 def accuracy(embedder: Embedder) -> dict[str, Any] | None:
-    try:  # part 2's evaluator, when it exists
+    """Part 2's evaluator on the test split, with this embedder and without any."""
+    try:  # imported by name: the language package may be absent from an older tree
         module = importlib.import_module("hub.routing.language.evaluate")
     except ImportError:
         return None
-    evaluate = module.evaluate
-    accepted = inspect.signature(evaluate).parameters
-    offered: dict[str, Any] = {"embedder": embedder, "split": "test"}
-    result = evaluate(**{k: v for k, v in offered.items() if k in accepted})
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return dataclasses.asdict(result)
-    return dict(result) if isinstance(result, dict) else {"result": repr(result)}
+    data = Path(__file__).resolve().parent.parent / "tests" / "data" / "routing"
+    results: dict[str, Any] = {}
+    for label, used in (("with_embedder", embedder), ("rules_only", None)):
+        full = module.evaluate(data / "test.jsonl", data / "devices.yaml", embedder=used)
+        failures = full.pop("failures", [])
+        full.pop("per_intent", None)
+        results[label] = {**full, "failures": len(failures)}
+    return results
 
 
 def main() -> None:
@@ -213,27 +224,39 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--loads", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--variant", choices=["per-channel", "packaged"], default="per-channel")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     rows: list[list[str]] = []
     figures: dict[str, Any] = {}
 
-    load = {t: fresh_load(t, args.loads) for t in (1, 2)}
-    figures["fresh_process"] = {f"threads_{t}": v for t, v in load.items()}
-    for t, v in load.items():
-        rows.append(
-            [f"fresh process, {t} thread(s)", "model load", f"{v['load_s'] * 1000:.0f} ms", "",
-             f"RSS {v['rss_mb']:.0f} MB"]
-        )  # fmt: skip
-
+    models = Path(tempfile.mkdtemp(prefix="bench-routing-"))
+    variants: dict[str, Path | None] = {"packaged": None}
+    try:
+        started = time.perf_counter()
+        Embedder(quantised_dir=models).load()
+        figures["per_channel_build_s"] = time.perf_counter() - started
+        variants["per-channel"] = models
+    except ConfigError as exc:  # no `onnx`: measure the packaged model only
+        figures["per_channel_build_s"] = None
+        rows.append(["per-channel model", "-", "", "", str(exc)[:60]])
     probe = intents(100, rng)
+    figures["fresh_process"] = {}
     figures["embed_uncached_ms"] = {}
-    for t in (1, 2):
-        p50, p99 = embed_latency(t, probe)
-        figures["embed_uncached_ms"][f"threads_{t}"] = {"p50": p50, "p99": p99}
-        rows.append([f"embed one intent, {t} thread(s)", "-", f"{p50:.2f} ms", f"{p99:.2f} ms", ""])
+    for variant, directory in variants.items():
+        for t in (1, 2):
+            key = f"{variant}, {t} thread(s)"
+            v = fresh_load(t, str(directory or ""), args.loads)
+            p50, p99 = embed_latency(t, directory, probe)
+            figures["fresh_process"][key] = v
+            figures["embed_uncached_ms"][key] = {"p50": p50, "p99": p99}
+            rows.append(
+                [f"{key}: load, embed", f"{v['load_s'] * 1000:.0f} ms", f"{p50:.2f} ms",
+                 f"{p99:.2f} ms", f"fresh process RSS {v['rss_mb']:.0f} MB"]
+            )  # fmt: skip
 
-    embedder = Embedder(threads=args.threads)
+    chosen = variants.get(args.variant, None)
+    embedder = Embedder(threads=args.threads, quantised_dir=chosen)
     embedder.load()
     figures["rss_after_load_mb"] = rss_mb()
     figures["sizes"] = {}
@@ -249,9 +272,14 @@ def main() -> None:
     figures["accuracy"] = accuracy(embedder)
     if figures["accuracy"] is None:
         rows.append(["accuracy", "-", "", "", "hub.routing.language.evaluate not present"])
-    else:
-        rows.append(["accuracy (test split)", "-", "", "", json.dumps(figures["accuracy"])[:90]])
+    for label, one in (figures["accuracy"] or {}).items():
+        rows.append(
+            [f"accuracy, test split, {label}", f"n={one['n']}", f"{one['ms']['p50']:.2f} ms", "",
+             (f"kind {one['kind']:.3f} tool {one['tool']:.3f} targets {one['targets']:.3f} "
+             f"args {one['args']:.3f} all {one['all']:.3f}")]
+        )  # fmt: skip
 
+    shutil.rmtree(models, ignore_errors=True)
     report(
         "routing",
         {
@@ -259,6 +287,7 @@ def main() -> None:
             "intents_per_size": args.intents,
             "threads": args.threads,
             "model": embedder.model_id,
+            "variant": args.variant,
             "loads": args.loads,
             "seed": args.seed,
         },
