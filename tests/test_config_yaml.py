@@ -300,3 +300,23 @@ def test_located_from_plain_data_compares_by_value() -> None:
     assert built["mqtt"]["port"].path == "mqtt.port"
     assert built.where == "<built-in>"
     assert isinstance(built["list"], Located) and len(built["list"]) == 2
+
+
+def _positions(node: Located) -> list[tuple[str, str, str]]:
+    found = [(node.path, node.where, node.key_where)]
+    children = node.value.values() if node.is_mapping else node.value if node.is_sequence else ()
+    for child in children:
+        found += _positions(child)
+    return found
+
+
+def test_libyaml_and_pure_python_give_the_same_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hub.config.loader as loader_module
+
+    text = (Path(__file__).resolve().parents[1] / "tests/data/routing/devices.yaml").read_text()
+    fast = parse_yaml(text, file="devices.yaml")
+    monkeypatch.setattr(loader_module, "_FAST_LOADER", None)
+    slow = parse_yaml(text, file="devices.yaml")
+    assert fast == slow
+    assert _positions(fast) == _positions(slow)
+    assert len(_positions(fast)) > 300

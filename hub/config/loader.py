@@ -53,6 +53,12 @@ class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader; we use it to compose nodes and to build plain scalars only."""
 
 
+# libyaml composes about ten times faster; when a document does not parse, the pure-Python
+# parser reads it again, so that error messages are the same with or without libyaml.
+_FAST_LOADER: type[yaml.CSafeLoader] | None = getattr(yaml, "CSafeLoader", None)
+_AnyLoader = _Loader | yaml.CSafeLoader
+
+
 @dataclass(slots=True)
 class _Context:
     """What one load shares: the root, the environment, problems, and secrets read so far."""
@@ -151,6 +157,16 @@ def _parse(
     key_mark: Mark | None,
     stack: tuple[Path, ...],
 ) -> Located:
+    if _FAST_LOADER is not None:
+        fast = _FAST_LOADER(text)
+        try:
+            node = fast.get_single_node()
+        except yaml.YAMLError:
+            pass  # read again below, for the pure-Python parser's words
+        else:
+            return _build(context, fast, node, file, name, path, key_mark, stack)
+        finally:
+            fast.dispose()
     loader = _Loader(text)
     loader.name = name
     try:
@@ -165,6 +181,19 @@ def _parse(
         return Located(None, Mark(name), path, key_mark)
     finally:
         loader.dispose()
+    return _build(context, loader, node, file, name, path, key_mark, stack)
+
+
+def _build(
+    context: _Context,
+    loader: _AnyLoader,
+    node: Node | None,
+    file: Path,
+    name: str,
+    path: str,
+    key_mark: Mark | None,
+    stack: tuple[Path, ...],
+) -> Located:
     if node is None:  # an empty file
         return Located(None, Mark(name, 1, 1), path, key_mark)
     builder = _Builder(context, loader, file, name, (*stack, file))
@@ -187,7 +216,12 @@ class _Builder:
     """Turns the nodes of one file into `Located` values."""
 
     def __init__(
-        self, context: _Context, loader: _Loader, file: Path, name: str, stack: tuple[Path, ...]
+        self,
+        context: _Context,
+        loader: _AnyLoader,
+        file: Path,
+        name: str,
+        stack: tuple[Path, ...],
     ) -> None:
         self.context = context
         self.loader = loader
