@@ -28,7 +28,7 @@ from hub.model import EMPTY, Capability
 from hub.routing.embedder import Vector
 from hub.routing.language import arguments, services
 from hub.routing.language.catalog import Catalog, Entry, words
-from hub.routing.language.lexicon import Action, ActionCue, action_cues
+from hub.routing.language.lexicon import Action, ActionCue, action_cues, opposite
 from hub.routing.language.mentions import Mentions, NameMatch, find
 from hub.routing.language.quantities import Quantities, read
 from hub.routing.language.text import Clause, Utterance, parse, stem
@@ -47,6 +47,9 @@ _LOGGER = logging.getLogger(__name__)
 AREA_WIDE_KIND = "homeassistant"
 """The kind of a command over several domains, as Home Assistant's own
 ``homeassistant.turn_off`` switches lights, switches and fans alike."""
+
+MIN_SERVICE_SIMILARITY = 0.3
+"""Below this cosine, an utterance without cues is no closer to a service than to chat."""
 
 _READ_ONLY = frozenset({"sensor", "binary_sensor", "weather", "person", "device_tracker"})
 _DEFAULT_ON = frozenset({"scene", "script", "button"})
@@ -185,7 +188,7 @@ class Resolver:
         quantities = read(utterance.text)
 
         device = self._device(utterance, mentions, cues, quantities, area)
-        service = self._service(utterance.text, device)
+        service = self._service(utterance.text, device, cues)
         plans = [p for p in (device, service) if p is not None]
         if not plans:
             return Resolution(
@@ -208,7 +211,8 @@ class Resolver:
             best.confidence,
             best.reasons[0] if best.reasons else "",
         )
-        candidates = (chosen, *best.alternatives, *others)
+        rest = sorted((*best.alternatives, *others), key=lambda c: -c.score)
+        candidates = (chosen, *rest)
         node = str(best.entries[0].capability.node) if best.entries else ""
         _LOGGER.debug(
             "resolved text=%r kind=%s tool=%s targets=%d score=%.2f",
@@ -478,6 +482,12 @@ class Resolver:
         out: list[Candidate] = []
         seen = {tool}
         ids = tuple(e.id for e in entries)
+        flipped = opposite(action) if action is not None else None
+        if flipped is not None and kind != AREA_WIDE_KIND:
+            made = arguments.call(kind, flipped, q, temperature_unit=self._unit)
+            if made is not None and made.tool not in seen:
+                seen.add(made.tool)
+                out.append(Candidate(kind, made.tool, ids, 0.05, f"the opposite ({flipped.value})"))
         for c in cues:
             if c.action is action or kind == AREA_WIDE_KIND:
                 continue
@@ -487,11 +497,11 @@ class Resolver:
             seen.add(made.tool)
             score = round(_cue_confidence(c.weight) * 0.5, 3)
             out.append(Candidate(kind, made.tool, ids, score, f"weaker verb {c.phrase!r}"))
-        return tuple(out[:3])
+        return tuple(out[:4])
 
     # -- AI services -------------------------------------------------------------------
 
-    def _service(self, text: str, device: _Plan | None) -> _Plan | None:
+    def _service(self, text: str, device: _Plan | None, cues: list[ActionCue]) -> _Plan | None:
         if not self._services:
             return None
         found = [c for c in services.cues(text) if c.score >= services.THRESHOLDS[c.family]]
@@ -504,16 +514,23 @@ class Resolver:
                     min(0.95, 0.5 + 0.08 * cue.score),
                     f"service cue: {', '.join(repr(p) for p in cue.phrases)}",
                 )
+        chat = services.kinds_for("chat", self._services)
         if device is not None:
-            return None
+            # Listed as a candidate, below any device reading.
+            return (
+                self._service_plan(chat[0], 0.0, 0.1, "chat, if no device was meant")
+                if chat
+                else None
+            )
+        if any(c.weight >= 3 and c.action is not Action.QUERY for c in cues):
+            return None  # "turn it off" with nothing to turn off: no decision, not a chat
         if self._embedder is not None:
             picked = self._closest_service(text)
-            if picked is not None:
+            if picked is not None and picked[1] >= MIN_SERVICE_SIMILARITY:
                 kind, similarity = picked
                 return self._service_plan(
                     kind, 0.5, similarity, f"closest service by meaning ({similarity:.2f})"
                 )
-        chat = services.kinds_for("chat", self._services)
         if chat:
             return self._service_plan(chat[0], 0.5, 0.4, "no device or service cue: chat")
         return None
