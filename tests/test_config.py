@@ -106,6 +106,13 @@ capabilities:
     ]
 
 
+def test_numbers_where_text_is_expected_get_a_hint(tmp_path: Path) -> None:
+    assert load_error(config_dir(tmp_path, "mqtt:\n  password: 12345\n")) == (
+        "configuration.yaml:2:13: mqtt.password: expected non-empty text, got 12345 (put it in "
+        "quotes to make it text)"
+    )
+
+
 def test_protocol_5_written_as_a_number(tmp_path: Path) -> None:
     config = load_config(config_dir(tmp_path, "mqtt: {protocol: 5}\n"), env={})
     assert config.mqtt.protocol == "5"

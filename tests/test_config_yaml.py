@@ -300,6 +300,7 @@ def test_located_from_plain_data_compares_by_value() -> None:
     assert built["mqtt"]["port"].path == "mqtt.port"
     assert built.where == "<built-in>"
     assert isinstance(built["list"], Located) and len(built["list"]) == 2
+    assert located(None) and located([]) and located(0)  # nodes are never falsy
 
 
 def _positions(node: Located) -> list[tuple[str, str, str]]:

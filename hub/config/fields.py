@@ -43,7 +43,11 @@ def as_text(node: Located, problems: Problems, *, allow_empty: bool = False) -> 
     if isinstance(node.value, str) and (allow_empty or node.value.strip()):
         return node.value
     expected = "text" if allow_empty else "non-empty text"
-    problems.add(node, f"expected {expected}, got {node.describe()}")
+    hint = ""
+    if isinstance(node.value, (bool, int, float)) and node.secret is None:
+        # YAML read it as a number or flag (0123 even as octal): quoting keeps it as written
+        hint = " (put it in quotes to make it text)"
+    problems.add(node, f"expected {expected}, got {node.describe()}{hint}")
     return None
 
 

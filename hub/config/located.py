@@ -112,6 +112,11 @@ class Located:
     def __len__(self) -> int:
         return len(self.value) if isinstance(self.value, (Mapping, tuple)) else 0
 
+    def __bool__(self) -> bool:
+        # A node is always something, even an empty list or a null: `if node:` must not
+        # silently skip it. Test `is_null` or `len()` for emptiness.
+        return True
+
     def keys(self) -> list[str]:
         return list(self.value) if isinstance(self.value, Mapping) else []
 
