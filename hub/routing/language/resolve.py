@@ -48,8 +48,10 @@ AREA_WIDE_KIND = "homeassistant"
 """The kind of a command over several domains, as Home Assistant's own
 ``homeassistant.turn_off`` switches lights, switches and fans alike."""
 
-MIN_SERVICE_SIMILARITY = 0.3
-"""Below this cosine, an utterance without cues is no closer to a service than to chat."""
+MIN_TOOL_SIMILARITY = 0.3
+"""Below this cosine, a verbless utterance is read as a state question, not a guessed tool."""
+SERVICE_MARGIN = 0.1
+"""How much closer than chat a cue-less utterance must be to another AI service."""
 
 _READ_ONLY = frozenset({"sensor", "binary_sensor", "weather", "person", "device_tracker"})
 _DEFAULT_ON = frozenset({"scene", "script", "button"})
@@ -381,7 +383,8 @@ class Resolver:
                 if implied:
                     domains = implied
                     break
-        if not domains:
+        asks = not cues or any(c.action is not Action.QUERY for c in cues)
+        if not domains and asks:  # "what rhymes with orange" names no light
             implied_by_value = set()
             if q.colour is not None or q.kelvin is not None:
                 implied_by_value.add("light")
@@ -449,7 +452,7 @@ class Resolver:
             return Action.ON, "no verb, a scene: activate it", 0.8
         if self._embedder is not None:
             picked = self._closest_tool(text, domains[0])
-            if picked is not None:
+            if picked is not None and picked[1] >= MIN_TOOL_SIMILARITY:
                 action, similarity = picked
                 return action, f"no verb: closest tool by meaning ({similarity:.2f})", similarity
         return Action.QUERY, "no verb: read the state", 0.4
@@ -526,7 +529,7 @@ class Resolver:
             return None  # "turn it off" with nothing to turn off: no decision, not a chat
         if self._embedder is not None:
             picked = self._closest_service(text)
-            if picked is not None and picked[1] >= MIN_SERVICE_SIMILARITY:
+            if picked is not None:
                 kind, similarity = picked
                 return self._service_plan(
                     kind, 0.5, similarity, f"closest service by meaning ({similarity:.2f})"
@@ -543,19 +546,25 @@ class Resolver:
         return _Plan(kind, tool, entries, EMPTY, evidence, round(confidence, 3), (why,))
 
     def _closest_service(self, text: str) -> tuple[str, float] | None:
+        """The AI service whose description is clearly closer than chat's, if any."""
         assert self._embedder is not None
         query = self._embedder.embed_one(text)
-        best: tuple[str, float] | None = None
+        scored: list[tuple[float, str, str]] = []
         for kind in self._services:
             family = services.family_of(kind)
-            if family is None:
-                continue
-            similarity = query.dot(self._embedder.embed_one(services.DESCRIPTIONS[family]))
-            if best is None or similarity > best[1]:
-                best = (kind, similarity)
-        if best is None or math.isnan(best[1]):
+            if family is not None:
+                description = services.DESCRIPTIONS[family]
+                similarity = query.dot(self._embedder.embed_one(description))
+                scored.append((similarity, kind, family))
+        if not scored:
             return None
-        return best[0], max(0.0, min(1.0, best[1]))
+        similarity, kind, family = max(scored)
+        chat = max((s for s, _, f in scored if f == "chat"), default=None)
+        if math.isnan(similarity) or (
+            family != "chat" and chat is not None and similarity < chat + SERVICE_MARGIN
+        ):
+            return None
+        return kind, max(0.0, min(1.0, similarity))
 
 
 def _first_supported(cues: list[ActionCue], domains: set[str]) -> ActionCue | None:
