@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
 
 from hub.clock import ManualClock
 from hub.errors import ConfigError, NoCapableNode
+from hub.events import CapabilityAdded, CapabilityRemoved, EventBus
 from hub.model import Capability, Constraints, NodeId, Tool, WorkUnit
 from hub.routing.embedder import Embedder
 from hub.routing.gradient import GradientTable
@@ -315,3 +317,31 @@ def test_router_config_errors() -> None:
         RouterConfig(limit=0)
     with pytest.raises(ConfigError, match="routing.latency_half_ms: expected > 0, got 0"):
         RouterConfig(latency_half_ms=0)
+
+
+def test_penalties_do_not_promote_a_worse_fit(index: CapabilityIndex, clock: ManualClock) -> None:
+    index.add(chat("chat.busy", HERE))
+    index.add(chat("chat.twin", HERE))
+    work = WorkUnit(intent="answer a question")
+    strict = RouterConfig(min_match=0.0, match_window=0.0, limit=10)
+    decision = Router(index, local_node=HERE, clock=clock, config=strict).route(work)
+    assert {c.capability.id for c in decision.candidates} == {"chat.busy", "chat.twin"}
+    loose = replace(strict, match_window=1.0)
+    decision = Router(index, local_node=HERE, clock=clock, config=loose).route(work)
+    assert len(decision.candidates) == 7
+
+
+async def test_routes_from_a_worker_thread_while_the_bus_feeds_the_index(
+    embedder: Embedder, clock: ManualClock
+) -> None:
+    bus = EventBus()
+    index = CapabilityIndex(embedder)
+    cancel = index.attach(bus)
+    router = Router(index, local_node=HERE, clock=clock)
+    bus.publish(CapabilityAdded(lock(node=HERE)))
+    decision = await asyncio.to_thread(router.route, WorkUnit(intent="unlock the front door"))
+    assert (decision.best.capability.id, decision.best.tool) == ("lock.front", "unlock")
+    bus.publish(CapabilityRemoved("lock.front"))
+    with pytest.raises(NoCapableNode, match="no capabilities are registered"):
+        await asyncio.to_thread(router.route, WorkUnit(intent="unlock the front door"))
+    cancel()
