@@ -244,7 +244,8 @@ def test_unknown_tag_suggests_the_nearest(tmp_path: Path) -> None:
     path = write(tmp_path, "c.yaml", "a: !secrets x\nb: !foo y\n")
     assert error_of(path) == (
         "c.yaml:1:4: a: unknown tag !secrets; did you mean !secret?\n"
-        "c.yaml:2:4: b: unknown tag !foo; known tags: !env_var, !include, !secret"
+        "c.yaml:2:4: b: unknown tag !foo; known tags: !env_var, !include, !include_dir_list, "
+        "!include_dir_merge_list, !include_dir_merge_named, !include_dir_named, !secret"
     )
 
 
@@ -321,3 +322,48 @@ def test_libyaml_and_pure_python_give_the_same_tree(monkeypatch: pytest.MonkeyPa
     assert fast == slow
     assert _positions(fast) == _positions(slow)
     assert len(_positions(fast)) > 300
+
+
+def test_include_dir_tags(tmp_path: Path) -> None:
+    write(tmp_path, "devices/lights.yaml", "- {id: light.a}\n- {id: light.b}\n")
+    write(tmp_path, "devices/more/switches.yaml", "- {id: switch.c}\n")
+    write(tmp_path, "devices/secrets.yaml", "x: 1\n")  # never included
+    write(tmp_path, "devices/.hidden/old.yaml", "- {id: old.d}\n")  # nor are hidden files
+    write(tmp_path, "packages/kitchen.yaml", "light: 1\n")
+    write(tmp_path, "packages/hall.yaml", "fan: 2\n")
+    path = write(
+        tmp_path,
+        "configuration.yaml",
+        "merged: !include_dir_merge_list devices\n"
+        "each: !include_dir_list devices\n"
+        "named: !include_dir_named packages\n"
+        "joined: !include_dir_merge_named packages\n",
+    )
+    raw = load_yaml(path)
+    assert raw["merged"].plain() == [{"id": "light.a"}, {"id": "light.b"}, {"id": "switch.c"}]
+    third = raw["merged"][2]["id"]
+    assert (third.path, third.where) == ("merged[2].id", "devices/more/switches.yaml:1:8")
+    assert raw["each"].plain() == [[{"id": "light.a"}, {"id": "light.b"}], [{"id": "switch.c"}]]
+    assert raw["named"].plain() == {"hall": {"fan": 2}, "kitchen": {"light": 1}}
+    assert raw["named"]["kitchen"]["light"].path == "named.kitchen.light"
+    assert raw["joined"].plain() == {"fan": 2, "light": 1}
+    assert raw["joined"]["light"].where == "packages/kitchen.yaml:1:8"
+
+
+def test_include_dir_errors(tmp_path: Path) -> None:
+    write(tmp_path, "lists/a.yaml", "key: 1\n")
+    write(tmp_path, "maps/a.yaml", "key: 1\n")
+    write(tmp_path, "maps/b.yaml", "key: 2\n")
+    path = write(
+        tmp_path,
+        "configuration.yaml",
+        "a: !include_dir_merge_list lists\n"
+        "b: !include_dir_merge_named maps\n"
+        "c: !include_dir_named nowhere\n",
+    )
+    assert error_of(path).splitlines() == [
+        # files in the order their first problem was found, in reading order within each
+        "lists/a.yaml:1:1: a: !include_dir_merge_list needs a list in each file",
+        "maps/b.yaml:1:6: b.key: duplicate key 'key' (first at maps/a.yaml:1:1)",
+        "configuration.yaml:3:4: c: !include_dir_named needs a directory; 'nowhere' is none",
+    ]

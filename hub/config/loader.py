@@ -12,6 +12,9 @@ Tags, as in Home Assistant:
 ``!include FILE``
     the YAML of another file, relative to the including file; its values report their own
     file. An include loop is an error.
+``!include_dir_list``, ``!include_dir_named``, ``!include_dir_merge_list``, ``..._named``
+    every ``*.yaml`` below a directory: a list of contents, a mapping by file name, one
+    joined list, one joined mapping.
 ``!env_var NAME [DEFAULT]``
     an environment variable, read as a YAML scalar (``8883`` is a number, ``true`` a flag).
 """
@@ -31,7 +34,10 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from hub.config.located import Located, Mark, Problems, Tagged, child_path
 
-TAGS = ("!env_var", "!include", "!secret")
+DIR_TAGS = (
+    "!include_dir_list", "!include_dir_merge_list", "!include_dir_merge_named", "!include_dir_named",
+)  # fmt: skip
+TAGS = ("!env_var", "!include", *DIR_TAGS, "!secret")
 SECRETS_FILE = "secrets.yaml"
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -299,6 +305,8 @@ class _Builder:
             return self.secret(node, path, key_mark)
         if tag == "!include":
             return self.include(node, path, key_mark)
+        if tag in DIR_TAGS:
+            return self.include_dir(node, path, key_mark)
         if tag == "!env_var":
             return self.env_var(node, path, key_mark)
         if tag in self.context.keep_tags:
@@ -402,6 +410,52 @@ class _Builder:
             return Located(None, mark, path, key_mark)
         return _load_file(self.context, target, path=path, key_mark=key_mark, stack=self.stack)
 
+    def include_dir(self, node: ScalarNode, path: str, key_mark: Mark | None) -> Located:
+        """Home Assistant's ``!include_dir_*``: every ``*.yaml`` below a directory, by name.
+
+        ``_list``: one item per file; ``_named``: file name -> content; ``_merge_list``: the
+        files' lists joined; ``_merge_named``: the files' mappings joined. Hidden files and
+        ``secrets.yaml`` are left out.
+        """
+        mark, tag = self.mark(node), node.tag
+        directory = (self.file.parent / str(node.value).strip()).absolute()
+        if not str(node.value).strip() or not directory.is_dir():
+            self.problem(node, path, f"{tag} needs a directory; '{node.value}' is none")
+            return Located(None, mark, path, key_mark)
+        files = sorted(
+            f
+            for f in directory.rglob("*.yaml")
+            if f.name != SECRETS_FILE
+            and not any(part.startswith(".") for part in f.relative_to(directory).parts)
+        )
+        named = tag.endswith("named")
+        values: dict[str, Located] = {}
+        items: list[Located] = []
+        for file in files:
+            if file in self.stack:  # the including file itself, in the directory it includes
+                continue
+            content = _load_file(self.context, file, path=path, key_mark=None, stack=self.stack)
+            if named and not tag.startswith("!include_dir_merge"):
+                content = _relocate(content, None, child_path(path, file.stem))
+                values.setdefault(file.stem, content)
+            elif named:
+                if not (content.is_mapping or content.is_null):
+                    self.context.problems.add(content, f"{tag} needs a mapping in each file")
+                for key, child in content.items():
+                    first = values.setdefault(key, child)
+                    if first is not child:
+                        self.context.problems.add(
+                            child, f"duplicate key '{key}' (first at {first.key_where})"
+                        )
+            elif tag == "!include_dir_list":
+                items.append(content)
+            else:
+                items.extend(as_items(content, self.context.problems, tag))
+        if named:
+            return Located(MappingProxyType(values), mark, path, key_mark)
+        renumbered = (_relocate(item, None, child_path(path, i)) for i, item in enumerate(items))
+        return Located(tuple(renumbered), mark, path, key_mark)
+
     def env_var(self, node: ScalarNode, path: str, key_mark: Mark | None) -> Located:
         mark = self.mark(node)
         parts = str(node.value).split(None, 1)
@@ -428,12 +482,29 @@ class _Builder:
         return self.plain_scalar(ScalarNode(tag, text, node.start_mark, node.end_mark))
 
 
-def _relocate(value: Located, mark: Mark, path: str, key_mark: Mark | None, secret: str) -> Located:
-    """A secret's value, placed where it was asked for (the secrets file is not shown)."""
+def as_items(content: Located, problems: Problems, tag: str) -> tuple[Located, ...]:
+    if content.is_sequence:
+        items: tuple[Located, ...] = content.value
+        return items
+    if not content.is_null:
+        problems.add(content, f"{tag} needs a list in each file")
+    return ()
+
+
+def _relocate(
+    value: Located,
+    mark: Mark | None,
+    path: str,
+    key_mark: Mark | None = None,
+    secret: str | None = None,
+) -> Located:
+    """`value` at a new path; with `mark`, every node placed there (a secret is shown where
+    it was asked for, never in the secrets file); without, each keeps its own place."""
+    at = mark or value.mark
     if value.is_mapping:
         inner: Any = MappingProxyType(
             {
-                key: _relocate(child, mark, child_path(path, key), mark, secret)
+                key: _relocate(child, mark, child_path(path, key), mark or child.key_mark, secret)
                 for key, child in value.items()
             }
         )
@@ -444,4 +515,4 @@ def _relocate(value: Located, mark: Mark, path: str, key_mark: Mark | None, secr
         )
     else:
         inner = value.value
-    return Located(inner, mark, path, key_mark, secret)
+    return Located(inner, at, path, key_mark or value.key_mark, secret or value.secret)
