@@ -33,6 +33,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from hub.config.located import Located, Mark, Problems, Tagged, child_path
+from hub.config.syntax import syntax_message
 
 DIR_TAGS = (
     "!include_dir_list", "!include_dir_merge_list", "!include_dir_merge_named", "!include_dir_named",
@@ -42,17 +43,6 @@ SECRETS_FILE = "secrets.yaml"
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-
-# The parser's words for common mistakes, with what to do about them.
-_HINTS = {
-    "found character '\\t' that cannot start any token": "YAML indents with spaces, not tabs",
-    "mapping values are not allowed here": (
-        "check the indentation, or quote a value that contains ': '"
-    ),
-    "could not find expected ':'": "a key is missing its ':' or the indentation is off",
-    "found undefined alias": "an alias (*name) needs an anchor (&name) earlier in the file",
-    "found unexpected end of stream": "a quote or bracket is not closed",
-}
 
 
 class _Loader(yaml.SafeLoader):
@@ -180,7 +170,7 @@ def _parse(
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(name, mark.line + 1, mark.column + 1) if mark else Mark(name)
-        context.problems.add_at(where, "", _syntax_message(exc))
+        context.problems.add_at(where, "", syntax_message(exc))
         return Located(None, Mark(name), path, key_mark)
     except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
         context.problems.add_at(name, "", f"invalid YAML: {exc}")
@@ -204,18 +194,6 @@ def _build(
         return Located(None, Mark(name, 1, 1), path, key_mark)
     builder = _Builder(context, loader, file, name, (*stack, file))
     return builder.build(node, path, key_mark)
-
-
-def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
-    problem = (exc.problem or "invalid syntax").strip()
-    hint = next((h for p, h in _HINTS.items() if problem.startswith(p)), None)
-    if (exc.context or "").startswith("expected a single document"):
-        return "invalid YAML: the file holds more than one document ('---'); keep one"
-    if hint:
-        return f"invalid YAML: {problem} ({hint})"
-    if exc.context:
-        return f"invalid YAML: {problem} ({exc.context})"
-    return f"invalid YAML: {problem}"
 
 
 class _Builder:
