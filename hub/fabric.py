@@ -437,6 +437,10 @@ class Fabric:
             else:
                 self._drop(topic, "not connected" if qos == 0 else "backlog full")
             return
+        if qos == 0 and len(client._out_packet) >= self.settings.max_backlog:
+            # the socket is not draining (a stalled broker): paho's queue has no bound
+            self._drop(topic, "send queue full")
+            return
         try:
             rc = client.publish(topic, data, qos, retain).rc
         except ValueError as exc:

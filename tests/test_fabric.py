@@ -91,7 +91,7 @@ def test_invalid_filters_are_refused(pattern: str, error: str) -> None:
 def test_paho_internals_the_fast_path_relies_on_exist() -> None:
     # hub/fabric.py's _Client overrides these paho 2.x internals; an upgrade that
     # renames them must fail here rather than silently fall back or break.
-    for name in ("_sock_recv", "_handle_publish", "_send_puback", "_in_packet"):
+    for name in ("_sock_recv", "_handle_publish", "_send_puback", "_in_packet", "_out_packet"):
         assert hasattr(mqtt.Client(CallbackAPIVersion.VERSION2), name), name
 
 
@@ -441,3 +441,18 @@ async def test_wait_subscribed_means_another_client_can_publish(
         await pub.publish_confirmed(f"{topic_prefix}/0", b"second")
         await inbox.wait(2)
         assert inbox.payloads == [b"first", b"second"]
+
+
+async def test_qos0_send_queue_is_bounded(mosquitto: Mosquitto, topic_prefix: str) -> None:
+    async with Fabric(settings(mosquitto, max_backlog=10)) as fabric:
+        inbox = Inbox()
+        fabric.subscribe(f"{topic_prefix}/x", inbox)
+        await fabric.wait_subscribed()
+        # nothing is written before the loop turns: a burst past the bound is dropped
+        for i in range(25):
+            fabric.publish(f"{topic_prefix}/x", str(i))
+        assert fabric.counters.dropped == 15
+        await inbox.wait(10)
+        fabric.publish(f"{topic_prefix}/x", b"after")
+        await inbox.wait(11)
+        assert inbox.payloads == [str(i).encode() for i in range(10)] + [b"after"]
