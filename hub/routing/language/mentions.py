@@ -121,7 +121,17 @@ def find(tokens: tuple[str, ...], catalog: Catalog, context_area: tuple[str, ...
         if best is None:
             continue
         (full if best.quality >= 0.8 else partial).append(best)
-    full = [m for m in full if not any(m.positions < o.positions for o in full if o is not m)]
+    # A name inside a longer one, or heard through the same words as a better match
+    # ("ceiling" for the kitchen's ceiling light, said in the kitchen), gives way.
+    full = [
+        m
+        for m in full
+        if not any(
+            m.positions < o.positions or (o.quality > m.quality and m.positions & o.positions)
+            for o in full
+            if o is not m
+        )
+    ]
 
     nouns: dict[str, set[str]] = {}
     for domain, words in NOUNS.items():

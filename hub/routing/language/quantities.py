@@ -142,6 +142,11 @@ def read(text: str) -> Quantities:
         values["code"] = match.group(1)
         rest = rest.replace(match.group(0), " ")
 
+    # "by 2 degrees", "by 20 percent": a step, whatever its unit.
+    match = re.search(rf"\bby {_NUMBER}(?: (?:percent|pct|points?|degrees?)\b)?", rest)
+    if match:
+        values["step"] = float(match.group(1))
+        rest = rest.replace(match.group(0), " ")
     match = re.search(rf"\b{_NUMBER} (?:degrees? )?(c|f|celsius|centigrade|fahrenheit)\b", rest)
     if match:
         values["degrees"] = float(match.group(1))
@@ -153,12 +158,6 @@ def read(text: str) -> Quantities:
             values["degrees"] = float(match.group(1))
             rest = rest.replace(match.group(0), " ")
 
-    match = re.search(rf"\bby {_NUMBER} (?:percent|pct|points?)\b", rest) or re.search(
-        rf"\bby {_NUMBER}\b", rest
-    )
-    if match:
-        values["step"] = float(match.group(1))
-        rest = rest.replace(match.group(0), " ")
     match = re.search(rf"\b{_NUMBER} ?(?:percent|pct)\b", rest)
     if match:
         values["percent"] = float(match.group(1))
