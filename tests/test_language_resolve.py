@@ -33,11 +33,17 @@ def ask(resolver: Resolver, text: str, area: str | None = None) -> Resolution:
 def test_the_issue_examples(resolver: Resolver) -> None:
     r = ask(resolver, "dim the kitchen lights to 30%")
     assert (r.kind, r.tool, set(r.targets), dict(r.args)) == (
-        "light", "turn_on", set(KITCHEN_LIGHTS), {"brightness_pct": 30}
+        "light",
+        "turn_on",
+        set(KITCHEN_LIGHTS),
+        {"brightness_pct": 30},
     )
     r = ask(resolver, "is the front door locked?")
     assert (r.kind, r.tool, r.targets, dict(r.args)) == (
-        "lock", "get_state", ("lock.front_door",), {}
+        "lock",
+        "get_state",
+        ("lock.front_door",),
+        {},
     )
     r = ask(resolver, "turn off everything in the bedroom")
     assert (r.kind, r.tool) == (AREA_WIDE_KIND, "turn_off")
