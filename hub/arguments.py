@@ -1,7 +1,7 @@
 """Checking tool arguments against the tool's JSON Schema, at the edge, before a handler runs.
 
-A deliberately small subset of JSON Schema (type, properties, required, enum, minimum,
-maximum, minLength, maxLength, items, minItems, maxItems, additionalProperties) is enough
+A deliberately small subset of JSON Schema (type, properties, required, anyOf, enum,
+minimum, maximum, minLength, maxLength, items, minItems, maxItems, additionalProperties) is enough
 for device and AI tools, and keeps the call path free of a heavy validator.
 """
 
@@ -61,6 +61,17 @@ def _check(schema: Mapping[str, Any], value: Any, path: str) -> None:
         if isinstance(items, Mapping):
             for i, item in enumerate(value):
                 _check(items, item, f"{path}[{i}]")
+    alternatives = schema.get("anyOf")
+    if alternatives:
+        errors = []
+        for alternative in alternatives:
+            try:
+                _check(alternative, value, path)
+                break
+            except PayloadError as exc:
+                errors.append(str(exc))
+        else:
+            raise PayloadError(f"{path}: none of the alternatives fits: {'; or '.join(errors)}")
     if isinstance(value, dict):
         properties: Mapping[str, Any] = schema.get("properties", {})
         for name in schema.get("required", ()):

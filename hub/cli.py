@@ -41,12 +41,14 @@ def _load_config(args: argparse.Namespace) -> Any:
     return config
 
 
-def _setup_logging(level: str) -> None:
+def _setup_logging(level: str, logs: dict[str, str] | None = None) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for name, name_level in (logs or {}).items():
+        logging.getLogger(name).setLevel(name_level.upper())
 
 
 # --- run ---------------------------------------------------------------------------------
@@ -54,7 +56,7 @@ def _setup_logging(level: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _load_config(args)
-    _setup_logging(args.log_level or config.logging.level)
+    _setup_logging(args.log_level or config.logging.level, dict(config.logging.logs))
     try:
         asyncio.run(_run(config))
     except KeyboardInterrupt:  # a second Ctrl+C during shutdown

@@ -44,7 +44,7 @@ class Tool:
     )
     """JSON Schema of the arguments (an object schema)."""
     result: Mapping[str, Any] = field(default_factory=_empty)
-    """JSON Schema of the result, when it is JSON; empty when unspecified or binary."""
+    """JSON Schema of the result; a binary result names its type with ``contentMediaType``."""
     timeout: float = 10.0
 
 

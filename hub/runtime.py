@@ -122,6 +122,8 @@ class Hub:
             integration_config = module.validate(raw)
             await stack.enter_async_context(module.setup(self, integration_config))
             _LOGGER.info("integration started integration=%s", name)
+        # Started means listening: every subscription made so far is acknowledged.
+        await self.fabric.wait_subscribed()
 
     async def _broker(self, stack: AsyncExitStack) -> FabricSettings:
         """Use the configured broker; in auto mode, one on localhost or an embedded one."""
@@ -131,12 +133,15 @@ class Hub:
             if await broker_answers("localhost", port):
                 host = "localhost"
             else:
+                wanted = mqtt.embedded
                 embedded = await stack.enter_async_context(
-                    EmbeddedBroker(self.config.data_dir / "broker", host="127.0.0.1", port=port)
+                    EmbeddedBroker(self.config.data_dir / "broker", host=wanted.host,
+                                   port=wanted.port)
                 )
-                host, port = "127.0.0.1", embedded.port
+                host, port = wanted.host, embedded.port
                 self.embedded_broker = True
-                _LOGGER.info("no broker on localhost:%d; started the embedded one", port)
+                _LOGGER.info("no broker answers on localhost:%d; started the embedded one on "
+                             "%s:%d", mqtt.port, host, port)
         self.broker_url = f"mqtt://{host}:{port}"
         return FabricSettings(
             host=host,

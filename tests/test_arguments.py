@@ -44,3 +44,14 @@ def test_required_argument() -> None:
               "required": ["temperature"]}
     with pytest.raises(PayloadError, match="missing required argument 'temperature'"):
         check_arguments(schema, {})
+
+
+def test_any_of_alternative_required_sets() -> None:
+    from hub.domains import standard_tool
+
+    tool = standard_tool("climate", "set_temperature")
+    assert tool is not None
+    check_arguments(tool.parameters, {"temperature": 21})
+    check_arguments(tool.parameters, {"target_temp_low": 19, "target_temp_high": 23})
+    with pytest.raises(PayloadError, match="none of the alternatives fits: .*'temperature'"):
+        check_arguments(tool.parameters, {})

@@ -47,7 +47,7 @@ class RunningHub:
 @pytest.fixture
 def running_hub(tmp_path: Path) -> Iterator[RunningHub]:
     mqtt_port = free_port()
-    config_dir = write_config(tmp_path, mqtt={"port": mqtt_port},
+    config_dir = write_config(tmp_path, mqtt={"port": mqtt_port, "embedded": {"port": mqtt_port}},
                               integrations={"demo": {"camera_interval": 1.0}})
     data_dir = tmp_path / "data"
     assert not data_dir.exists()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import ConfigError
+from hub.config.located import Located
 from hub.fabric import Fabric
 
 from integrations.demo.adapters import DiscoveredSensor, SnapshotCamera, Z2MLight, Z2MMotion
@@ -37,43 +37,29 @@ class DemoConfig:
     camera_interval: float = 5.0
 
 
-def validate(raw: Any) -> DemoConfig:
+def validate(raw: Located | None) -> DemoConfig:
     """Check the `demo:` section; a bare `demo:` means the defaults."""
-    if raw is None:
+    if raw is None or raw.is_null:
         return DemoConfig()
-    where = getattr(raw, "where", None)
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"demo: expected a mapping of options, got {raw!r}",
-                          where() if callable(where) else None)
+    if not raw.is_mapping:
+        raise raw.error(f"expected a mapping of options, got {raw.describe()}")
     fields = {f.name: f for f in dataclasses.fields(DemoConfig)}
     values: dict[str, Any] = {}
-    for key, value in raw.items():
-        at = _where(raw, key)
+    for key, node in raw.items():
         if key not in fields:
-            raise ConfigError(f"demo.{key}: unknown option; known: {', '.join(fields)}", at)
-        default = fields[key].default
+            raise node.error(f"unknown option; known: {', '.join(fields)}", at_key=True)
+        default, value = fields[key].default, node.value
         if isinstance(default, bool):
             if not isinstance(value, bool):
-                raise ConfigError(f"demo.{key}: expected true or false, got {value!r}", at)
+                raise node.error(f"expected true or false, got {node.describe()}")
         elif isinstance(default, float):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ConfigError(f"demo.{key}: expected a positive number of seconds, "
-                                  f"got {value!r}", at)
+                raise node.error(f"expected a positive number of seconds, got {node.describe()}")
             value = float(value)
         elif not isinstance(value, str) or not value or "#" in value or "+" in value:
-            raise ConfigError(f"demo.{key}: expected an MQTT topic, got {value!r}", at)
+            raise node.error(f"expected an MQTT topic without wildcards, got {node.describe()}")
         values[key] = value
     return DemoConfig(**values)
-
-
-def _where(raw: Any, key: str) -> str | None:
-    locate = getattr(raw, "where", None)
-    if callable(locate):
-        try:
-            return str(locate(key))
-        except Exception:  # position is a nicety; never fail validation over it
-            return None
-    return None
 
 
 @asynccontextmanager
