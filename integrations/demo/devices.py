@@ -145,7 +145,9 @@ class SimTemperature:
 
     def report(self) -> None:
         payload = {"temperature": round(self.value, 1), "humidity": 48}
-        self._fabric.publish(f"{self.state_topic}/state", json.dumps(payload).encode())
+        # Retained, as many sensors do, so a consumer that subscribes late sees a value.
+        self._fabric.publish(f"{self.state_topic}/state", json.dumps(payload).encode(),
+                             retain=True)
 
     async def run(self) -> None:
         while True:
