@@ -49,12 +49,10 @@ def _timing(q: Quantities, args: dict[str, Any]) -> None:
 def to_celsius(value: float, unit: str, device_unit: str) -> float:
     """A temperature said in `unit` ("c", "f", "") in the device's unit, to half a degree.
 
-    With no unit said, a value above 45 cannot be a room temperature in Celsius, so it is
-    taken as Fahrenheit ("set it to 72" in a Celsius home).
+    With no unit said the value is kept as said: "set it to 72" comes from someone whose
+    home counts in Fahrenheit, whatever unit the hub was told.
     """
-    if not unit:
-        unit = "f" if device_unit == "c" and value > 45 else device_unit
-    if unit == device_unit:
+    if not unit or unit == device_unit:
         return value
     converted = (value - 32) * 5 / 9 if device_unit == "c" else value * 9 / 5 + 32
     return round(converted * 2) / 2

@@ -45,7 +45,9 @@ class Action(enum.Enum):
     QUERY = "query"
 
 
-_GAP = r"(?:\w+ ){0,4}?"  # up to four words between a verb and its particle
+# Up to four words between a verb and its particle, none of them another particle:
+# "turn the volume down on the speaker" is down, not on.
+_GAP = r"(?:(?!(?:on|off|of|up|down)\b)\w+ ){0,4}?"
 
 PATTERNS: tuple[tuple[Action, str, int], ...] = (
     # on / off
@@ -75,6 +77,8 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.UP, rf"\b(?:turn|crank|bump|push|ramp|speed)(?:ed|s|ing)? {_GAP}up\b", 3),
     (Action.UP, r"\b(?:brighten|brighter|increase|raise|boost|louder|faster|warmer|hotter)\b", 3),
     (Action.UP, r"\btoo (?:dark|dim|quiet|slow|cold|chilly)\b|\bfreezing\b", 3),
+    (Action.UP, r"\b(?:i am|it is|feel|feeling|getting) (?:\w+ )?(?:cold|chilly)\b", 3),
+    (Action.DOWN, r"\b(?:i am|it is|feel|feeling|getting) (?:\w+ )?(?:hot|warm|boiling)\b", 3),
     (Action.UP, r"\b(?:can not|barely) (?:hear|see)\b|\bmore light\b", 3),
     (Action.DOWN, rf"\b(?:turn|slow|tone|ramp|cool)(?:ed|s|ing)? {_GAP}down\b", 3),
     (Action.DOWN, r"\b(?:dim|dimmer|lower|decrease|reduce|quieter|softer|slower)\b", 3),
@@ -93,6 +97,7 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.START, r"\b(?:clean|cleaning|vacuuming|hoovering)\b", 2),
     (Action.DOCK, r"\b(?:dock|go home|return to (?:\w+ ){0,2}?(?:base|dock|charger))\b", 4),
     (Action.DOCK, r"\b(?:back to|return) (?:\w+ ){0,4}?(?:base|dock|charger|home)\b", 4),
+    (Action.DOCK, r"\bsend (?:\w+ ){0,3}?(?:home|back|to (?:its|the) (?:base|dock|charger))\b", 4),
     (Action.LOCATE, r"\b(?:locate|beep|find my)\b", 4),
     (Action.ARM, r"\barm(?:ed)?\b", 4),
     (Action.DISARM, r"\bdisarm(?:ed)?\b", 5),

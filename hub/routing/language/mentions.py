@@ -90,6 +90,18 @@ def _compound(token: str, word: str, areas: set[str]) -> bool:
     )
 
 
+def _said_domains(tokens: tuple[str, ...]) -> set[str]:
+    heard = set(tokens)
+    return {domain for domain, nouns in NOUNS.items() if heard & {n for n in nouns if " " not in n}}
+
+
+def _domain_nouns(entry: Entry, said: set[str]) -> frozenset[str]:
+    """The domain's nouns in the entry's name may go unsaid if the domain is said otherwise."""
+    if entry.domain not in said:
+        return frozenset()
+    return frozenset(w for noun in NOUNS.get(entry.domain, ()) for w in noun.split())
+
+
 def _used_as_verb(tokens: tuple[str, ...], position: int) -> bool:
     return position == 0 or (position + 1 < len(tokens) and tokens[position + 1] in _VERB_FOLLOWERS)
 
@@ -106,12 +118,15 @@ def find(tokens: tuple[str, ...], catalog: Catalog, context_area: tuple[str, ...
         present.add(context_area)
 
     area_words = {w for a in catalog.areas for w in a}
+    said = _said_domains(tokens)
     full: list[NameMatch] = []
     partial: list[NameMatch] = []
     for entry in catalog.entries:
         best: NameMatch | None = None
         for name in entry.names:
-            match = _match_name(tokens, name, entry, present, catalog, area_words)
+            match = _match_name(
+                tokens, name, entry, present, catalog, area_words, _domain_nouns(entry, said)
+            )
             if match is not None and (
                 best is None
                 or match.quality > best.quality
@@ -159,6 +174,7 @@ def _match_name(
     present: set[tuple[str, ...]],
     catalog: Catalog,
     area_words: set[str],
+    generic_nouns: frozenset[str] = frozenset(),
 ) -> NameMatch | None:
     taken: set[int] = set()
     missing: list[str] = []
@@ -183,10 +199,16 @@ def _match_name(
         # "the ceiling light" in the kitchen: the area word comes from where one is.
         if entry.area in present:
             quality = 0.9
-        elif all(tokens[p] in _GENERIC for p in taken):
+        elif all(tokens[p] in _GENERIC or tokens[p] in area_words for p in taken):
             return None  # "the light" alone does not name the "Hallway light"
         else:
             quality = 0.8
+    elif set(missing) <= area_words | generic_nouns and any(
+        tokens[p] not in _GENERIC and tokens[p] not in area_words for p in taken
+    ):
+        # "the upstairs temperature" for "Upstairs Thermostat", "the back door" for "Back
+        # Door Lock": the distinctive word is heard, the domain's noun said another way.
+        quality = 0.85
     else:
         heard = sum(catalog.weight(w) for w in name if w not in missing and w not in area_words)
         total = sum(catalog.weight(w) for w in name if w not in area_words) or 1.0

@@ -176,7 +176,14 @@ def read(text: str) -> Quantities:
     if numbers:
         values["number"] = float(numbers[-1])
 
-    colour = _longest(dict(COLOURS), rest)
+    # "the bedroom light blue": "light" names the lamp, the colour is blue.
+    rest_for_colour = re.sub(
+        r"(?<=\w )(?<!\bto )(?<!\ba )(?<!\bit )(?<!\bin )(?<!\bbe )(?<!\bof )"
+        r"\b(light|lights|lamp) (?=\w)",
+        r"\1 _ ",
+        rest,
+    )
+    colour = _longest(dict(COLOURS), rest_for_colour)
     if colour is not None:
         values["colour"] = COLOURS[colour]
 
