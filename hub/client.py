@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -54,8 +54,13 @@ _ERRORS: Mapping[str, type[AtmosphereError]] = {
     "fabric_unavailable": FabricError,
 }
 _BY_STATUS: Mapping[int, type[AtmosphereError]] = {
-    400: PayloadError, 401: TokenError, 404: RegistryError, 413: PayloadError,
-    502: ToolError, 503: FabricError, 504: CallTimeout,
+    400: PayloadError,
+    401: TokenError,
+    404: RegistryError,
+    413: PayloadError,
+    502: ToolError,
+    503: FabricError,
+    504: CallTimeout,
 }
 
 
@@ -130,7 +135,7 @@ class HubClient:
             return ToolResult(data=response.content, content_type=content_type)
         return ToolResult(value=_object(response).get("result"))
 
-    async def events(self, types: tuple[str, ...] = ()) -> AsyncIterator[dict[str, Any]]:
+    async def events(self, types: tuple[str, ...] = ()) -> AsyncGenerator[dict[str, Any], None]:
         """The hub's events as dicts (each with ``type``), until the caller stops.
 
         The first is ``{"type": "ready", ...}``, sent once the hub's subscription is in
@@ -159,6 +164,8 @@ class HubClient:
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self._http.request(method, path, **kwargs)
+        except httpx.ConnectTimeout as exc:
+            raise self._unreachable(exc) from exc
         except httpx.TimeoutException as exc:
             raise CallTimeout(
                 f"the hub at {self.base_url} did not answer {method} {path} in time"

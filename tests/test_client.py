@@ -91,7 +91,5 @@ async def test_a_hub_that_is_not_running_is_a_fabric_error() -> None:
     async with HubClient(url, "token-token-token") as client:
         with pytest.raises(FabricError) as caught:
             await client.health()
-    assert str(caught.value).startswith(
-        f"hub not reachable at {url}: is `atmosphere run` running?"
-    )
+    assert str(caught.value).startswith(f"hub not reachable at {url}: is `atmosphere run` running?")
     assert not isinstance(caught.value, CallTimeout)

@@ -68,7 +68,9 @@ class Lamp:
         self.calls.append((tool, dict(arguments)))
         if tool == "turn_on":
             brightness = arguments.get("brightness_pct", 100)
-            self.hub.registry.set_state(TEST_LIGHT.id, {"state": "on", "brightness_pct": brightness})
+            self.hub.registry.set_state(
+                TEST_LIGHT.id, {"state": "on", "brightness_pct": brightness}
+            )
             return ToolResult(value={"state": "on", "brightness_pct": brightness})
         if tool == "snapshot":
             return ToolResult(data=JPEG, content_type="image/jpeg")
@@ -175,7 +177,9 @@ async def test_a_wrong_token_is_refused(
     lamp: Lamp, anonymous: httpx.AsyncClient, header: str, message: str
 ) -> None:
     response = await anonymous.post(
-        "/api/capabilities/light.test_lamp/tools/turn_on", json={}, headers={"Authorization": header}
+        "/api/capabilities/light.test_lamp/tools/turn_on",
+        json={},
+        headers={"Authorization": header},
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="atmosphere"'
@@ -185,8 +189,13 @@ async def test_a_wrong_token_is_refused(
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/capabilities", "/api/capabilities/light.test_lamp", "/api/states", "/api/events",
-     "/api/no-such-endpoint"],
+    [
+        "/api/capabilities",
+        "/api/capabilities/light.test_lamp",
+        "/api/states",
+        "/api/events",
+        "/api/no-such-endpoint",
+    ],
 )
 async def test_reading_needs_the_token_too(anonymous: httpx.AsyncClient, path: str) -> None:
     response = await anonymous.get(path)

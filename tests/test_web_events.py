@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -34,8 +34,14 @@ async def serving(app: Any) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on a free loopback port; yields its base URL."""
     port = free_port()
     server = _Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                       lifespan="off", timeout_graceful_shutdown=2)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
     )
     task = asyncio.create_task(server.serve(), name="test.uvicorn")
     await eventually(lambda: server.started or task.done(), timeout=10)
@@ -48,7 +54,7 @@ async def serving(app: Any) -> AsyncIterator[str]:
         await task
 
 
-async def sse(response: httpx.Response) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+async def sse(response: httpx.Response) -> AsyncGenerator[tuple[str, dict[str, Any]], None]:
     """(event name, decoded data) for each event of a text/event-stream response."""
     name, data = "message", ""
     async for line in response.aiter_lines():
@@ -67,15 +73,22 @@ async def hub(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[Hub]:
         yield hub
 
 
+def stream_tasks() -> list[asyncio.Task[Any]]:
+    return [t for t in asyncio.all_tasks() if t.get_name() == "web.sse.next_event"]
+
+
 def listeners(hub: Hub) -> int:
     return sum(len(callbacks) for callbacks in hub.bus._listeners.values())
 
 
 async def test_a_state_change_arrives_as_a_server_sent_event(hub: Hub) -> None:
     before = listeners(hub)
-    async with serving(create_app(hub)) as url, httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {hub.api_token}"}
-    ) as http:
+    async with (
+        serving(create_app(hub)) as url,
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {hub.api_token}"}
+        ) as http,
+    ):
         async with http.stream("GET", "/api/events") as response:
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
@@ -85,6 +98,7 @@ async def test_a_state_change_arrives_as_a_server_sent_event(hub: Hub) -> None:
             assert name == "ready"
             assert ready["node_id"] == hub.identity.node_id
             assert "state_changed" in ready["types"]
+            await eventually(lambda: len(stream_tasks()) == 1)
 
             hub.registry.set_state(TEST_LIGHT.id, {"state": "on", "brightness_pct": 40})
             name, data = await asyncio.wait_for(anext(events), 10)
@@ -95,14 +109,18 @@ async def test_a_state_change_arrives_as_a_server_sent_event(hub: Hub) -> None:
             assert data["new"] == {"state": "on", "brightness_pct": 40}
             assert data["time"] > 0
             await events.aclose()
-        # the client went away: the stream's subscription must not outlive it
+        # the client went away: neither the subscription nor its waiting task outlives it
         await eventually(lambda: listeners(hub) == before, timeout=10)
+        await eventually(lambda: not stream_tasks(), timeout=10)
 
 
 async def test_types_filter_the_stream_and_capabilities_travel_whole(hub: Hub) -> None:
-    async with serving(create_app(hub)) as url, httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {hub.api_token}"}
-    ) as http:
+    async with (
+        serving(create_app(hub)) as url,
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {hub.api_token}"}
+        ) as http,
+    ):
         query = "?types=capability_added,capability_removed"
         async with http.stream("GET", f"/api/events{query}") as response:
             events = sse(response)
@@ -124,9 +142,13 @@ async def test_types_filter_the_stream_and_capabilities_travel_whole(hub: Hub) -
 
 
 async def test_an_idle_stream_sends_keepalive_comments(hub: Hub) -> None:
-    async with serving(create_app(hub, sse_keepalive=0.05)) as url, httpx.AsyncClient(
-        base_url=url, headers={"Authorization": f"Bearer {hub.api_token}"}
-    ) as http, http.stream("GET", "/api/events") as response:
+    async with (
+        serving(create_app(hub, sse_keepalive=0.05)) as url,
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {hub.api_token}"}
+        ) as http,
+        http.stream("GET", "/api/events") as response,
+    ):
         lines = response.aiter_lines()
         seen: list[str] = []
         while ": keepalive" not in seen:
@@ -155,4 +177,4 @@ async def test_the_client_reads_the_event_stream(hub: Hub) -> None:
         assert changed["type"] == "availability_changed"
         assert changed["capability_id"] == TEST_LIGHT.id
         assert changed["available"] is False
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()

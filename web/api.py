@@ -11,12 +11,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub import __version__
+from hub.arguments import check_arguments
 from hub.model import Capability, ToolResult
 from web.errors import ApiError
 from web.views import ModelJSONResponse, capability_view, jsonable
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
+
 
 def hub_of(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
@@ -68,12 +70,16 @@ async def call_tool(request: Request) -> Response:
     capability_id: str = request.path_params["id"]
     tool_name: str = request.path_params["tool"]
     capability = _capability(hub, capability_id)
-    if capability.tool(tool_name) is None:
+    tool = capability.tool(tool_name)
+    if tool is None:
         known = ", ".join(t.name for t in capability.tools) or "none"
         raise ApiError(
             404, "unknown_tool", f'{capability_id} has no tool "{tool_name}"; its tools: {known}'
         )
     arguments = _arguments(await request.body())
+    # Checked here too, at the edge: a bad argument is the caller's 400 and costs no
+    # round trip (the provider checks again, as it must for callers that are not us).
+    check_arguments(tool.parameters, arguments, f"{capability_id}/{tool_name}")
     timeout = _timeout(request.query_params.get("timeout"))
     result = await hub.call(capability_id, tool_name, arguments, timeout=timeout)
     return result_response(result)

@@ -55,7 +55,9 @@ class BearerAuth:
         client = scope.get("client")
         _LOGGER.info(
             "refused request path=%s client=%s reason=%s",
-            scope["path"], client[0] if client else "?", problem,
+            scope["path"],
+            client[0] if client else "?",
+            problem,
         )
         response = error_response(
             401,

@@ -90,8 +90,13 @@ async def atmosphere_error_handler(request: Request, exc: Exception) -> Response
     assert isinstance(exc, AtmosphereError)
     status, code = status_for(exc)
     log = _LOGGER.error if status >= 500 and status not in (502, 503, 504) else _LOGGER.info
-    log("request failed method=%s path=%s status=%d error=%s", request.method,
-        request.url.path, status, exc)
+    log(
+        "request failed method=%s path=%s status=%d error=%s",
+        request.method,
+        request.url.path,
+        status,
+        exc,
+    )
     return error_response(status, code, str(exc))
 
 

@@ -58,11 +58,11 @@ async def stream(
         yield f"retry: {RETRY_MS}\n" + frame("ready", ready)
         # A pending __anext__ survives a keepalive timeout; cancelling it would end the
         # subscription's generator, so it is only cancelled when the stream closes.
-        pending: asyncio.Future[Event] | None = None
+        pending: asyncio.Task[Event] | None = None
         try:
             while True:
                 if pending is None:
-                    pending = asyncio.ensure_future(anext(events))
+                    pending = asyncio.create_task(_next(events), name="web.sse.next_event")
                 done, _ = await asyncio.wait({pending}, timeout=keepalive)
                 if not done:
                     yield ": keepalive\n\n"
@@ -74,6 +74,10 @@ async def stream(
             if pending is not None:
                 pending.cancel()
                 await asyncio.wait({pending})  # let it finish, so no task is left pending
+
+
+async def _next(events: AsyncIterator[Event]) -> Event:
+    return await anext(events)  # a coroutine, so that it can be a named task
 
 
 async def events(request: Request) -> Response:
