@@ -50,6 +50,7 @@ async def test_turn_on_publishes_the_zigbee2mqtt_set_payload(
 
             await hub.call("light.kitchen", "turn_off", {})
             assert hub.registry.get("light.kitchen").state["state"] == "off"
+            await eventually(lambda: len(observer.messages(set_topic)) == 2)
             assert json.loads(observer.messages(set_topic)[-1]) == {"state": "OFF"}
 
 
