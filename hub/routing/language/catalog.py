@@ -214,6 +214,10 @@ class Catalog:
             vocabulary.update(colour.split())
         return cls(tuple(entries), tuple(areas), frozenset(vocabulary), weights)
 
+    def unique(self, word: str) -> bool:
+        """Whether only one capability has `word` in a name ("island", "roborock")."""
+        return self.weights.get(word, 0.0) >= 1.0 + len(self.entries) ** 0.5 - 1e-9
+
     def weight(self, word: str) -> float:
         return self.weights.get(word, 1.0)
 

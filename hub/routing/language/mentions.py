@@ -213,6 +213,9 @@ def _match_name(
         heard = sum(catalog.weight(w) for w in name if w not in missing and w not in area_words)
         total = sum(catalog.weight(w) for w in name if w not in area_words) or 1.0
         quality = 0.7 * heard / total
-        if quality < 0.3 or name[-1] in missing:
-            return None  # the head word ("heater" of "space heater") must be heard
+        # The head word ("heater" of "space heater") must be heard, unless a word that only
+        # this name has is ("the kitchen island" for "Kitchen Island Pendants").
+        distinctive = any(catalog.unique(tokens[p]) and tokens[p] not in area_words for p in taken)
+        if quality < 0.3 or (name[-1] in missing and not distinctive):
+            return None
     return NameMatch(entry, frozenset(taken), quality)

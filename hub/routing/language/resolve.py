@@ -396,9 +396,11 @@ class Resolver:
             source, evidence, confidence = "value", 1.0, 0.55
 
         spoken = set(mentions.areas)
-        everything = mentions.everything and bool(spoken or mentions.here or area)
+        # "Everything in the kitchen", "the whole office", "turn off the kitchen": every
+        # switchable device, unless a noun, verb or value already said which kind.
+        everything = mentions.everything and not domains
         if not domains and spoken and cues and cues[0].action in (Action.ON, Action.OFF):
-            everything = True  # "turn off the kitchen"
+            everything = True
         if everything:
             domains = set(EVERYTHING_DOMAINS) & self._domains
             source, evidence, confidence = "everything", 2.5, 0.85

@@ -55,6 +55,9 @@ _SYNONYMS = {
     "pls": "please",
     "plz": "please",
     "thermo": "thermostat",
+    "television": "tv",
+    "telly": "tv",
+    "tele": "tv",
 }
 
 _UNITS = {

@@ -72,6 +72,7 @@ TOOLS: Mapping[str, Mapping[Action, str]] = MappingProxyType({
 # Everyday words for each domain, singular (the matcher compares stems).
 NOUNS: Mapping[str, frozenset[str]] = MappingProxyType({
     "light": frozenset({"light", "lamp", "lighting", "bulb", "chandelier", "sconce", "led",
+                        "pendant", "strip", "lightstrip", "floodlight",
                         "lantern", "spotlight", "downlight", "brightness"}),
     "switch": frozenset({"switch", "plug", "socket", "outlet", "power strip"}),
     "fan": frozenset({"fan", "ventilator", "ventilation", "extractor"}),
@@ -83,7 +84,7 @@ NOUNS: Mapping[str, frozenset[str]] = MappingProxyType({
                           "heat pump", "temperature"}),
     "water_heater": frozenset({"water heater", "boiler", "hot water"}),
     "humidifier": frozenset({"humidifier", "dehumidifier"}),
-    "media_player": frozenset({"tv", "television", "telly", "speaker", "music", "radio",
+    "media_player": frozenset({"tv", "speaker", "music", "radio",
                                "stereo", "volume", "song", "track", "playback", "episode",
                                "media", "player", "sound", "audio", "show", "movie",
                                "podcast", "soundbar", "chromecast"}),
@@ -133,7 +134,9 @@ PHRASE_DOMAINS: tuple[tuple[str, str], ...] = (
         "light",
     ),
     (r"\b(?:louder|quieter|volume|can not hear|loud|song|track|music|episode)\b", "media_player"),
-    (r"\b(?:warmer|cooler|cold|chilly|freezing|hot|heat|cool)\b", "climate"),
+    (r"\b(?:warmer|cooler|cold|chilly|freezing|hot|warm|heat|cool)\b", "climate"),
+    (r"\b(?:open|opened|closed)\b", "cover"),
+    (r"\b(?:locked|unlocked)\b", "lock"),
     (r"\b(?:vacuum|vacuuming|hoover|hoovering|cleaning|clean)\b", "vacuum"),
     (r"\b(?:stuffy|speed|faster|slower)\b", "fan"),
 )
