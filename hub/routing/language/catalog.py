@@ -8,7 +8,7 @@ and area, and the vocabulary that typo correction snaps unknown words onto.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hub.model import Capability
@@ -179,7 +179,7 @@ class Catalog:
     areas: tuple[tuple[str, ...], ...]
     """Every area's stems, longest first, so "living room" wins over a room named "room"."""
     vocabulary: frozenset[str]
-    weights: dict[str, float]
+    weights: Mapping[str, float]
     """How telling a word is in a name: rare words (a "chandelier") weigh more than common
     ones (a "light"), like inverse document frequency."""
 
@@ -216,7 +216,8 @@ class Catalog:
 
     def unique(self, word: str) -> bool:
         """Whether only one capability has `word` in a name ("island", "roborock")."""
-        return self.weights.get(word, 0.0) >= 1.0 + len(self.entries) ** 0.5 - 1e-9
+        most: float = 1.0 + float(max(1, len(self.entries))) ** 0.5
+        return self.weights.get(word, 0.0) >= most - 1e-9
 
     def weight(self, word: str) -> float:
         return self.weights.get(word, 1.0)
