@@ -220,3 +220,15 @@ def test_reasons_say_why(resolver: Resolver) -> None:
     r = ask(resolver, "lights on in the bedroom")
     assert r.reasons[0] == "noun: light in bedroom"
     assert r.reasons[1] == "action 'on' from 'lights on'"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "?!", "..."])
+def test_no_words_no_decision(resolver: Resolver, text: str) -> None:
+    r = ask(resolver, text)
+    assert (r.kind, r.tool, r.targets, r.reasons) == ("", "", (), ("no words",))
+
+
+def test_long_and_foreign_input_does_not_break(resolver: Resolver) -> None:
+    assert ask(resolver, "a" * 5000).kind == "llm/chat"
+    assert ask(resolver, "é ü 日本語").kind == "llm/chat"
+    assert ask(resolver, "turn on " * 200).tool == ""

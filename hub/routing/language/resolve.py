@@ -181,6 +181,8 @@ class Resolver:
     def resolve(self, text: str, context: Mapping[str, Any] | None = None) -> Resolution:
         context = context or EMPTY
         utterance = self._corrected(parse(text))
+        if not utterance.tokens:
+            return Resolution(text=text, kind="", tool="", targets=(), reasons=("no words",))
         stems = tuple(stem(t) for t in utterance.tokens)
         if utterance.question or not cues_hint(utterance):
             stems += tuple(_MEASURES[t] for t in stems if t in _MEASURES)

@@ -76,7 +76,7 @@ _QUESTION_OPENERS = frozenset(
      "where", "who", "when", "why", "whether"}
 )  # fmt: skip
 _FILLERS = frozenset({"hey", "ok", "okay", "so", "and", "please", "um", "uh", "well", "oh"})
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+")
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
 
 
 @dataclass(frozen=True, slots=True)
