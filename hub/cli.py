@@ -76,7 +76,7 @@ async def _run(config: Any) -> None:
 
     class Server(uvicorn.Server):
         @contextlib.contextmanager
-        def capture_signals(self):  # type: ignore[no-untyped-def,override]
+        def capture_signals(self):  # type: ignore[no-untyped-def]
             yield  # the hub owns SIGINT/SIGTERM: it stops the server, then itself
 
     async with Hub(config) as hub:

@@ -20,7 +20,7 @@ from hub.errors import AtmosphereError, FabricError, PayloadError, RegistryError
 from hub.events import EventBus
 from hub.fabric import Fabric, FabricSettings
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
-from hub.model import ToolResult
+from hub.model import NodeId, ToolResult
 from hub.registry import Registry, ToolHandler
 from hub.rpc import RpcClient, RpcServer
 from hub.store import Store
@@ -60,7 +60,7 @@ class Hub:
         self._rpc: RpcClient
 
     @property
-    def node_id(self) -> str:
+    def node_id(self) -> NodeId:
         return self.identity.node_id
 
     async def __aenter__(self) -> Self:

@@ -68,7 +68,7 @@ async def setup(hub: Hub, config: DemoConfig) -> AsyncIterator[None]:
     z2m = config.base_topic
     sensor = SimTemperature(config.discovery_prefix, "demo_living_room", "Living room temperature",
                             "demo/living_room/climate", config.sensor_interval)
-    hub_side = [
+    hub_side: list[Z2MLight | Z2MMotion | DiscoveredSensor | SnapshotCamera] = [
         Z2MLight(hub, "light.kitchen", f"{z2m}/kitchen_light", "Kitchen light", "kitchen"),
         Z2MMotion(hub, "binary_sensor.hallway_motion", f"{z2m}/hallway_motion",
                   "Hallway motion", "hallway"),
