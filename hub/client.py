@@ -52,6 +52,7 @@ _ERRORS: Mapping[str, type[AtmosphereError]] = {
     "tool_error": ToolError,
     "timeout": CallTimeout,
     "fabric_unavailable": FabricError,
+    "shutting_down": FabricError,
 }
 _BY_STATUS: Mapping[int, type[AtmosphereError]] = {
     400: PayloadError,

@@ -20,7 +20,7 @@ from hub.runtime import Hub
 from tests.broker import Mosquitto, free_port
 from tests.test_web_api import TEST_LIGHT, asgi_client, running_hub
 from tests.waiting import eventually
-from web import create_app
+from web import close_event_streams, create_app
 
 
 class _Server(uvicorn.Server):
@@ -50,6 +50,7 @@ async def serving(app: Any) -> AsyncIterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        close_event_streams(app)  # as the run command does; streams never end otherwise
         server.should_exit = True
         await task
 
@@ -178,3 +179,28 @@ async def test_the_client_reads_the_event_stream(hub: Hub) -> None:
         assert changed["capability_id"] == TEST_LIGHT.id
         assert changed["available"] is False
         await events.aclose()
+
+
+async def test_closing_the_streams_ends_them_cleanly_and_refuses_new_ones(hub: Hub) -> None:
+    app = create_app(hub)
+    async with (
+        serving(app) as url,
+        httpx.AsyncClient(
+            base_url=url, headers={"Authorization": f"Bearer {hub.api_token}"}
+        ) as http,
+    ):
+        async with http.stream("GET", "/api/events") as response:
+            events = sse(response)
+            name, _ = await anext(events)
+            assert name == "ready"
+            close_event_streams(app)
+            # the response ends properly (no error from the client), with nothing more
+            assert [event async for event in events] == []
+        await eventually(lambda: not stream_tasks())
+
+        refused = await http.get("/api/events")
+        assert refused.status_code == 503
+        assert refused.json()["error"] == {
+            "code": "shutting_down",
+            "message": "the hub is shutting down; reconnect when it is back",
+        }

@@ -6,6 +6,7 @@ hub (``atmosphere run``, a test) owns its lifecycle, so the app needs no lifespa
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -65,4 +66,5 @@ def create_app(
     )
     app.state.hub = hub
     app.state.sse_keepalive = sse_keepalive
+    app.state.sse_closing = asyncio.Event()
     return app

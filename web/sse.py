@@ -4,6 +4,8 @@ Each event is ``event: <type>`` and ``data: <JSON>`` (the JSON repeats the type,
 clients that read only ``data``). The stream opens with a ``ready`` event sent once the
 subscription is in place, so a client that has read it misses nothing that follows; a
 comment line every `keepalive` seconds keeps proxies and NAT from closing an idle stream.
+Streams never end by themselves: `close_event_streams(app)` ends them when the server
+stops.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -51,7 +54,11 @@ def frame(name: str, data: Any) -> str:
 
 
 async def stream(
-    bus: EventBus, types: tuple[type[Event], ...], node_id: str, keepalive: float
+    bus: EventBus,
+    types: tuple[type[Event], ...],
+    node_id: str,
+    keepalive: float,
+    closing: asyncio.Event,
 ) -> AsyncIterator[str]:
     async with bus.subscribe(*types) as events:
         ready = {"type": "ready", "node_id": node_id, "types": [event_name(t) for t in types]}
@@ -59,11 +66,16 @@ async def stream(
         # A pending __anext__ survives a keepalive timeout; cancelling it would end the
         # subscription's generator, so it is only cancelled when the stream closes.
         pending: asyncio.Task[Event] | None = None
+        closed = asyncio.create_task(closing.wait(), name="web.sse.closing")
         try:
             while True:
                 if pending is None:
                     pending = asyncio.create_task(_next(events), name="web.sse.next_event")
-                done, _ = await asyncio.wait({pending}, timeout=keepalive)
+                done, _ = await asyncio.wait(
+                    {pending, closed}, timeout=keepalive, return_when=asyncio.FIRST_COMPLETED
+                )
+                if closed in done:
+                    return  # the server is stopping: end the response so it can
                 if not done:
                     yield ": keepalive\n\n"
                     continue
@@ -71,23 +83,38 @@ async def stream(
                 pending = None
                 yield frame(event_name(type(event)), event_view(event))
         finally:
-            if pending is not None:
-                pending.cancel()
-                await asyncio.wait({pending})  # let it finish, so no task is left pending
+            waiting = {t for t in (pending, closed) if t is not None}
+            for task in waiting:
+                task.cancel()
+            await asyncio.wait(waiting)  # let them finish, so no task is left pending
 
 
 async def _next(events: AsyncIterator[Event]) -> Event:
     return await anext(events)  # a coroutine, so that it can be a named task
 
 
+def closing_event(app: Starlette) -> asyncio.Event:
+    closing: asyncio.Event = app.state.sse_closing
+    return closing
+
+
+def close_event_streams(app: Starlette) -> None:
+    """End every open event stream and refuse new ones (503): call it before stopping
+    the server, which otherwise waits for endless streams to finish."""
+    closing_event(app).set()
+
+
 async def events(request: Request) -> Response:
     hub = hub_of(request)
     types = event_types(request.query_params.get("types"))
-    keepalive: float = getattr(request.app.state, "sse_keepalive", DEFAULT_KEEPALIVE)
+    closing = closing_event(request.app)
+    if closing.is_set():
+        raise ApiError(503, "shutting_down", "the hub is shutting down; reconnect when it is back")
+    keepalive: float = request.app.state.sse_keepalive
     client = request.client
     _LOGGER.debug("event stream opened client=%s", client.host if client else "?")
     return StreamingResponse(
-        stream(hub.bus, types, hub.identity.node_id, keepalive),
+        stream(hub.bus, types, hub.identity.node_id, keepalive, closing),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
