@@ -16,7 +16,7 @@ from hub.badinput import BadInputLog
 from hub.broker import EmbeddedBroker, broker_answers
 from hub.clock import Clock, SystemClock
 from hub.config import HubConfig
-from hub.errors import AtmosphereError, FabricError, PayloadError, RegistryError, ToolError
+from hub.errors import RegistryError, ToolError
 from hub.events import EventBus
 from hub.fabric import Fabric, FabricSettings
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
@@ -206,6 +206,4 @@ class Hub:
         )
 
 
-__all__ = [
-    "Hub", "status_topic", "AtmosphereError", "FabricError", "PayloadError", "TOPIC_ROOT",
-]
+__all__ = ["TOPIC_ROOT", "Hub", "status_topic"]

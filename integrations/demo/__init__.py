@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from hub.config.located import Located
 from hub.fabric import Fabric
-
 from integrations.demo.adapters import DiscoveredSensor, SnapshotCamera, Z2MLight, Z2MMotion
 from integrations.demo.devices import SimCamera, SimLight, SimMotion, SimTemperature
 

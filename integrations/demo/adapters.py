@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from hub.domains import standard_tools
 from hub.errors import PayloadError, ToolError
@@ -250,7 +250,7 @@ class Z2MMotion:
 class DiscoveredSensor:
     """A sensor announced by Home Assistant MQTT discovery (the demo's subset of it)."""
 
-    ABBREVIATIONS = {"stat_t": "state_topic", "val_tpl": "value_template",
+    ABBREVIATIONS: ClassVar[dict[str, str]] = {"stat_t": "state_topic", "val_tpl": "value_template",
                      "unit_of_meas": "unit_of_measurement", "dev_cla": "device_class",
                      "uniq_id": "unique_id", "avty_t": "availability_topic",
                      "stat_cla": "state_class", "dev": "device"}
@@ -317,7 +317,7 @@ class DiscoveredSensor:
             except ValueError:
                 value_json = None
             rendered = self._template.render(value=text, value_json=value_json).strip()
-        except Exception as exc:  # template errors are bad input, never a crash
+        except Exception as exc:  # noqa: BLE001 - a template error is bad input, never a crash
             self.hub.bad_input.report(message.topic, f"{message.topic}: {exc}")
             return
         value: Any = rendered

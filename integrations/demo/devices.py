@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub.fabric import Fabric, Message
-
 from integrations.demo.frames import test_card
 
 _LOGGER = logging.getLogger(__name__)
