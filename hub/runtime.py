@@ -19,6 +19,7 @@ from hub.config import HubConfig
 from hub.errors import RegistryError, ToolError
 from hub.events import EventBus
 from hub.fabric import Fabric, FabricSettings
+from hub.firing import TriggerFiring
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.model import NodeId, ToolResult
 from hub.registry import Registry, ToolHandler
@@ -47,6 +48,7 @@ class Hub:
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
         self.bad_input = BadInputLog(self.bus, time.time)
+        self.firing = TriggerFiring(self.bus, self.clock)
         self.started_at = 0.0
         self.broker_url = ""
         self.embedded_broker = False

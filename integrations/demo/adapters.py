@@ -11,19 +11,17 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from hub.confirmations import Confirmations
 from hub.domains import standard_tools
 from hub.errors import PayloadError, ToolError
-from hub.events import TriggerFired
 from hub.fabric import Message
 from hub.model import Capability, ToolResult, Trigger
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
 
-Waiter = tuple[Callable[[Mapping[str, Any]], bool], "asyncio.Future[Mapping[str, Any]]"]
 
 
 def parse_object(message: Message) -> dict[str, Any]:
@@ -46,34 +44,6 @@ def _int_field(topic: str, data: Mapping[str, Any], key: str, low: int, high: in
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise PayloadError(f"{topic}: {key}: expected {low}..{high}, got {value!r}")
     return value
-
-
-@dataclass
-class Confirmations:
-    """Futures waiting for a device to report a state that satisfies a predicate."""
-
-    waiters: list[Waiter] = field(default_factory=list)
-
-    def resolve(self, state: Mapping[str, Any]) -> None:
-        for predicate, future in tuple(self.waiters):
-            if not future.done() and predicate(state):
-                future.set_result(state)
-
-    async def wait(
-        self, predicate: Callable[[Mapping[str, Any]], bool], send: Callable[[], None],
-        timeout: float, what: str,
-    ) -> Mapping[str, Any]:
-        future: asyncio.Future[Mapping[str, Any]] = asyncio.get_running_loop().create_future()
-        waiter: Waiter = (predicate, future)
-        self.waiters.append(waiter)
-        try:
-            send()
-            async with asyncio.timeout(timeout):
-                return await future
-        except TimeoutError:
-            raise ToolError(f"{what}: the device did not confirm within {timeout:g} s") from None
-        finally:
-            self.waiters.remove(waiter)
 
 
 class Z2MLight:
@@ -207,7 +177,7 @@ class Z2MMotion:
         self.topic = topic
         self.trigger = Trigger(
             name="motion_detected", description=f"Motion detected in the {area}",
-            intent=f"motion detected in {area}", priority=1, throttle=10.0,
+            intent="motion detected in {area}", priority=1, throttle=10.0,
             payload={"type": "object", "properties": {"occupancy": {"type": "boolean"}}},
         )
         self.capability = Capability(
@@ -216,7 +186,6 @@ class Z2MMotion:
             tools=standard_tools("binary_sensor"), triggers=(self.trigger,), source="demo",
             attributes={"device_class": "motion", "protocol": "zigbee2mqtt", "topic": topic},
         )
-        self._last_fired = -1e9
 
     def attach(self) -> None:
         self.hub.registry.add(self.capability)
@@ -238,13 +207,9 @@ class Z2MMotion:
                 state[key] = data[key]
         before = self.hub.registry.get(self.capability.id).state.get("state")
         self.hub.registry.set_state(self.capability.id, state)
-        now = time.monotonic()
-        if occupancy and before != "on" and now - self._last_fired >= self.trigger.throttle:
-            self._last_fired = now
-            self.hub.bus.publish(TriggerFired(
-                self.capability.id, self.trigger.name, intent=self.trigger.intent,
-                payload={"occupancy": True}, priority=self.trigger.priority, time=time.time(),
-            ))
+        if occupancy and before != "on":
+            self.hub.firing.fire(self.capability.id, self.trigger, {"occupancy": True},
+                                 area=self.capability.area)
 
 
 class DiscoveredSensor:
