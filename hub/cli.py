@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import AtmosphereError, ConfigError
+from hub.identity import TOKEN_FILE
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
 
@@ -82,8 +83,9 @@ async def _run(config: Any) -> None:
     async with Hub(config) as hub:
         web = importlib.import_module("web")  # loaded by name: hub never imports web
         http = config.http
+        app = web.create_app(hub)
         server = Server(uvicorn.Config(
-            web.create_app(hub), host=http.host, port=http.port, log_level="warning",
+            app, host=http.host, port=http.port, log_level="warning",
             access_log=False, lifespan="off",
         ))
         serving = asyncio.create_task(server.serve(), name="web.serve")
@@ -97,7 +99,7 @@ async def _run(config: Any) -> None:
         print(
             f"Atmosphere Hub '{config.name}' is running (node {hub.node_id}).\n"
             f"  Web UI and API: {url}/  (health: {url}/api/health)\n"
-            f"  API token:      {config.data_dir / 'api_token'}\n"
+            f"  API token:      {config.data_dir / TOKEN_FILE}\n"
             f"  MQTT broker:    {broker}\n"
             f"  Data:           {config.data_dir}\n"
             "Press Ctrl+C to stop.",
@@ -106,6 +108,7 @@ async def _run(config: Any) -> None:
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
         print("Stopping...", flush=True)
+        web.close_event_streams(app)  # an open event stream must not hold the shutdown
         server.should_exit = True
         await serving
         stopping.cancel()
@@ -123,7 +126,7 @@ def _client(args: argparse.Namespace) -> Any:
         config = _load_config(args)
         url = url or f"http://{config.http.host}:{config.http.port}"
         if token is None:
-            path = config.data_dir / "api_token"
+            path = config.data_dir / TOKEN_FILE
             try:
                 token = path.read_text().strip()
             except OSError as exc:
