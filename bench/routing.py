@@ -12,7 +12,7 @@ requantised copy (`Embedder(quantised_dir=...)`, built into a temporary director
 fresh interpreter per run (median of `--loads`), so they show what a hub pays, not what
 this process already holds.
 
-    python -m bench.routing [--sizes 10 100 1000 10000] [--intents 200] [--threads 2]
+    python -m bench.routing [--sizes 10 100 1000 10000] [--intents 200] [--threads 1]
                             [--variant per-channel|packaged]
 """
 
@@ -221,7 +221,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.routing")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000, 10000])
     parser.add_argument("--intents", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--loads", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--variant", choices=["per-channel", "packaged"], default="per-channel")

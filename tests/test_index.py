@@ -14,7 +14,13 @@ from hub.events import (
 )
 from hub.model import Capability, NodeId, Tool, Trigger
 from hub.routing.embedder import Embedder, ModelMismatch, Vector
-from hub.routing.index import CapabilityIndex, capability_text, tool_text, trigger_text
+from hub.routing.index import (
+    CapabilityIndex,
+    _matvec,
+    capability_text,
+    tool_text,
+    trigger_text,
+)
 
 LIGHT_TOOLS = (
     Tool("turn_on", "Turn the light on; set its brightness to dim or brighten it, or its colour"),
@@ -255,3 +261,11 @@ def test_availability_of_a_queued_capability_is_kept(index: CapabilityIndex) -> 
     index.set_available("lock.front", False)  # before any read: still queued
     found = index.get("lock.front")
     assert found is not None and not found.available
+
+
+def test_blocked_products_equal_the_plain_one() -> None:
+    rng = np.random.default_rng(3)
+    matrix = rng.random((2500, 384), dtype=np.float32)
+    vector = rng.random(384, dtype=np.float32)
+    np.testing.assert_allclose(_matvec(matrix, vector), matrix @ vector, rtol=1e-5)
+    np.testing.assert_allclose(_matvec(matrix[:10], vector), matrix[:10] @ vector, rtol=1e-5)

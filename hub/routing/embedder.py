@@ -274,8 +274,10 @@ class _Loaded:
 class Embedder:
     """Texts to vectors, with a lazily loaded model and an LRU cache for intents.
 
-    `threads` is onnxruntime's intra-op thread count: 2 is fastest on an idle 2-core
-    machine, 1 holds steadier when the hub's other work competes for the cores.
+    `threads` is onnxruntime's intra-op thread count. The default is 1: 2 threads are
+    faster on an idle 2-core machine, but on a hub the event loop, the broker and
+    other work compete for the cores, and there 2 threads measured slower at the median
+    and far worse at the tail (`python -m bench.routing` measures both).
 
     With `quantised_dir`, the model is requantised per channel (`quantise_per_channel`)
     into that directory on first load and the copy is used from then on: half the memory
@@ -288,7 +290,7 @@ class Embedder:
         model_path: Path | None = None,
         tokenizer_path: Path | None = None,
         *,
-        threads: int = 2,
+        threads: int = 1,
         cache_size: int = 4096,
         batch_size: int = 32,
         quantised_dir: Path | None = None,
