@@ -73,7 +73,8 @@ def running_hub(tmp_path: Path) -> Iterator[RunningHub]:
     yield hub
     if process.poll() is None:
         process.kill()
-        process.communicate()
+    if process.stdout and not process.stdout.closed:
+        process.communicate()  # reaps the process and closes its pipes
 
 
 async def test_run_on_a_bare_machine_end_to_end(running_hub: RunningHub) -> None:
