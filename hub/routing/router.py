@@ -231,38 +231,29 @@ class Router:
         vector = self.index.embedder.embed_one(work.intent)
         config = self.config
         boost = config.area_boost if work.context.get("area") else 1.0
-        k = max(4 * config.limit, 16)
-        while True:
-            matches = self.index.rank(vector, k, tool=work.tool)
-            scored: list[_Scored] = []
-            top: list[float] = []  # a min-heap of the `limit` best scores so far
-            excluded: list[Exclusion] = []
-            complete = False
-            for match in matches:
-                if match.score < config.min_match:
-                    complete = True
-                    break
-                if len(top) >= config.limit and match.score * boost <= top[0]:
-                    complete = True  # every factor but the area's is <= 1: none can overtake
-                    break
-                if scored and match.score < scored[0].match.score - config.match_window:
-                    complete = True  # a worse fit for what was asked, however idle or near
-                    break
-                if len(scored) + len(excluded) >= config.max_considered:
-                    complete = True
-                    break
-                result = self._score(work, match)
-                if isinstance(result, Exclusion):
-                    excluded.append(result)
-                    continue
-                scored.append(result)
-                if len(top) < config.limit:
-                    heapq.heappush(top, result.score)
-                elif result.score > top[0]:
-                    heapq.heapreplace(top, result.score)
-            if complete or len(matches) < k:
+        # At most `max_considered` matches are scored, so one ranking call is enough.
+        matches = self.index.rank(vector, config.max_considered + 1, tool=work.tool)
+        scored: list[_Scored] = []
+        top: list[float] = []  # a min-heap of the `limit` best scores so far
+        excluded: list[Exclusion] = []
+        for match in matches:
+            if match.score < config.min_match:
                 break
-            k *= 4
+            if len(top) >= config.limit and match.score * boost <= top[0]:
+                break  # every factor but the area's is <= 1: nothing further can overtake
+            if scored and match.score < scored[0].match.score - config.match_window:
+                break  # a worse fit for what was asked, however idle or near
+            if len(scored) + len(excluded) >= config.max_considered:
+                break
+            result = self._score(work, match)
+            if isinstance(result, Exclusion):
+                excluded.append(result)
+                continue
+            scored.append(result)
+            if len(top) < config.limit:
+                heapq.heappush(top, result.score)
+            elif result.score > top[0]:
+                heapq.heapreplace(top, result.score)
         scored.sort(key=lambda c: -c.score)
         unmatched = () if scored or excluded else matches[: config.explain_excluded]
         return Decision(
