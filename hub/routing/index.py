@@ -160,6 +160,8 @@ class CapabilityIndex:
         self._signature_rows: list[np.ndarray | None] = [np.empty(0, dtype=np.intp)]
         self._signature_refs: list[int] = [0]
         self._signature_free: list[int] = []
+        # All signatures' rows end to end, for one `maximum.reduceat` per query.
+        self._signature_layout: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._embedded = 0
 
     @property
@@ -387,6 +389,7 @@ class CapabilityIndex:
                 self._signature_rows.append(array)
                 self._signature_refs.append(0)
             self._signature[rows] = slot
+            self._signature_layout = None
         self._signature_refs[slot] += 1
         return slot
 
@@ -398,6 +401,7 @@ class CapabilityIndex:
             del self._signature[tuple(int(r) for r in rows)]
             self._signature_rows[slot] = None
             self._signature_free.append(slot)
+            self._signature_layout = None
 
     # -- reads ------------------------------------------------------------------------
 
@@ -475,14 +479,8 @@ class CapabilityIndex:
                 return ()
             capability_scores = _matvec(self._matrix[:n], vector.values)
             pool_scores = _matvec(self._pool[: len(self._pool_text)], vector.values)
-            best_row: list[int] = [-1] * len(self._signature_rows)
             if tool is None:
-                best = np.full(len(self._signature_rows), -np.inf, dtype=np.float32)
-                for slot, rows in enumerate(self._signature_rows):
-                    if rows is not None and rows.size:
-                        top_row = int(rows[int(np.argmax(pool_scores[rows]))])
-                        best[slot] = pool_scores[top_row]
-                        best_row[slot] = top_row
+                best = self._best_per_signature(pool_scores)
                 tool_scores = best[self._signature_of_row[:n]]
                 rows_to_rank = None
             else:
@@ -509,7 +507,9 @@ class CapabilityIndex:
                 if tool is not None:
                     name: str | None = tool
                 elif record.tools:
-                    name = record.tool_at[best_row[record.signature]]
+                    rows = self._signature_rows[record.signature]
+                    assert rows is not None
+                    name = record.tool_at[int(rows[int(np.argmax(pool_scores[rows]))])]
                 else:
                     name = None
                 tool_score = float(tool_scores[i]) if name is not None else 0.0
@@ -523,6 +523,23 @@ class CapabilityIndex:
                     )
                 )
             return tuple(matches)
+
+    def _best_per_signature(self, pool_scores: Array) -> Array:
+        """The best tool score of every signature (-inf for "no tools" and free slots)."""
+        if self._signature_layout is None:
+            slots = [i for i, r in enumerate(self._signature_rows) if r is not None and r.size]
+            arrays = [self._signature_rows[i] for i in slots]
+            sizes = [0] + [a.size for a in arrays if a is not None]
+            self._signature_layout = (
+                np.array(slots, dtype=np.intp),
+                np.concatenate([a for a in arrays if a is not None] or [np.empty(0, np.intp)]),
+                np.cumsum(sizes[:-1], dtype=np.intp),
+            )
+        slots_array, rows, offsets = self._signature_layout
+        best = np.full(len(self._signature_rows), -np.inf, dtype=np.float32)
+        if slots_array.size:
+            best[slots_array] = np.maximum.reduceat(pool_scores[rows], offsets)
+        return best
 
     def tool_scores(self, vector: Vector, capability_id: str) -> dict[str, float]:
         """Similarity of `vector` to each tool of one capability (empty if unknown)."""
