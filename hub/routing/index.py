@@ -500,27 +500,32 @@ class CapabilityIndex:
                 np.maximum(capability_scores, (capability_scores + tool_scores) / 2),
                 capability_scores,
             )
+            order = np.array(_top(combined, k), dtype=np.intp)
+            rows = order if rows_to_rank is None else rows_to_rank[order]
+            best_rows: dict[int, int] = {}  # signature -> its best pool row, once per call
             matches: list[Match] = []
-            for i in _top(combined, k):
-                row = int(i if rows_to_rank is None else rows_to_rank[i])
+            for row, score, own, tool_score in zip(
+                rows.tolist(),
+                combined[order].tolist(),
+                capability_scores[order].tolist(),
+                tool_scores[order].tolist(),
+                strict=True,
+            ):
                 record = self._records[self._ids[row]]
                 if tool is not None:
                     name: str | None = tool
                 elif record.tools:
-                    rows = self._signature_rows[record.signature]
-                    assert rows is not None
-                    name = record.tool_at[int(rows[int(np.argmax(pool_scores[rows]))])]
+                    best_row = best_rows.get(record.signature)
+                    if best_row is None:
+                        candidates = self._signature_rows[record.signature]
+                        assert candidates is not None
+                        best_row = int(candidates[int(np.argmax(pool_scores[candidates]))])
+                        best_rows[record.signature] = best_row
+                    name = record.tool_at[best_row]
                 else:
                     name = None
-                tool_score = float(tool_scores[i]) if name is not None else 0.0
                 matches.append(
-                    Match(
-                        record.capability,
-                        float(combined[i]),
-                        float(capability_scores[i]),
-                        name,
-                        tool_score,
-                    )
+                    Match(record.capability, score, own, name, tool_score if name else 0.0)
                 )
             return tuple(matches)
 

@@ -231,13 +231,9 @@ class Router:
         vector = self.index.embedder.embed_one(work.intent)
         config = self.config
         boost = config.area_boost if work.context.get("area") else 1.0
-        # Most decisions end within a few matches; a short ranking first, and the full
-        # `max_considered` only when the scan runs off its end.
-        for k in (min(2 * config.limit + 1, config.max_considered + 1), config.max_considered + 1):
-            matches = self.index.rank(vector, k, tool=work.tool)
-            scored, excluded, ended = self._scan(work, matches, boost)
-            if ended or len(matches) < k:
-                break
+        # At most `max_considered` matches are scored: one ranking call is enough.
+        matches = self.index.rank(vector, config.max_considered + 1, tool=work.tool)
+        scored, excluded = self._scan(work, matches, boost)
         scored.sort(key=lambda c: -c.score)
         unmatched = () if scored or excluded else matches[: config.explain_excluded]
         return Decision(
@@ -250,22 +246,22 @@ class Router:
 
     def _scan(
         self, work: WorkUnit, matches: tuple[Match, ...], boost: float
-    ) -> tuple[list[_Scored], list[Exclusion], bool]:
-        """Score matches best first until none further could matter; True if it stopped."""
+    ) -> tuple[list[_Scored], list[Exclusion]]:
+        """Score matches best first until none further could matter."""
         config = self.config
         scored: list[_Scored] = []
         top: list[float] = []  # a min-heap of the `limit` best scores so far
         excluded: list[Exclusion] = []
         for match in matches:
             if match.score < config.min_match:
-                return scored, excluded, True
+                return scored, excluded
             if len(top) >= config.limit and match.score * boost <= top[0]:
                 # Every factor but the area's is <= 1: nothing further can overtake.
-                return scored, excluded, True
+                return scored, excluded
             if scored and match.score < scored[0].match.score - config.match_window:
-                return scored, excluded, True  # a worse fit, however idle or near
+                return scored, excluded  # a worse fit, however idle or near
             if len(scored) + len(excluded) >= config.max_considered:
-                return scored, excluded, True
+                return scored, excluded
             result = self._score(work, match)
             if isinstance(result, Exclusion):
                 excluded.append(result)
@@ -275,7 +271,7 @@ class Router:
                 heapq.heappush(top, result.score)
             elif result.score > top[0]:
                 heapq.heapreplace(top, result.score)
-        return scored, excluded, False
+        return scored, excluded
 
     def _explicit(self, work: WorkUnit, capability_id: str) -> Decision:
         capability = self.index.get(capability_id)
