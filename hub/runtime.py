@@ -112,10 +112,11 @@ class Hub:
         )
         signing_key = self.identity.signing_key
         await stack.enter_async_context(
-            RpcServer(self.fabric, node, signing_key, self._public_key, self._resolve)
+            RpcServer(self.fabric, node, signing_key, self._public_key, self._resolve,
+                      clock=self.clock)
         )
         self._rpc = await stack.enter_async_context(
-            RpcClient(self.fabric, node, signing_key, self._public_key)
+            RpcClient(self.fabric, node, signing_key, self._public_key, clock=self.clock)
         )
         for capability in self.config.capabilities:
             self.registry.add(capability)
