@@ -49,6 +49,7 @@ class _Missing(ChainableUndefined):
 
     def __str__(self) -> str:
         self._fail_with_undefined_error()
+        return ""  # not reached: the line above raises
 
 
 def _fail(name: str, value: Any) -> NoReturn:
@@ -176,7 +177,7 @@ class Template:
             return str(self._compiled.render(variables))
         except UndefinedError as exc:
             raise UndefinedValue(f"template {_describe(self.source)}: {exc.message}") from None
-        except Exception as exc:  # noqa: BLE001 - any failure of a user's template is bad input
+        except Exception as exc:  # any failure of a user's template is bad input
             raise PayloadError(f"template {_describe(self.source)}: {exc}") from exc
 
     def __repr__(self) -> str:

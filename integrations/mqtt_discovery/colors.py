@@ -1,0 +1,108 @@
+"""What a `light.turn_on` call asks for, worked out once for both light schemas."""
+
+from __future__ import annotations
+
+import colorsys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub.errors import ToolError
+
+RGB = tuple[int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """The wanted light state; None for what the call does not change."""
+
+    brightness: int | None = None
+    """0..255 (Home Assistant's scale); 0 means off."""
+    kelvin: int | None = None
+    rgb: RGB | None = None
+    hs: tuple[float, float] | None = None
+    transition: float | None = None
+    flash: str | None = None
+    effect: str | None = None
+
+
+def _clamp(value: float, low: int = 0, high: int = 255) -> int:
+    return max(low, min(high, round(value)))
+
+
+def target(args: Mapping[str, Any], current: Mapping[str, Any], what: str) -> Target:
+    """Read the `light.turn_on` arguments against the current state (for the steps)."""
+    now = current.get("brightness")
+    if not isinstance(now, (int, float)):
+        now = 255 if current.get("state") == "on" else 0
+    brightness: int | None = None
+    if "brightness_pct" in args:
+        brightness = _clamp(args["brightness_pct"] * 255 / 100)
+    elif "brightness" in args:
+        brightness = _clamp(args["brightness"])
+    elif "brightness_step_pct" in args:
+        brightness = _clamp(now + args["brightness_step_pct"] * 255 / 100)
+    elif "brightness_step" in args:
+        brightness = _clamp(now + args["brightness_step"])
+    rgb: RGB | None = None
+    hs: tuple[float, float] | None = None
+    if "rgb_color" in args:
+        r, g, b = (int(v) for v in args["rgb_color"])
+        rgb = (r, g, b)
+    elif "color_name" in args:
+        rgb = named(str(args["color_name"]), what)
+    elif "hs_color" in args:
+        h, s = (float(v) for v in args["hs_color"])
+        hs = (h, min(100.0, s))
+        rgb = hs_to_rgb(*hs)
+    if rgb is not None and hs is None:
+        hs = rgb_to_hs(rgb)
+    kelvin = args.get("color_temp_kelvin")
+    return Target(
+        brightness=brightness, kelvin=int(kelvin) if kelvin is not None else None,
+        rgb=rgb, hs=hs, transition=args.get("transition"), flash=args.get("flash"),
+        effect=args.get("effect"),
+    )
+
+
+def named(name: str, what: str) -> RGB:
+    """A CSS colour name (``"purple"``), as Home Assistant's `color_name` takes."""
+    from PIL import ImageColor  # loaded on first use: colour names are rare on the hot path
+
+    try:
+        r, g, b = ImageColor.getrgb(name.replace(" ", ""))[:3]
+    except ValueError:
+        raise ToolError(f"{what}: color_name: unknown colour {name!r}") from None
+    return (r, g, b)
+
+
+def hs_to_rgb(hue: float, saturation: float) -> RGB:
+    r, g, b = colorsys.hsv_to_rgb(hue / 360, saturation / 100, 1.0)
+    return (_clamp(r * 255), _clamp(g * 255), _clamp(b * 255))
+
+
+def rgb_to_hs(rgb: RGB) -> tuple[float, float]:
+    h, s, _v = colorsys.rgb_to_hsv(*(c / 255 for c in rgb))
+    return (round(h * 360, 3), round(s * 100, 3))
+
+
+def rgb_to_xy(rgb: RGB) -> tuple[float, float]:
+    """CIE 1931 xy of an sRGB colour (D65), as lights that take xy expect."""
+
+    def linear(c: float) -> float:
+        c /= 255
+        return ((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92
+
+    r, g, b = (linear(c) for c in rgb)
+    x = r * 0.4124 + g * 0.3576 + b * 0.1805
+    y = r * 0.2126 + g * 0.7152 + b * 0.0722
+    z = r * 0.0193 + g * 0.1192 + b * 0.9505
+    total = x + y + z
+    if total == 0:
+        return (0.0, 0.0)
+    return (round(x / total, 4), round(y / total, 4))
+
+
+def mired_kelvin(value: float) -> int:
+    """Mireds to kelvin and back (the same formula both ways)."""
+    return round(1_000_000 / value) if value > 0 else 0

@@ -1,0 +1,267 @@
+"""Discovery: configurations on `<prefix>/...` topics become capabilities, and go away.
+
+Topics read (``<prefix>`` is `discovery_prefix`, ``homeassistant`` by default):
+
+- ``<prefix>/<component>/[<node_id>/]<object_id>/config``: one entity;
+- ``<prefix>/device/<device_id>/config``: a device and its components (``cmps``), sharing
+  the device block, availability and topics given next to ``cmps``.
+
+A configuration that changes updates the capability (`CapabilityUpdated`, state kept); the
+same configuration again (devices re-send theirs after the birth message) changes nothing;
+an empty payload removes the entity (for a device: all of its components; a component sent
+with only its ``platform`` is removed). A malformed configuration is bad input, counted
+against its discovery topic; the entity it would have replaced stays as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType, TracebackType
+from typing import Any, Self
+
+from hub.errors import PayloadError
+from hub.fabric import Message
+from hub.runtime import status_topic
+from integrations.mqtt_discovery.abbreviations import base_topic, expand
+from integrations.mqtt_discovery.camera import Camera
+from integrations.mqtt_discovery.climate import Climate
+from integrations.mqtt_discovery.cover import Cover
+from integrations.mqtt_discovery.device_trigger import DeviceTriggers, read_trigger
+from integrations.mqtt_discovery.entity import Context, Discovered, Entity
+from integrations.mqtt_discovery.fan import Fan
+from integrations.mqtt_discovery.light import DefaultLight, JsonLight
+from integrations.mqtt_discovery.lock import Lock
+from integrations.mqtt_discovery.payload import Payload
+from integrations.mqtt_discovery.sensor import BinarySensor, Sensor
+from integrations.mqtt_discovery.switch import Button, Switch
+
+_LOGGER = logging.getLogger(__name__)
+
+_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+TRIGGER_COMPONENT = "device_automation"
+DEVICE = "device"
+_NOT_SHARED = frozenset({"components", "name", "unique_id", "object_id", "default_entity_id",
+                         "platform"})
+"""Keys of a device discovery payload that stay with it and are not given to components."""
+
+
+def _light(ctx: Context, found: Discovered) -> Entity:
+    schema = found.config.get("schema", "default")
+    if schema in ("default", "basic"):
+        return DefaultLight(ctx, found)
+    if schema == "json":
+        return JsonLight(ctx, found)
+    raise PayloadError(f"{found.topic}: schema: {schema!r} is not supported; use default "
+                       "or json")
+
+
+FACTORIES: Mapping[str, Callable[[Context, Discovered], Entity]] = MappingProxyType({
+    "binary_sensor": BinarySensor,
+    "button": Button,
+    "camera": Camera,
+    "climate": Climate,
+    "cover": Cover,
+    "fan": Fan,
+    "light": _light,
+    "lock": Lock,
+    "sensor": Sensor,
+    "switch": Switch,
+})
+"""Supported components; `device_automation` (device triggers) is handled apart."""
+
+
+class Discovery:
+    """``async with Discovery(ctx)``: listening for configurations while inside; on exit
+    every discovered capability is withdrawn."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._prefix = ctx.config.discovery_prefix
+        self._entities: dict[str, Entity] = {}
+        self._configs: dict[str, Mapping[str, Any]] = {}
+        self._ids: dict[str, str] = {}
+        """capability id -> announcement key, so two announcements cannot share an id."""
+        self._raw: dict[str, bytes] = {}
+        self._device_keys: dict[str, set[str]] = {}
+        self._unsupported: set[str] = set()
+        self._cancels: list[Callable[[], None]] = []
+        self.triggers = DeviceTriggers(ctx)
+        self.births = 0
+
+    @property
+    def entities(self) -> Mapping[str, Entity]:
+        return MappingProxyType(self._entities)
+
+    async def __aenter__(self) -> Self:
+        router, prefix = self._ctx.router, self._prefix
+        for pattern in (f"{prefix}/+/+/config", f"{prefix}/+/+/+/config"):
+            self._cancels.append(router.subscribe(pattern, self._on_config, source=pattern,
+                                                  qos=1))
+        if self._ctx.config.birth:
+            # The fabric re-publishes the hub's own status on every (re)connect; hearing it
+            # is the moment to (re)announce, as Home Assistant does after each connect.
+            fabric = self._ctx.hub.fabric
+            self._cancels.append(fabric.subscribe(status_topic(self._ctx.hub.node_id),
+                                                  self._on_own_status))
+        _LOGGER.info("mqtt discovery listening prefix=%s", prefix)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        for cancel in self._cancels:
+            cancel()
+        self._cancels.clear()
+        for key in list(self._entities):
+            self._remove(key)
+        self.triggers.close()
+        _LOGGER.info("mqtt discovery stopped prefix=%s", self._prefix)
+
+    # -- birth -------------------------------------------------------------------------------
+
+    def _on_own_status(self, message: Message) -> None:
+        try:
+            online = json.loads(message.payload).get("state") == "online"
+        except (ValueError, AttributeError):
+            online = False
+        if online:
+            config = self._ctx.config
+            self._ctx.hub.fabric.publish(config.status_topic, config.birth_payload, qos=1)
+            self.births += 1
+            _LOGGER.info("birth published topic=%s", config.status_topic)
+
+    # -- configurations ----------------------------------------------------------------------
+
+    def _on_config(self, payload: Payload) -> None:
+        topic = payload.topic
+        levels = topic[len(self._prefix) + 1:].split("/")
+        if len(levels) == 3:
+            component, node_id, object_id = levels[0], "", levels[1]
+        else:
+            component, node_id, object_id = levels[0], levels[1], levels[2]
+        for part in (component, node_id, object_id):
+            if part and not _ID.match(part):
+                raise PayloadError(f"{topic}: {part!r} in the topic may only hold letters, "
+                                   "digits, _ and -")
+        if component == DEVICE:
+            if node_id:
+                raise PayloadError(f"{topic}: device discovery is <prefix>/device/<id>/config")
+            self._on_device(payload, object_id)
+            return
+        key = "/".join(p for p in (component, node_id, object_id) if p)
+        if not payload.raw:
+            self._raw.pop(topic, None)
+            self._remove(key)
+            return
+        if self._raw.get(topic) == payload.raw:
+            return  # the same announcement again (after a birth): nothing changes
+        if component not in FACTORIES and component != TRIGGER_COMPONENT:
+            self._skip(component, topic)
+            return
+        config = expand(payload.json_object())
+        self._raw[topic] = payload.raw
+        fallback = f"{node_id}_{object_id}" if node_id else object_id
+        self._put(Discovered(component, topic, key, fallback, config))
+
+    def _on_device(self, payload: Payload, device_id: str) -> None:
+        topic = payload.topic
+        if not payload.raw:
+            self._raw.pop(topic, None)
+            for key in self._device_keys.pop(topic, set()):
+                self._remove(key)
+            return
+        if self._raw.get(topic) == payload.raw:
+            return
+        data = payload.json_object()
+        base = base_topic(data)
+        shared = expand(data)
+        components = shared.get("components")
+        if not isinstance(components, dict) or not components:
+            raise PayloadError(f"{topic}: components (cmps): expected a mapping of component "
+                               "ids to their configurations")
+        if not isinstance(shared.get("device"), dict):
+            raise PayloadError(f"{topic}: device (dev): missing; device discovery needs the "
+                               "device block")
+        self._raw[topic] = payload.raw
+        common = {k: v for k, v in shared.items() if k not in _NOT_SHARED}
+        seen: set[str] = set()
+        for component_id, raw in components.items():
+            key = f"{DEVICE}/{device_id}/{component_id}"
+            if not isinstance(raw, dict) or not _ID.match(str(component_id)):
+                self._ctx.hub.bad_input.report(topic, f"{topic}: cmps.{component_id}: expected "
+                                               "a mapping, under an id of letters, digits, _, -")
+                continue
+            own = expand(raw, base)
+            platform = own.get("platform")
+            if set(own) <= {"platform"}:
+                continue  # a component sent with only its platform is being removed
+            if not isinstance(platform, str):
+                self._ctx.hub.bad_input.report(
+                    topic, f"{topic}: cmps.{component_id}: platform (p) missing")
+                continue
+            seen.add(key)
+            if platform not in FACTORIES and platform != TRIGGER_COMPONENT:
+                self._skip(platform, topic)
+                continue
+            self._put(Discovered(platform, topic, key, f"{device_id}_{component_id}",
+                                 {**common, **own}))
+        for key in self._device_keys.get(topic, set()) - seen:
+            self._remove(key)
+        self._device_keys[topic] = seen
+
+    def _skip(self, component: str, topic: str) -> None:
+        if component not in self._unsupported:
+            self._unsupported.add(component)
+            _LOGGER.info("component not supported, ignored component=%s topic=%s",
+                         component, topic)
+
+    def _put(self, found: Discovered) -> None:
+        """Create or update the entity of an announcement; bad input leaves it as it was."""
+        key = found.key
+        if self._configs.get(key) == found.config:
+            return
+        bad_input = self._ctx.hub.bad_input
+        try:
+            if found.component == TRIGGER_COMPONENT:
+                trigger = read_trigger(self._ctx, found)
+                self._remove(key, keep_trigger=True)
+                self.triggers.put(trigger)
+                self._configs[key] = found.config
+                return
+            entity = FACTORIES[found.component](self._ctx, found)
+        except PayloadError as exc:
+            bad_input.report(found.topic, str(exc))
+            return
+        owner = self._ids.get(entity.id)
+        if owner is not None and owner != key:
+            bad_input.report(found.topic, f"{found.topic}: capability id {entity.id} is taken "
+                             f"by {self._entities[owner].found.topic}; give each its own "
+                             "unique_id")
+            return
+        existing = self._ctx.hub.registry.find(entity.id)
+        if existing is not None and existing.source != "mqtt_discovery":
+            bad_input.report(found.topic, f"{found.topic}: capability id {entity.id} is "
+                             f"already registered by {existing.source or 'another part'}")
+            return
+        self.triggers.remove(key)
+        previous = self._entities.get(key)
+        if previous is not None and previous.id != entity.id:
+            self._ids.pop(previous.id, None)
+        self._entities[key] = entity
+        self._ids[entity.id] = key
+        self._configs[key] = found.config
+        entity.start(previous)
+        _LOGGER.debug("entity %s capability=%s topic=%s",
+                      "updated" if previous else "added", entity.id, found.topic)
+
+    def _remove(self, key: str, *, keep_trigger: bool = False) -> None:
+        self._configs.pop(key, None)
+        entity = self._entities.pop(key, None)
+        if entity is not None:
+            self._ids.pop(entity.id, None)
+            entity.stop(remove=True)
+            _LOGGER.debug("entity removed capability=%s", entity.id)
+        if not keep_trigger:
+            self.triggers.remove(key)

@@ -1,0 +1,369 @@
+"""Lights in Home Assistant's two common MQTT schemas.
+
+``default``: one topic per feature (`command_topic` with `payload_on`/`payload_off`,
+`brightness_command_topic` scaled by `brightness_scale`, `color_temp_command_topic`,
+`rgb_command_topic` as ``r,g,b``, `effect_command_topic`) and the matching state topics;
+`on_command_type` orders the on payload ``last`` (default), ``first`` or leaves it out when
+a brightness is sent (``brightness``).
+
+``json``: one JSON command ``{"state": "ON", "brightness": 128, "color_temp": 370,
+"color": {"r": 255, "g": 0, "b": 0}, "transition": 2}`` on `command_topic`, one JSON state
+on `state_topic`.
+
+State follows Home Assistant: ``state`` on/off, ``brightness`` 0..255, ``color_temp_kelvin``,
+``rgb_color``, ``hs_color``, ``xy_color``, ``color_mode``, ``effect``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from hub.confirmations import Predicate
+from hub.errors import PayloadError, ToolError
+from hub.model import Tool, ToolResult
+from integrations.mqtt_discovery.colors import Target, mired_kelvin, rgb_to_hs, rgb_to_xy, target
+from integrations.mqtt_discovery.entity import Entity, Send, on_off, select_tools
+from integrations.mqtt_discovery.options import Options
+from integrations.mqtt_discovery.payload import Payload
+from integrations.mqtt_discovery.router import Handler
+from integrations.mqtt_discovery.sensor import number
+
+_RGB_MODES = ("rgb", "rgbw", "rgbww", "hs", "xy")
+
+
+class Light(Entity):
+    """What both schemas share: tools, toggling, confirmation."""
+
+    domain = "light"
+    STATE_KEYS = frozenset({"state", "brightness", "color_temp_kelvin", "rgb_color", "hs_color",
+                            "xy_color", "color_mode", "effect"})
+    state_topic: str | None
+    optimistic: bool
+    brightness_scale: int
+
+    def tools(self) -> tuple[Tool, ...]:
+        return select_tools(self.domain, drop_params={"turn_on": ("duration",)})
+
+    async def run(self, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
+        if tool == "toggle":
+            tool = "turn_off" if self.current().get("state") == "on" else "turn_on"
+        what = f"{self.id}/{tool}"
+        if tool == "turn_off":
+            return await self._send(tool, self.off(arguments), "off", None)
+        if tool != "turn_on":
+            raise ToolError(f"{self.id}: tool {tool!r} is not supported")
+        wanted = target(arguments, self.current(), what)
+        if wanted.brightness == 0:  # Home Assistant: brightness 0 turns the light off
+            return await self._send("turn_off", self.off({}), "off", None)
+        return await self._send(tool, self.on(wanted), "on", wanted)
+
+    async def _send(self, tool: str, sends: list[Send], state: str,
+                    wanted: Target | None) -> ToolResult:
+        optimistic: dict[str, Any] = {"state": state}
+        check_brightness = None
+        if wanted is not None and wanted.brightness is not None and self.dimmable:
+            optimistic["brightness"] = wanted.brightness
+            if self.reports_brightness:
+                check_brightness = wanted.brightness
+        if wanted is not None and wanted.kelvin is not None:
+            optimistic.update(color_temp_kelvin=wanted.kelvin, color_mode="color_temp")
+        elif wanted is not None and wanted.rgb is not None:
+            optimistic.update(rgb_color=list(wanted.rgb), color_mode="rgb")
+        expect: Predicate | None = None
+        if not self.optimistic:
+            # the device's own rounding: a brightness on a 0..100 scale comes back +-3
+            slack = max(1.0, 255 / self.brightness_scale)
+
+            def expect(s: Mapping[str, Any]) -> bool:
+                if s.get("state") != state:
+                    return False
+                if check_brightness is None:
+                    return True
+                reported = s.get("brightness")
+                return isinstance(reported, (int, float)) and abs(
+                    reported - check_brightness) <= slack
+
+        return await self.command(tool, sends, expect, optimistic)
+
+    # -- what each schema defines ------------------------------------------------------------
+
+    @property
+    def dimmable(self) -> bool:
+        return False
+
+    @property
+    def reports_brightness(self) -> bool:
+        return False
+
+    def on(self, wanted: Target) -> list[Send]:
+        raise NotImplementedError
+
+    def off(self, arguments: Mapping[str, Any]) -> list[Send]:
+        raise NotImplementedError
+
+    def _scaled_in(self, value: float) -> int:
+        return max(0, min(255, round(value * 255 / self.brightness_scale)))
+
+    def _scaled_out(self, brightness: int) -> int:
+        return max(1, round(brightness * self.brightness_scale / 255))
+
+
+class DefaultLight(Light):
+    """The ``default`` (formerly ``basic``) schema."""
+
+    def configure(self, opts: Options) -> None:
+        opts.raw("schema")
+        self.command_topic = opts.publish_topic("command_topic", required=True) or ""
+        self.state_topic = opts.subscribe_topic("state_topic")
+        self.state_template = opts.template("state_value_template")
+        self.payload_on = opts.text("payload_on", "ON")
+        self.payload_off = opts.text("payload_off", "OFF")
+        self.optimistic = opts.flag("optimistic", self.state_topic is None)
+        self.on_command_type = opts.choice("on_command_type", "last",
+                                           ("last", "first", "brightness"))
+        self.brightness_scale = opts.integer("brightness_scale", 255, low=1)
+        self.bri_cmd = opts.publish_topic("brightness_command_topic")
+        self.bri_cmd_tpl = opts.template("brightness_command_template")
+        self.bri_stat = opts.subscribe_topic("brightness_state_topic")
+        self.bri_tpl = opts.template("brightness_value_template")
+        self.ct_cmd = opts.publish_topic("color_temp_command_topic")
+        self.ct_cmd_tpl = opts.template("color_temp_command_template")
+        self.ct_stat = opts.subscribe_topic("color_temp_state_topic")
+        self.ct_tpl = opts.template("color_temp_value_template")
+        self.kelvin = opts.flag("color_temp_kelvin", False)
+        self.rgb_cmd = opts.publish_topic("rgb_command_topic")
+        self.rgb_cmd_tpl = opts.template("rgb_command_template")
+        self.rgb_stat = opts.subscribe_topic("rgb_state_topic")
+        self.rgb_tpl = opts.template("rgb_value_template")
+        self.fx_cmd = opts.publish_topic("effect_command_topic")
+        self.fx_cmd_tpl = opts.template("effect_command_template")
+        self.fx_stat = opts.subscribe_topic("effect_state_topic")
+        self.fx_tpl = opts.template("effect_value_template")
+        self.effects = opts.text_list("effect_list")
+
+    def attributes(self) -> dict[str, Any]:
+        modes = [m for m, topic in (("color_temp", self.ct_cmd), ("rgb", self.rgb_cmd)) if topic]
+        if not modes:
+            modes = ["brightness" if self.bri_cmd else "onoff"]
+        return {"schema": "default", "supported_color_modes": modes,
+                "effect_list": list(self.effects) or None}
+
+    @property
+    def dimmable(self) -> bool:
+        return self.bri_cmd is not None
+
+    @property
+    def reports_brightness(self) -> bool:
+        return self.bri_stat is not None
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        for topic, handler in ((self.state_topic, self._on_state),
+                               (self.bri_stat, self._on_brightness),
+                               (self.ct_stat, self._on_color_temp),
+                               (self.rgb_stat, self._on_rgb),
+                               (self.fx_stat, self._on_effect)):
+            if topic is not None:
+                yield topic, handler
+
+    def _on_state(self, payload: Payload) -> None:
+        text = self.value(payload, self.state_template)
+        self.update({"state": on_off(payload, text, self.payload_on, self.payload_off)})
+
+    def _number(self, payload: Payload, text: str, what: str) -> float:
+        value = number(text)
+        if value is None:
+            raise PayloadError(f"{payload.topic}: {what}: expected a number, got {text[:40]!r}")
+        return value
+
+    def _on_brightness(self, payload: Payload) -> None:
+        text = self.value(payload, self.bri_tpl)
+        self.update({"brightness": self._scaled_in(self._number(payload, text, "brightness"))})
+
+    def _on_color_temp(self, payload: Payload) -> None:
+        value = self._number(payload, self.value(payload, self.ct_tpl), "color temperature")
+        kelvin = round(value) if self.kelvin else mired_kelvin(value)
+        self.update({"color_temp_kelvin": kelvin, "color_mode": "color_temp"})
+
+    def _on_rgb(self, payload: Payload) -> None:
+        text = self.value(payload, self.rgb_tpl)
+        parts = [number(p.strip()) for p in text.split(",")]
+        if len(parts) != 3 or any(p is None or not 0 <= p <= 255 for p in parts):
+            raise PayloadError(f"{payload.topic}: rgb: expected r,g,b each 0..255, got "
+                               f"{text[:40]!r}")
+        rgb = [round(p) for p in parts if p is not None]
+        self.update({"rgb_color": rgb, "hs_color": list(rgb_to_hs((rgb[0], rgb[1], rgb[2]))),
+                     "color_mode": "rgb"})
+
+    def _on_effect(self, payload: Payload) -> None:
+        self.update({"effect": self.value(payload, self.fx_tpl)})
+
+    def on(self, wanted: Target) -> list[Send]:
+        extra: list[Send] = []
+        sent_brightness = False
+        if wanted.brightness is not None and self.bri_cmd is not None:
+            value = self._scaled_out(wanted.brightness)
+            extra.append((self.bri_cmd, self.command_payload(self.bri_cmd_tpl, value)))
+            sent_brightness = True
+        if wanted.kelvin is not None and self.ct_cmd is not None:
+            value = wanted.kelvin if self.kelvin else mired_kelvin(wanted.kelvin)
+            extra.append((self.ct_cmd, self.command_payload(self.ct_cmd_tpl, value)))
+        if wanted.rgb is not None and self.rgb_cmd is not None:
+            r, g, b = wanted.rgb
+            extra.append((self.rgb_cmd, self.command_payload(
+                self.rgb_cmd_tpl, f"{r},{g},{b}", red=r, green=g, blue=b)))
+        if wanted.effect is not None and self.fx_cmd is not None:
+            extra.append((self.fx_cmd, self.command_payload(self.fx_cmd_tpl, wanted.effect)))
+        on: Send = (self.command_topic, self.payload_on)
+        if self.on_command_type == "first":
+            return [on, *extra]
+        if self.on_command_type == "brightness" and self.bri_cmd is not None:
+            if not sent_brightness:  # the brightness topic is the on switch: full, or last
+                last = self.current().get("brightness")
+                level = last if isinstance(last, int) and last > 0 else 255
+                extra.insert(0, (self.bri_cmd, self.command_payload(
+                    self.bri_cmd_tpl, self._scaled_out(level))))
+            return extra
+        return [*extra, on]
+
+    def off(self, arguments: Mapping[str, Any]) -> list[Send]:
+        return [(self.command_topic, self.payload_off)]
+
+
+class JsonLight(Light):
+    """The ``json`` schema."""
+
+    def configure(self, opts: Options) -> None:
+        opts.raw("schema")
+        self.command_topic = opts.publish_topic("command_topic", required=True) or ""
+        self.state_topic = opts.subscribe_topic("state_topic")
+        self.optimistic = opts.flag("optimistic", self.state_topic is None)
+        self.brightness_scale = opts.integer("brightness_scale", 255, low=1)
+        self.modes = opts.text_list("supported_color_modes")
+        self.kelvin = opts.flag("color_temp_kelvin", False)
+        self.flash_short = opts.integer("flash_time_short", 2, low=0)
+        self.flash_long = opts.integer("flash_time_long", 10, low=0)
+        self.effects = opts.text_list("effect_list")
+        # the flags of older configurations, before supported_color_modes
+        legacy = {key: opts.flag(key, False) for key in ("brightness", "color_temp", "rgb",
+                                                         "hs", "xy")}
+        self.has_brightness = legacy["brightness"] or any(m != "onoff" for m in self.modes)
+        self.has_color_temp = legacy["color_temp"] or "color_temp" in self.modes
+        self.color_mode = next((m for m in _RGB_MODES if m in self.modes), None) or next(
+            (m for m in ("rgb", "hs", "xy") if legacy[m]), None)
+
+    def attributes(self) -> dict[str, Any]:
+        modes = list(self.modes)
+        if not modes:
+            if self.has_color_temp:
+                modes.append("color_temp")
+            if self.color_mode is not None:
+                modes.append(self.color_mode)
+            if not modes:
+                modes.append("brightness" if self.has_brightness else "onoff")
+        return {"schema": "json", "supported_color_modes": modes,
+                "effect_list": list(self.effects) or None}
+
+    @property
+    def dimmable(self) -> bool:
+        return self.has_brightness
+
+    @property
+    def reports_brightness(self) -> bool:
+        return self.has_brightness
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        if self.state_topic is not None:
+            yield self.state_topic, self._on_state
+
+    def _on_state(self, payload: Payload) -> None:
+        data = payload.json_object()
+        topic = payload.topic
+        changes: dict[str, Any] = {}
+        if "state" in data:
+            raw = data["state"]
+            changes["state"] = on_off(payload, raw if isinstance(raw, str) else str(raw),
+                                      "ON", "OFF") if raw is not None else None
+        brightness = data.get("brightness")
+        if brightness is not None:
+            if isinstance(brightness, bool) or not isinstance(brightness, (int, float)):
+                raise PayloadError(f"{topic}: brightness: expected a number, got {brightness!r}")
+            changes["brightness"] = self._scaled_in(brightness)
+        if isinstance(data.get("color_mode"), str):
+            changes["color_mode"] = data["color_mode"]
+        color_temp = data.get("color_temp")
+        if color_temp is not None:
+            if isinstance(color_temp, bool) or not isinstance(color_temp, (int, float)):
+                raise PayloadError(f"{topic}: color_temp: expected a number, got {color_temp!r}")
+            changes["color_temp_kelvin"] = round(color_temp) if self.kelvin else mired_kelvin(
+                color_temp)
+        color = data.get("color")
+        if isinstance(color, dict):
+            changes.update(_color_state(color, topic))
+        if isinstance(data.get("effect"), str):
+            changes["effect"] = data["effect"]
+        if changes:
+            self.update(changes)
+
+    def on(self, wanted: Target) -> list[Send]:
+        command: dict[str, Any] = {"state": "ON"}
+        if wanted.brightness is not None and self.has_brightness:
+            command["brightness"] = self._scaled_out(wanted.brightness)
+        if wanted.kelvin is not None and self.has_color_temp:
+            command["color_temp"] = wanted.kelvin if self.kelvin else mired_kelvin(wanted.kelvin)
+        if wanted.rgb is not None and self.color_mode is not None:
+            command["color"] = self._color(wanted)
+        if wanted.effect is not None:
+            command["effect"] = wanted.effect
+        if wanted.flash is not None:
+            command["flash"] = self.flash_short if wanted.flash == "short" else self.flash_long
+        if wanted.transition is not None:
+            command["transition"] = wanted.transition
+        return [(self.command_topic, _json(command))]
+
+    def _color(self, wanted: Target) -> dict[str, Any]:
+        assert wanted.rgb is not None
+        r, g, b = wanted.rgb
+        if self.color_mode == "hs" and wanted.hs is not None:
+            return {"h": wanted.hs[0], "s": wanted.hs[1]}
+        if self.color_mode == "xy":
+            x, y = rgb_to_xy(wanted.rgb)
+            return {"x": x, "y": y}
+        color: dict[str, Any] = {"r": r, "g": g, "b": b}
+        if self.color_mode in ("rgbw", "rgbww"):
+            color["w"] = 0
+        if self.color_mode == "rgbww":
+            color["c"] = 0
+        return color
+
+    def off(self, arguments: Mapping[str, Any]) -> list[Send]:
+        command: dict[str, Any] = {"state": "OFF"}
+        if arguments.get("transition") is not None:
+            command["transition"] = arguments["transition"]
+        if arguments.get("flash") is not None:
+            command["flash"] = self.flash_short if arguments["flash"] == "short" else \
+                self.flash_long
+        return [(self.command_topic, _json(command))]
+
+
+def _color_state(color: Mapping[str, Any], topic: str) -> dict[str, Any]:
+    def channel(key: str, high: float) -> float:
+        value = color.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                0 <= value <= high):
+            raise PayloadError(f"{topic}: color.{key}: expected 0..{high:g}, got {value!r}")
+        return float(value)
+
+    if "r" in color:
+        rgb = (round(channel("r", 255)), round(channel("g", 255)), round(channel("b", 255)))
+        return {"rgb_color": list(rgb), "hs_color": list(rgb_to_hs(rgb))}
+    if "h" in color:
+        return {"hs_color": [channel("h", 360), channel("s", 100)]}
+    if "x" in color:
+        return {"xy_color": [channel("x", 1), channel("y", 1)]}
+    return {}
+
+
+def _json(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,101 @@
+"""Topics shared by many entities: one fabric subscription per topic, one decode per message.
+
+Every entity subscribes through the router. A message is wrapped in one `Payload` and
+handed to each entity that reads its topic; what a handler cannot read (`PayloadError`) is
+bad input, counted against the message's topic (the device's topic) once per message, so a
+device whose shared state topic feeds ten entities counts one bad message, not ten.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hub.badinput import BadInputLog
+from hub.errors import PayloadError
+from hub.fabric import Fabric, Message
+from hub.templates import UndefinedValue
+from integrations.mqtt_discovery.payload import MAX_TEXT_BYTES, Payload
+
+_LOGGER = logging.getLogger(__name__)
+
+Handler = Callable[[Payload], None]
+Cancel = Callable[[], None]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Route:
+    handler: Handler
+    source: str
+    """Whose route it is (the entity's discovery topic), for debug lines."""
+    max_bytes: int
+
+
+class TopicRouter:
+    """Subscriptions of all discovered entities on one fabric."""
+
+    def __init__(self, fabric: Fabric, bad_input: BadInputLog) -> None:
+        self._fabric = fabric
+        self._bad_input = bad_input
+        self._routes: dict[str, list[_Route]] = {}
+        self._cancels: dict[str, Cancel] = {}
+        self.messages = 0
+        """Messages dispatched so far (for benchmarks)."""
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def subscribe(self, topic: str, handler: Handler, *, source: str, qos: int = 0,
+                  max_bytes: int = MAX_TEXT_BYTES) -> Cancel:
+        """Call `handler` with every message on `topic`; returns an idempotent cancel."""
+        route = _Route(handler, source, max_bytes)
+        routes = self._routes.get(topic)
+        if routes is None:
+            routes = self._routes[topic] = []
+            # bound to this topic's list: dispatch does no lookup per message
+            self._cancels[topic] = self._fabric.subscribe(
+                topic, lambda message: self._dispatch(routes, message), qos
+            )
+        elif qos > 0:
+            self._fabric.subscribe(topic, _ignore, qos)()  # raise the broker-side QoS only
+        routes.append(route)
+
+        def cancel() -> None:
+            if route not in routes:
+                return
+            routes.remove(route)
+            if not routes and self._routes.get(topic) is routes:
+                del self._routes[topic]
+                self._cancels.pop(topic)()
+
+        return cancel
+
+    def _dispatch(self, routes: list[_Route], message: Message) -> None:
+        self.messages += 1
+        payload = Payload(message.topic, message.payload, message.retain)
+        size = len(message.payload)
+        reported = False
+        for route in tuple(routes):
+            try:
+                if size > route.max_bytes:
+                    raise PayloadError(
+                        f"{message.topic}: payload of {size} bytes is over the limit of "
+                        f"{route.max_bytes} bytes"
+                    )
+                route.handler(payload)
+            except UndefinedValue as exc:
+                # the message does not carry this entity's value (shared state topics)
+                _LOGGER.debug("no value for entity source=%s topic=%s: %s",
+                              route.source, message.topic, exc)
+            except PayloadError as exc:
+                if not reported:
+                    reported = True
+                    self._bad_input.report(message.topic, str(exc))
+                else:
+                    _LOGGER.debug("bad input again topic=%s source=%s: %s",
+                                  message.topic, route.source, exc)
+
+
+def _ignore(_message: Message) -> None:
+    return None

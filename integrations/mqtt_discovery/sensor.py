@@ -1,0 +1,152 @@
+"""Sensors (a value) and binary sensors (on/off, with a push trigger when they turn on)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from hub.errors import PayloadError
+from hub.model import Trigger
+from integrations.mqtt_discovery.entity import UNKNOWN, Entity, on_off
+from integrations.mqtt_discovery.options import Options
+from integrations.mqtt_discovery.payload import Payload
+from integrations.mqtt_discovery.router import Handler
+
+
+def number(text: str) -> int | float | None:
+    """``"21"`` -> 21, ``"21.5"`` -> 21.5, anything else None."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return None if math.isnan(value) else value  # NaN is no reading
+
+
+class Sensor(Entity):
+    domain = "sensor"
+
+    def configure(self, opts: Options) -> None:
+        self.state_topic = opts.subscribe_topic("state_topic", required=True) or ""
+        self.value_template = opts.template("value_template")
+        self.unit = opts.optional_text("unit_of_measurement")
+        self.device_class = opts.optional_text("device_class")
+        self.state_class = opts.optional_text("state_class")
+        self.precision = opts.integer("suggested_display_precision", -1, low=0, high=15)
+        # a sensor with a unit or a state class measures something: its state is a number
+        self.numeric = self.unit is not None or self.state_class is not None
+
+    def attributes(self) -> dict[str, Any]:
+        return {
+            "device_class": self.device_class,
+            "unit_of_measurement": self.unit,
+            "state_class": self.state_class,
+            "suggested_display_precision": self.precision if self.precision >= 0 else None,
+        }
+
+    def description(self) -> str:
+        return f"{(self.device_class or 'sensor').replace('_', ' ')} sensor"
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        yield self.state_topic, self._on_state
+
+    def _on_state(self, payload: Payload) -> None:
+        text = self.value(payload, self.value_template)
+        if text in UNKNOWN:
+            self.update({"state": None})
+            return
+        value = number(text)
+        if value is None:
+            if self.numeric:
+                raise PayloadError(f"{payload.topic}: {self.id} expects a number "
+                                   f"({self.unit or self.state_class}), got {text[:40]!r}")
+            self.update({"state": text})
+            return
+        self.update({"state": value})
+
+
+# device class -> (trigger name, intent template, priority boost); {area} is the area or
+# the sensor's name when it has no area, {name} the sensor's name
+_TRIGGERS: Mapping[str, tuple[str, str, int]] = MappingProxyType({
+    "motion": ("motion_detected", "motion detected in {area}", 0),
+    "occupancy": ("occupancy_detected", "occupancy detected in {area}", 0),
+    "presence": ("presence_detected", "presence detected in {area}", 0),
+    "door": ("door_opened", "{name} opened", 0),
+    "garage_door": ("garage_door_opened", "{name} opened", 0),
+    "window": ("window_opened", "{name} opened", 0),
+    "opening": ("opened", "{name} opened", 0),
+    "smoke": ("smoke_detected", "smoke detected in {area}", 2),
+    "gas": ("gas_detected", "gas detected in {area}", 2),
+    "carbon_monoxide": ("carbon_monoxide_detected", "carbon monoxide detected in {area}", 2),
+    "moisture": ("leak_detected", "water leak detected in {area}", 2),
+    "safety": ("unsafe", "{name} reports unsafe", 2),
+    "problem": ("problem", "{name} reports a problem", 1),
+    "tamper": ("tampering_detected", "tampering detected at {name}", 1),
+    "vibration": ("vibration_detected", "vibration detected at {name}", 0),
+    "sound": ("sound_detected", "sound detected in {area}", 0),
+})
+
+
+class BinarySensor(Entity):
+    domain = "binary_sensor"
+
+    def configure(self, opts: Options) -> None:
+        self.state_topic = opts.subscribe_topic("state_topic", required=True) or ""
+        self.value_template = opts.template("value_template")
+        self.payload_on = opts.text("payload_on", "ON")
+        self.payload_off = opts.text("payload_off", "OFF")
+        self.device_class = opts.optional_text("device_class")
+        self.off_delay = opts.number("off_delay", 0.0, low=0)
+        name, intent, boost = _TRIGGERS.get(self.device_class or "",
+                                            ("turned_on", "{name} turned on", 0))
+        config = self.ctx.config
+        self.trigger = Trigger(
+            name=name, intent=intent, priority=config.trigger_priority + boost,
+            throttle=config.trigger_throttle,
+            description=f"Fires when {self.name} turns on.",
+            payload=MappingProxyType({"type": "object", "properties": MappingProxyType(
+                {"state": MappingProxyType({"type": "string", "enum": ["on"]})})}),
+        )
+        self._off_timer: Callable[[], None] | None = None
+
+    def attributes(self) -> dict[str, Any]:
+        return {"device_class": self.device_class}
+
+    def description(self) -> str:
+        return f"{(self.device_class or 'binary').replace('_', ' ')} sensor"
+
+    def triggers(self) -> tuple[Trigger, ...]:
+        return (self.trigger,)
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        yield self.state_topic, self._on_state
+
+    def _on_state(self, payload: Payload) -> None:
+        text = self.value(payload, self.value_template)
+        state = on_off(payload, text, self.payload_on, self.payload_off)
+        before = self.current().get("state")
+        self.update({"state": state})
+        if state == "on":
+            self._schedule_off()
+            # a retained "on" replayed at subscription is old news, not an event
+            if before != "on" and not payload.retain:
+                self.ctx.hub.firing.fire(self.id, self.trigger, {"state": "on"},
+                                         area=self.area or self.name, name=self.name)
+
+    def _schedule_off(self) -> None:
+        if not self.off_delay:
+            return
+        self.stopped()
+        clock = self.ctx.hub.clock
+        self._off_timer = clock.call_at(clock.monotonic() + self.off_delay,
+                                        lambda: self.update({"state": "off"}))
+
+    def stopped(self) -> None:
+        timer, self._off_timer = self._off_timer, None
+        if timer is not None:
+            timer()
