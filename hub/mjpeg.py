@@ -95,13 +95,16 @@ class MjpegReader:
     # -- reading -------------------------------------------------------------------------
 
     async def _more(self, what: str) -> None:
+        if not await self._more_or_end():
+            raise PayloadError(f"{self._where}: the stream ended while waiting for {what}")
+
+    async def _more_or_end(self) -> bool:
         try:
             chunk = await anext(self._chunks)
         except StopAsyncIteration:
-            raise PayloadError(
-                f"{self._where}: the stream ended while waiting for {what}"
-            ) from None
+            return False
         self._buf += chunk
+        return True
 
     async def _line(self, limit: int, what: str) -> bytes:
         """The next line (without its line break), consumed."""
@@ -239,7 +242,15 @@ class MjpegReader:
                     f"{self._max_frame} bytes without a boundary"
                 )
             start = max(self._pos, len(self._buf) - len(self._delimiter))
-            await self._more("the end of a part")
+            if not await self._more_or_end():
+                # a server that closes after its last part: whole if the image is
+                body = bytes(self._buf[self._pos :]).rstrip(b"\r\n")
+                if jpeg_problem(body) is None:
+                    self._pos = len(self._buf)
+                    return body
+                raise PayloadError(
+                    f"{self._where}: the stream ended while waiting for the end of a part"
+                )
 
 
 __all__ = ["MjpegReader", "boundary_of"]
