@@ -140,10 +140,10 @@ async def test_a_failing_snapshot_url_falls_back_to_the_stream(
 @pytest.mark.parametrize(("path", "expected"), [
     ("/missing.jpg", "HTTP 404 Not Found (check the path of the URL)"),
     ("/error", "HTTP 500 Internal Server Error"),
-    ("/page.html", "the camera sent not a JPEG: 40 bytes starting with '<html><body>Logi...' "
-                   "(Content-Type text/html)"),
-    ("/truncated.jpg", "the camera sent an incomplete JPEG: 100000 bytes without the "
-                       "end-of-image marker (Content-Type image/jpeg)"),
+    ("/page.html", ("the camera sent not a JPEG: 40 bytes starting with '<html><body>Logi...' "
+                   "(Content-Type text/html)")),
+    ("/truncated.jpg", ("the camera sent an incomplete JPEG: 100000 bytes without the "
+                       "end-of-image marker (Content-Type image/jpeg)")),
     ("/stall", "timed out after 1 s"),
     ("/drip.jpg", "timed out after 1 s before a complete frame arrived"),
 ])
@@ -249,22 +249,22 @@ def test_configuration_errors_name_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         validate(raw)
     assert str(caught.value).splitlines() == [
-        "configuration.yaml:9:7: integrations.camera.cameras[0]: give snapshot_url, mjpeg_url "
-        "or both",
-        "configuration.yaml:11:21: integrations.camera.cameras[1].snapshot_url: expected an "
-        "http:// or https:// URL with a host, got 'ftp://x/y.jpg'",
-        "configuration.yaml:12:17: integrations.camera.cameras[1].password: a password needs a "
-        "username (username:)",
+        ("configuration.yaml:9:7: integrations.camera.cameras[0]: give snapshot_url, mjpeg_url "
+        "or both"),
+        ("configuration.yaml:11:21: integrations.camera.cameras[1].snapshot_url: expected an "
+        "http:// or https:// URL with a host, got 'ftp://x/y.jpg'"),
+        ("configuration.yaml:12:17: integrations.camera.cameras[1].password: a password needs a "
+        "username (username:)"),
         # the password written in the URL is masked in the message
-        "configuration.yaml:14:21: integrations.camera.cameras[2].snapshot_url: expected an "
-        "http:// or https:// URL, got 'http://***@cam:notaport/x'",
-        "configuration.yaml:17:23: integrations.camera.cameras[3].authentication: expected one "
-        "of basic, digest, got 'bearer'",
-        "configuration.yaml:18:7: integrations.camera.cameras[3]: unknown key 'timout'; did you "
-        "mean 'timeout'?",
-        "configuration.yaml:21:7: integrations.camera.cameras[5]: capability id 'camera.porch' "
+        ("configuration.yaml:14:21: integrations.camera.cameras[2].snapshot_url: expected an "
+        "http:// or https:// URL, got 'http://***@cam:notaport/x'"),
+        ("configuration.yaml:17:23: integrations.camera.cameras[3].authentication: expected one "
+        "of basic, digest, got 'bearer'"),
+        ("configuration.yaml:18:7: integrations.camera.cameras[3]: unknown key 'timout'; did you "
+        "mean 'timeout'?"),
+        ("configuration.yaml:21:7: integrations.camera.cameras[5]: capability id 'camera.porch' "
         "is already used by the camera at configuration.yaml:19:7; give this one another name "
-        "or an id",
+        "or an id"),
     ]
 
 
