@@ -1,0 +1,259 @@
+"""The Zigbee2MQTT bridge as the hub sees it: which devices exist, and their lifecycles.
+
+Zigbee2MQTT keeps the device list retained on ``<base>/bridge/devices`` and republishes it
+whenever a device joins, leaves, is renamed or is re-interviewed; ``<base>/bridge/event``
+announces joins, interviews and leaves as they happen; ``<base>/bridge/state`` says whether
+Zigbee2MQTT itself runs (its last will is ``offline``). The bridge turns every version of
+the list into added, changed (renamed, new definition, new options) and removed devices.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from hub.errors import PayloadError
+from hub.fabric import Message
+from integrations.zigbee2mqtt import naming
+from integrations.zigbee2mqtt.config import Zigbee2MQTTConfig
+from integrations.zigbee2mqtt.definition import DeviceInfo, entry_name, parse_device
+from integrations.zigbee2mqtt.device import Device
+from integrations.zigbee2mqtt.entities import build_entities
+from integrations.zigbee2mqtt.entity import Context
+from integrations.zigbee2mqtt.payload import BRIDGE_LIMIT, parse_json, parse_object
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class Bridge:
+    """``async with Bridge(hub, config)``: enter subscribes and waits (a bounded time) for
+    the retained device list; exit withdraws every capability it registered."""
+
+    def __init__(self, hub: Hub, config: Zigbee2MQTTConfig) -> None:
+        self.hub = hub
+        self.config = config
+        base = config.base_topic
+        self.devices_topic = f"{base}/bridge/devices"
+        self.event_topic = f"{base}/bridge/event"
+        self.state_topic = f"{base}/bridge/state"
+        self.devices: dict[str, Device] = {}
+        """Running devices by IEEE address."""
+        self.online = True
+        """What ``bridge/state`` last said (true until it says)."""
+        self._owners: dict[str, str] = {}  # capability id -> IEEE address of its device
+        self._listed = asyncio.Event()
+        self._cancels: list[Callable[[], None]] = []
+
+    async def __aenter__(self) -> Self:
+        fabric = self.hub.fabric
+        self._cancels = [
+            fabric.subscribe(self.state_topic, self._on_bridge_state),
+            fabric.subscribe(self.devices_topic, self._on_devices),
+            fabric.subscribe(self.event_topic, self._on_event),
+        ]
+        try:
+            await fabric.wait_subscribed()
+            if self.config.discovery_wait > 0:
+                async with asyncio.timeout(self.config.discovery_wait):
+                    await self._listed.wait()
+        except TimeoutError:
+            _LOGGER.info("no device list from Zigbee2MQTT yet topic=%s; devices will appear "
+                         "when it publishes one", self.devices_topic)
+        except BaseException:
+            self._close()
+            raise
+        if self.devices:
+            await fabric.wait_subscribed()  # the devices' own topics: listening when started
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        for cancel in self._cancels:
+            cancel()
+        self._cancels = []
+        for ieee in list(self.devices):
+            self._remove(ieee)
+
+    # -- bridge/devices ------------------------------------------------------------------------
+
+    def _on_devices(self, message: Message) -> None:
+        try:
+            entries = parse_json(message, BRIDGE_LIMIT)
+            if not isinstance(entries, list):
+                raise PayloadError(f"{message.topic}: expected a JSON list of devices")
+        except PayloadError as exc:
+            self.hub.bad_input.report(message.topic, str(exc))
+            return
+        listed: dict[str, DeviceInfo] = {}
+        kept: set[str] = set()
+        unidentified = False
+        for i, entry in enumerate(entries):
+            try:
+                info = parse_device(entry, f"{message.topic}[{i}]")
+            except PayloadError as exc:
+                name = entry_name(entry)
+                source = f"{self.config.base_topic}/{name}" if name else message.topic
+                self.hub.bad_input.report(source, str(exc))
+                ieee = entry.get("ieee_address") if isinstance(entry, dict) else None
+                if isinstance(ieee, str):
+                    kept.add(ieee)  # keep what runs rather than drop it for one bad entry
+                else:
+                    unidentified = True
+                continue
+            if info is not None:
+                listed[info.ieee_address] = info
+        # An entry without an address could be any device: then this list removes nothing.
+        gone = [] if unidentified else [
+            ieee for ieee in self.devices if ieee not in listed and ieee not in kept]
+        for ieee in gone:
+            self._remove(ieee)
+        added = changed = 0
+        for info in listed.values():  # running devices first keep their ids on a clash
+            if info.ieee_address in self.devices:
+                changed += self._put(info)
+        for info in listed.values():
+            if info.ieee_address not in self.devices:
+                added += self._put(info)
+        if not unidentified:
+            self._withdraw_stale()
+        if added or changed or gone:
+            _LOGGER.info("zigbee2mqtt devices=%d added=%d changed=%d removed=%d",
+                         len(self.devices), added, changed, len(gone))
+        self._listed.set()
+
+    def _put(self, info: DeviceInfo) -> int:
+        """Start the device, or restart it if its definition, name or options changed;
+        1 when something was (re)started."""
+        running = self.devices.get(info.ieee_address)
+        if running is not None and running.info == info and self._context(
+                info, running.ctx.slug) == running.ctx:
+            return 0
+        states: dict[str, Any] = {}
+        old_ids: list[str] = []
+        if running is not None:
+            old_ids = running.ids
+            states = self._remove(info.ieee_address)
+        device = self._build(info)
+        if running is not None and old_ids != device.ids:  # renamed: the state moves along
+            states = {new: states[old] for old, new in zip(old_ids, device.ids)
+                      if old in states and old.split(".")[0] == new.split(".")[0]}
+            _LOGGER.info("zigbee2mqtt device renamed ieee=%s name=%s was=%s",
+                         info.ieee_address, info.friendly_name, running.info.friendly_name)
+        self.devices[info.ieee_address] = device
+        for cap_id in device.ids:
+            self._owners[cap_id] = info.ieee_address
+        device.attach(self.online, states)
+        _LOGGER.debug("zigbee2mqtt device started device=%s capabilities=%s",
+                      info.friendly_name, ",".join(device.ids))
+        return 1
+
+    def _context(self, info: DeviceInfo, slug: str) -> Context:
+        config = self.config
+        options = config.options(info.friendly_name, info.ieee_address)
+        return Context(
+            info=info, slug=slug,
+            name=options.name or naming.display_name(info.friendly_name),
+            area=options.area or naming.default_area(info.friendly_name),
+            aliases=options.aliases, base_topic=config.base_topic,
+            tool_timeout=config.command_timeout + 2.0, now=self._now,
+        )
+
+    def _now(self) -> str:
+        return self.hub.clock.now().isoformat(timespec="milliseconds")
+
+    def _build(self, info: DeviceInfo) -> Device:
+        slug = naming.device_slug(info.friendly_name, info.ieee_address)
+        ctx = self._context(info, slug)
+        entities = build_entities(ctx, info.exposes)
+        if any(self._owners.get(e.id, info.ieee_address) != info.ieee_address
+               for e in entities):
+            # another device has this name's slug: this one adds its address's end
+            ctx = self._context(info, f"{slug}_{naming.slug(info.ieee_address)[-4:]}")
+            entities = build_entities(ctx, info.exposes)
+        return Device(self.hub, ctx, entities, self.config.command_timeout)
+
+    def _remove(self, ieee: str) -> dict[str, Any]:
+        device = self.devices.pop(ieee, None)
+        if device is None:
+            return {}
+        for cap_id in device.ids:
+            self._owners.pop(cap_id, None)
+        return device.detach()
+
+    def _withdraw_stale(self) -> None:
+        """Capabilities this integration registered in an earlier run (the registry
+        restores them from the store) whose device is no longer listed."""
+        registry = self.hub.registry
+        for capability in registry.all():
+            if (capability.source == "zigbee2mqtt" and capability.id not in self._owners
+                    and capability.attributes.get("base_topic") == self.config.base_topic):
+                registry.remove(capability.id)
+
+    # -- bridge/event --------------------------------------------------------------------------
+
+    def _on_event(self, message: Message) -> None:
+        try:
+            event = parse_object(message)
+            kind, data = event.get("type"), event.get("data")
+            if not isinstance(kind, str) or not isinstance(data, dict):
+                raise PayloadError(f"{message.topic}: expected {{\"type\": ..., \"data\": "
+                                   f"{{...}}}}, got keys {sorted(event)}")
+            if kind == "device_interview":
+                self._on_interview(message, data)
+            elif kind in ("device_joined", "device_leave"):
+                ieee, name = data.get("ieee_address"), data.get("friendly_name")
+                if not isinstance(ieee, str):
+                    raise PayloadError(f"{message.topic}: {kind}: missing 'ieee_address'")
+                if kind == "device_leave":
+                    self._remove(ieee)
+                _LOGGER.info("zigbee2mqtt %s device=%s ieee=%s",
+                             "device left" if kind == "device_leave" else "device joined",
+                             name, ieee)
+        except PayloadError as exc:
+            self.hub.bad_input.report(message.topic, str(exc))
+
+    def _on_interview(self, message: Message, data: dict[str, Any]) -> None:
+        status = data.get("status")
+        if status == "failed":
+            _LOGGER.warning("zigbee2mqtt interview failed device=%s; pair it again",
+                            data.get("friendly_name"))
+        if status != "successful":
+            return
+        # The event carries the definition: the device works now, before the list follows.
+        info = parse_device({**data, "type": "EndDevice"}, f"{message.topic} device_interview")
+        if info is not None and info.ieee_address not in self.devices:
+            self._put(info)
+
+    # -- bridge/state --------------------------------------------------------------------------
+
+    def _on_bridge_state(self, message: Message) -> None:
+        text = message.payload.strip()
+        if text in (b"online", b"offline"):
+            online = text == b"online"
+        else:
+            try:
+                state = parse_object(message).get("state")
+            except PayloadError as exc:
+                self.hub.bad_input.report(message.topic, str(exc))
+                return
+            if state not in ("online", "offline"):
+                self.hub.bad_input.report(message.topic, f"{message.topic}: state: expected "
+                                          f"\"online\" or \"offline\", got {state!r}")
+                return
+            online = state == "online"
+        if online == self.online:
+            return
+        self.online = online
+        _LOGGER.info("zigbee2mqtt bridge %s topic=%s", "online" if online else "offline",
+                     message.topic)
+        for device in self.devices.values():
+            device.set_bridge_online(online)

@@ -1,0 +1,67 @@
+"""A device's exposes become its entities: the specific ones first (a light, a lock...),
+then one capability per remaining generic property (sensors, binary sensors, events...).
+
+A property already read by a specific entity (a cover's ``moving``) is not made into a
+capability of its own. ``linkquality`` is left out: every device reports it, it changes
+with every message and says nothing about the home. Exposes of category ``config``
+(device settings such as ``power_on_behavior``) are left out too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from integrations.zigbee2mqtt import climate, cover, fan, generic, light, naming, onoff
+from integrations.zigbee2mqtt.entity import Context, Entity
+from integrations.zigbee2mqtt.exposes import GENERIC, Expose
+
+SKIPPED_PROPERTIES = frozenset({"linkquality"})
+
+_SPECIFIC: dict[str, Callable[[Context, Expose, str, tuple[Expose, ...]], Entity | None]] = {
+    "light": light.build,
+    "cover": cover.build,
+    "switch": lambda ctx, e, suffix, _all: onoff.build_switch(ctx, e, suffix),
+    "lock": lambda ctx, e, suffix, _all: onoff.build_lock(ctx, e, suffix),
+    "fan": lambda ctx, e, suffix, _all: fan.build(ctx, e, suffix),
+    "climate": lambda ctx, e, suffix, _all: climate.build(ctx, e, suffix),
+}
+
+
+def build_entities(ctx: Context, exposes: tuple[Expose, ...]) -> list[Entity]:
+    entities: list[Entity] = []
+    ids: set[str] = set()
+    read: set[str] = set()
+    for expose in exposes:
+        build = _SPECIFIC.get(expose.type)
+        if build is None:
+            continue
+        suffix = naming.slug(expose.endpoint)
+        entity = build(ctx, expose, suffix, exposes)
+        if entity is None:
+            continue
+        n = 2
+        while entity.id in ids:  # two unnamed exposes of one type: number the later ones
+            entity = build(ctx, expose, f"{suffix}_{n}" if suffix else str(n), exposes)
+            assert entity is not None
+            n += 1
+        ids.add(entity.id)
+        read.update(entity.readers)
+        entities.append(entity)
+    names = [e.capability.name for e in entities]
+    for i, entity in enumerate(entities):
+        if names.index(entity.capability.name) < i:  # a fan's light: "Office fan light"
+            cap = entity.capability
+            entity.capability = replace(cap, name=f"{cap.name} {naming.words(cap.type)}")
+    for expose in exposes:
+        if expose.type not in GENERIC or expose.property in read:
+            continue
+        if expose.property in SKIPPED_PROPERTIES:
+            continue
+        entity = generic.build(ctx, expose)
+        if entity is None or entity.id in ids:
+            continue
+        ids.add(entity.id)
+        read.update(entity.readers)
+        entities.append(entity)
+    return entities
