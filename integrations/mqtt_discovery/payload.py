@@ -78,6 +78,12 @@ class Payload:
             self._variables = variables
         return variables
 
+    @property
+    def json_error(self) -> PayloadError | None:
+        """Why the payload is not JSON, when parsing it was tried and failed."""
+        value = self._json
+        return value if isinstance(value, PayloadError) else None
+
     def json_object(self) -> dict[str, Any]:
         value = self.json
         if not isinstance(value, dict):

@@ -85,6 +85,12 @@ class TopicRouter:
                     )
                 route.handler(payload)
             except UndefinedValue as exc:
+                broken = payload.json_error
+                if broken is not None and not reported:
+                    # value_json is missing because the payload is broken JSON
+                    reported = True
+                    self._bad_input.report(message.topic, str(broken))
+                    continue
                 # the message does not carry this entity's value (shared state topics)
                 _LOGGER.debug("no value for entity source=%s topic=%s: %s",
                               route.source, message.topic, exc)
