@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ class Rig:
         """Play a device that reports on `state_topic` what it is told on `command_topic`."""
 
         def on_command(client: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
-            answer = reply(message.payload)
+            answer = reply(bytes(message.payload))
             if answer is not None:
                 client.publish(state_topic, answer, qos=1)
 
@@ -78,6 +79,10 @@ class Rig:
         """Wait for the capability, and for the broker to have its state subscriptions."""
         await eventually(lambda: capability_id in self.hub.registry)
         await self.hub.fabric.wait_subscribed()
+
+
+def discovered_any(hub: Hub) -> bool:
+    return any(c.source == "mqtt_discovery" for c in hub.registry.all())
 
 
 def section(prefix: str, **options: Any) -> dict[str, Any]:
@@ -227,9 +232,7 @@ async def test_ids_are_the_same_after_a_restart(
         ids = []
         for _run in range(2):
             async with Hub(config) as hub:
-                registry = hub.registry
-                await eventually(lambda: any(c.source == "mqtt_discovery"  # noqa: B023
-                                             for c in registry.all()))
+                await eventually(partial(discovered_any, hub))
                 ids.append(sorted(c.id for c in hub.registry.all()))
         peer.publish(topic, b"", retain=True)
     assert ids[0] == ids[1] == ["sensor.kitchen_climate_temperature"]
@@ -418,8 +421,8 @@ async def test_device_trigger_fires_with_its_intent(rig: Rig) -> None:
         rig.announce("device_automation", object_id, {
             "atype": "trigger", "t": rig.topic("remote", "action"), "type": "button_short_press",
             "stype": subtype, "pl": payload, "dev": device}, node="remote")
-    await eventually(lambda: len(rig.hub.registry.find("event.0x00124b0029e5b3f1").triggers
-                                 if "event.0x00124b0029e5b3f1" in rig.hub.registry else ()) == 2)
+    await eventually(lambda: len(getattr(rig.hub.registry.find("event.0x00124b0029e5b3f1"),
+                                         "triggers", ())) == 2)
     cap = rig.hub.registry.get("event.0x00124b0029e5b3f1")
     assert (cap.type, cap.name, cap.area) == ("event", "Hall remote", "Hall")
     assert {t.name for t in cap.triggers} == {"button_short_press_button_1",
