@@ -63,14 +63,14 @@ def test_configuration_errors_name_file_line_and_what_to_fix() -> None:
     with pytest.raises(ConfigError) as caught:
         validate(raw["zigbee2mqtt"])
     assert str(caught.value).splitlines() == [
-        "configuration.yaml:2:15: zigbee2mqtt.base_topic: expected an MQTT topic without "
-        "wildcards or empty levels, got 'zig/+'",
-        "configuration.yaml:3:3: zigbee2mqtt: unknown key 'comand_timeout'; did you mean "
-        "'command_timeout'?",
-        "configuration.yaml:5:5: zigbee2mqtt.devices['kitchen/#']: friendly name 'kitchen/#' "
-        "contains an MQTT wildcard (+ or #)",
-        "configuration.yaml:7:7: zigbee2mqtt.devices.hall: unknown key 'aera'; did you mean "
-        "'area'?",
+        ("configuration.yaml:2:15: zigbee2mqtt.base_topic: expected an MQTT topic without "
+        "wildcards or empty levels, got 'zig/+'"),
+        ("configuration.yaml:3:3: zigbee2mqtt: unknown key 'comand_timeout'; did you mean "
+        "'command_timeout'?"),
+        ("configuration.yaml:5:5: zigbee2mqtt.devices['kitchen/#']: friendly name 'kitchen/#' "
+        "contains an MQTT wildcard (+ or #)"),
+        ("configuration.yaml:7:7: zigbee2mqtt.devices.hall: unknown key 'aera'; did you mean "
+        "'area'?"),
         "configuration.yaml:8:19: zigbee2mqtt.discovery_wait: expected a number 0..60, got -1",
     ]
 
