@@ -200,7 +200,25 @@ def test_rank_with_a_named_tool_ranks_only_its_owners(
     owners = index.rank(embedder.embed_one("bedroom"), 5, tool="turn_on")
     assert [m.capability.id for m in owners] == ["fan.bedroom", "light.a"]
     assert all(m.tool == "turn_on" for m in owners)
-    assert index.rank(embedder.embed_one("bedroom"), 5, tool="no_such_tool") == ()
+    assert list(index.rank(embedder.embed_one("bedroom"), 5, tool="no_such_tool")) == []
+
+
+def test_a_ranking_is_a_sequence_that_outlives_changes(
+    index: CapabilityIndex, embedder: Embedder
+) -> None:
+    index.add(lock())
+    index.add(fan())
+    index.add(camera())
+    ranking = index.rank(embedder.embed_one("lock the door"), 3)
+    assert len(ranking) == 3
+    assert ranking[0] is ranking[0]  # built once
+    assert ranking[-1] is ranking[2]
+    assert ranking[:2] == (ranking[0], ranking[1])
+    with pytest.raises(IndexError):
+        ranking[3]
+    index.remove("lock.front")
+    assert next(m.capability.id for m in ranking) == "lock.front"
+    assert ranking[0].tool == "lock"
 
 
 def test_tool_scores_of_one_capability(index: CapabilityIndex, embedder: Embedder) -> None:
@@ -231,7 +249,7 @@ def test_vectors_of_another_model_are_refused(index: CapabilityIndex) -> None:
 
 
 def test_empty_index(index: CapabilityIndex, embedder: Embedder) -> None:
-    assert index.rank(embedder.embed_one("anything"), 5) == ()
+    assert list(index.rank(embedder.embed_one("anything"), 5)) == []
     assert index.search(embedder.embed_one("anything")) == ()
     assert index.capabilities() == ()
 

@@ -28,10 +28,9 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from types import MappingProxyType
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 
@@ -127,11 +126,74 @@ class _Record:
     tools: tuple[tuple[str, int], ...]  # (tool name, pool row)
     triggers: tuple[tuple[str, int], ...]
     signature: int
-    tool_at: Mapping[int, str]
-    """Pool row -> tool name (the first tool, should two share a text)."""
 
 
 _GONE = None
+
+
+class Ranking(Sequence[Match]):
+    """`CapabilityIndex.rank`'s answer: matches best first, each built when first read.
+
+    A router usually stops after a few matches, so the rest are never built. Everything
+    a match needs was copied out of the index under its lock, so a later change to the
+    index does not change a ranking already made.
+    """
+
+    __slots__ = ("_built", "_own", "_pool", "_records", "_scores", "_tool", "_tool_scores")
+
+    def __init__(
+        self,
+        records: list[_Record],
+        scores: list[float],
+        own: list[float],
+        tool_scores: list[float],
+        pool: list[float],
+        tool: str | None,
+    ) -> None:
+        self._records = records
+        self._scores = scores
+        self._own = own
+        self._tool_scores = tool_scores
+        self._pool = pool
+        self._tool = tool
+        self._built: dict[int, Match] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, i: int) -> Match: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Match, ...]: ...
+
+    def __getitem__(self, i: int | slice) -> Match | tuple[Match, ...]:
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self))))
+        if i < 0:
+            i += len(self)
+        built = self._built.get(i)
+        if built is None:
+            record = self._records[i]  # raises IndexError past the end, ending iteration
+            if self._tool is not None:
+                name: str | None = self._tool
+            elif record.tools:
+                pool = self._pool
+                name = max(record.tools, key=lambda item: pool[item[1]])[0]
+            else:
+                name = None
+            built = Match(
+                record.capability,
+                self._scores[i],
+                self._own[i],
+                name,
+                self._tool_scores[i] if name else 0.0,
+            )
+            self._built[i] = built
+        return built
+
+    def __repr__(self) -> str:
+        return f"Ranking({list(self)!r})"
 
 
 class CapabilityIndex:
@@ -300,12 +362,7 @@ class CapabilityIndex:
         if old is None or old.text != text:
             self._matrix[row_index] = vectors[text]
         self._signature_of_row[row_index] = signature
-        tool_at: dict[int, str] = {}
-        for name, row in tools:
-            tool_at.setdefault(row, name)
-        self._records[capability.id] = _Record(
-            capability, text, tools, triggers, signature, MappingProxyType(tool_at)
-        )
+        self._records[capability.id] = _Record(capability, text, tools, triggers, signature)
         return old
 
     def _append_row(self, capability_id: str) -> int:
@@ -465,7 +522,7 @@ class CapabilityIndex:
             hits.sort(key=lambda h: -h.score)
             return tuple(hits[:k])
 
-    def rank(self, vector: Vector, k: int, *, tool: str | None = None) -> tuple[Match, ...]:
+    def rank(self, vector: Vector, k: int, *, tool: str | None = None) -> Ranking:
         """The `k` capabilities most relevant to `vector`, best first, with their best tool.
 
         With `tool`, only capabilities that have a tool of that name are ranked, and that
@@ -476,7 +533,7 @@ class CapabilityIndex:
         with self._lock:
             n = len(self._ids)
             if not n:
-                return ()
+                return Ranking([], [], [], [], [], tool)
             capability_scores = _matvec(self._matrix[:n], vector.values)
             pool_scores = _matvec(self._pool[: len(self._pool_text)], vector.values)
             if tool is None:
@@ -489,7 +546,7 @@ class CapabilityIndex:
                     dtype=np.intp,
                 )
                 if not rows_to_rank.size:
-                    return ()
+                    return Ranking([], [], [], [], [], tool)
                 tool_scores = np.array(
                     [pool_scores[_row_of(self._records[self._ids[r]], tool)] for r in rows_to_rank],
                     dtype=np.float32,
@@ -502,32 +559,15 @@ class CapabilityIndex:
             )
             order = np.array(_top(combined, k), dtype=np.intp)
             rows = order if rows_to_rank is None else rows_to_rank[order]
-            best_rows: dict[int, int] = {}  # signature -> its best pool row, once per call
-            matches: list[Match] = []
-            for row, score, own, tool_score in zip(
-                rows.tolist(),
+            ids = self._ids
+            return Ranking(
+                [self._records[ids[row]] for row in rows.tolist()],
                 combined[order].tolist(),
                 capability_scores[order].tolist(),
                 tool_scores[order].tolist(),
-                strict=True,
-            ):
-                record = self._records[self._ids[row]]
-                if tool is not None:
-                    name: str | None = tool
-                elif record.tools:
-                    best_row = best_rows.get(record.signature)
-                    if best_row is None:
-                        candidates = self._signature_rows[record.signature]
-                        assert candidates is not None
-                        best_row = int(candidates[int(np.argmax(pool_scores[candidates]))])
-                        best_rows[record.signature] = best_row
-                    name = record.tool_at[best_row]
-                else:
-                    name = None
-                matches.append(
-                    Match(record.capability, score, own, name, tool_score if name else 0.0)
-                )
-            return tuple(matches)
+                pool_scores.tolist(),
+                tool,
+            )
 
     def _best_per_signature(self, pool_scores: Array) -> Array:
         """The best tool score of every signature (-inf for "no tools" and free slots)."""

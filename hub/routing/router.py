@@ -37,7 +37,7 @@ from hub.clock import Clock
 from hub.errors import ConfigError, NoCapableNode
 from hub.model import Capability, NodeId, WorkUnit
 from hub.routing.gradient import GradientTable, NextHop, cluster_of
-from hub.routing.index import CapabilityIndex, Match
+from hub.routing.index import CapabilityIndex, Match, Ranking
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class Router:
         )
 
     def _scan(
-        self, work: WorkUnit, matches: tuple[Match, ...], boost: float
+        self, work: WorkUnit, matches: Ranking, boost: float
     ) -> tuple[list[_Scored], list[Exclusion]]:
         """Score matches best first until none further could matter."""
         config = self.config
