@@ -182,8 +182,8 @@ class CameraServer:
             await _respond(writer, 200, self.snapshot[: len(self.snapshot) // 2], JPEG_HEADERS)
         elif path == "/error":
             await _respond(writer, 500, b"camera firmware crashed", {"Content-Type": "text/plain"})
-        elif path == "/stall":
-            await _until_closed(reader)  # accept the request, never answer
+        elif path == "/stall" or path.startswith("/stall/"):
+            await _until_closed(reader)  # accept the request, never answer (any path below)
             return False
         elif path == "/drip.jpg":
             head = (f"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n"

@@ -94,7 +94,7 @@ class Config:
     max_cameras: int = 64
     filters: Filters = field(default_factory=Filters)
     cameras: tuple[CameraConfig, ...] = ()
-    triggers: Mapping[str, TriggerSpec] = DEFAULT_TRIGGERS
+    triggers: Mapping[str, TriggerSpec] = field(default_factory=lambda: DEFAULT_TRIGGERS)
 
     def camera_for(self, name: str) -> CameraConfig:
         """The configuration of camera `name`: its own, or the defaults for a camera found

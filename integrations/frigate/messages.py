@@ -86,7 +86,8 @@ def parse_json(topic: str, payload: bytes) -> dict[str, Any]:
         raise PayloadError(f"{topic}: {len(payload)} bytes is more than the limit of "
                            f"{MAX_JSON_BYTES} bytes for a JSON message")
     try:
-        value = json.loads(payload)
+        # decoded first: json.loads(bytes) would also guess UTF-16 and UTF-32
+        value = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise PayloadError(f"{topic}: payload is not UTF-8 text ({exc.reason} at byte "
                            f"{exc.start})") from exc
