@@ -13,7 +13,7 @@ from hub.routing.embedder import (
     cosine,
 )
 from hub.routing.gradient import GradientConfig, GradientTable, NextHop, cluster_of
-from hub.routing.index import CapabilityIndex, Hit, IndexStats, Match
+from hub.routing.index import CapabilityIndex, Hit, IndexStats, Match, Ranking
 from hub.routing.router import Candidate, Decision, Exclusion, Reason, Router, RouterConfig
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Match",
     "ModelMismatch",
     "NextHop",
+    "Ranking",
     "Reason",
     "Router",
     "RouterConfig",
