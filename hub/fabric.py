@@ -10,6 +10,9 @@ publishes the offline status and disconnects. In between, a lost connection is r
 forever with jittered exponential backoff, every subscription is restored, the birth
 message is re-published, and QoS 1 messages published meanwhile are sent once the broker
 is back (a bounded backlog; overflow is counted, never raised).
+
+Matching topics against the subscriptions is `hub.topics`; paho's client with the fast
+receive path (and every use of paho internals) is `hub.mqttclient`.
 """
 
 from __future__ import annotations
@@ -19,13 +22,12 @@ import itertools
 import logging
 import random
 import socket
-import struct
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Generic, Literal, Self, TypeVar
+from typing import Any, Literal, Self
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
@@ -35,139 +37,19 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from hub.clock import Clock, SystemClock
 from hub.errors import FabricError
+from hub.logthrottle import LogThrottle
+from hub.mqttclient import FastClient, message_fields
+from hub.topics import TopicTree, validate_filter
 
 _LOGGER = logging.getLogger(__name__)
 
 Cancel = Callable[[], None]
 MessageCallback = Callable[["Message"], None]
 
-_READ_SIZE = 256 * 1024
 _MAX_SUBSCRIPTION_ID = 268_435_455
 # CONNACK codes with which a broker refuses MQTT 5 itself: 3.1.1's "unacceptable protocol
 # version" (1), which paho reads as MQTT 5's "unsupported protocol version" (0x84).
 _PROTOCOL_REFUSED = frozenset({1, 0x84})
-
-
-T = TypeVar("T")
-
-
-class LogThrottle:
-    """Let one log line per key through every `interval` seconds: bad input at a high rate
-    must not turn into a log flood."""
-
-    __slots__ = ("_clock", "_interval", "_last")
-
-    def __init__(self, clock: Clock, interval: float = 10.0) -> None:
-        self._clock = clock
-        self._interval = interval
-        self._last: dict[str, float] = {}
-
-    def allow(self, key: str) -> bool:
-        now = self._clock.monotonic()
-        last = self._last.get(key)
-        if last is not None and now - last < self._interval:
-            return False
-        if len(self._last) > 1000:  # keys may come from the network: bound them
-            self._last.clear()
-        self._last[key] = now
-        return True
-
-
-def validate_filter(pattern: str) -> None:
-    """Raise ValueError unless `pattern` is a valid MQTT topic filter."""
-    if not pattern:
-        raise ValueError("a topic filter must not be empty")
-    levels = pattern.split("/")
-    for i, level in enumerate(levels):
-        if "#" in level and (level != "#" or i != len(levels) - 1):
-            raise ValueError("'#' must be a whole level and the last one")
-        if "+" in level and level != "+":
-            raise ValueError("'+' must be a whole level")
-
-
-def _filter_levels(pattern: str) -> list[str]:
-    # `$share/<group>/<filter>` is matched by its filter part
-    if pattern.startswith("$share/"):
-        return pattern.split("/")[2:]
-    return pattern.split("/")
-
-
-class _Node(Generic[T]):
-    __slots__ = ("children", "values")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Node[T]] = {}
-        self.values: list[T] = []  # several when `$share/...` filters share a path
-
-
-class TopicTree(Generic[T]):
-    """Topic filters in a tree of levels, so that matching a topic costs its depth (and
-    the wildcards on the way), not the number of filters."""
-
-    def __init__(self) -> None:
-        self._root: _Node[T] = _Node()
-        self._values: dict[str, T] = {}
-
-    def get(self, pattern: str) -> T | None:
-        return self._values.get(pattern)
-
-    def values(self) -> list[T]:
-        return list(self._values.values())
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def add(self, pattern: str, value: T) -> None:
-        self.remove(pattern)
-        node = self._root
-        for level in _filter_levels(pattern):
-            child = node.children.get(level)
-            if child is None:
-                child = node.children[level] = _Node()
-            node = child
-        node.values.append(value)
-        self._values[pattern] = value
-
-    def remove(self, pattern: str) -> None:
-        if pattern not in self._values:
-            return
-        value = self._values.pop(pattern)
-        path = [self._root]
-        levels = _filter_levels(pattern)
-        for level in levels:
-            path.append(path[-1].children[level])
-        path[-1].values = [v for v in path[-1].values if v is not value]
-        for depth in range(len(levels), 0, -1):  # prune empty branches
-            node = path[depth]
-            if node.values or node.children:
-                break
-            del path[depth - 1].children[levels[depth - 1]]
-
-    def match(self, topic: str) -> list[T]:
-        levels = topic.split("/")
-        found: list[T] = []
-        last = len(levels)
-        # topics starting with '$' ($SYS/...) are not matched by a leading wildcard
-        wild = not topic.startswith("$")
-        stack: list[tuple[_Node[T], int]] = [(self._root, 0)]
-        while stack:
-            node, depth = stack.pop()
-            children = node.children
-            if depth > 0 or wild:
-                hash_node = children.get("#")
-                if hash_node is not None:
-                    found.extend(hash_node.values)  # also matches the parent level itself
-            if depth == last:
-                found.extend(node.values)
-                continue
-            exact = children.get(levels[depth])
-            if exact is not None:
-                stack.append((exact, depth + 1))
-            if depth > 0 or wild:
-                plus = children.get("+")
-                if plus is not None:
-                    stack.append((plus, depth + 1))
-        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,120 +103,6 @@ class _Subscription:
     callbacks: list[MessageCallback] = field(default_factory=list)
 
 
-FastMessageHook = Callable[[bytes, bytes, int, bool, tuple[int, ...]], None]
-"""(topic, payload, qos, retain, subscription ids) of an incoming PUBLISH."""
-
-_U16 = struct.Struct("!H")
-# PUBLISH properties (MQTT 5, 2.2.2.2): id -> how to skip the value. Only the subscription
-# identifier (0x0B) is read; a topic alias (0x23) or anything unknown goes to paho.
-_SKIP_FIXED = {0x01: 1, 0x02: 4}
-_SKIP_STRING = frozenset({0x03, 0x08, 0x09})
-
-
-class _Unusual(Exception):
-    """A PUBLISH the fast path leaves to paho."""
-
-
-def _varint(data: bytearray, pos: int) -> tuple[int, int]:
-    value = 0
-    for shift in (0, 7, 14, 21):
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-    raise _Unusual("variable byte integer longer than 4 bytes")
-
-
-def _publish_properties(data: bytearray, pos: int) -> tuple[tuple[int, ...], int]:
-    """Return (subscription ids, payload offset) from the properties at `pos`."""
-    length, pos = _varint(data, pos)
-    end = pos + length
-    ids: list[int] = []
-    while pos < end:
-        prop = data[pos]
-        pos += 1
-        if prop == 0x0B:
-            ident, pos = _varint(data, pos)
-            ids.append(ident)
-        elif prop in _SKIP_FIXED:
-            pos += _SKIP_FIXED[prop]
-        elif prop in _SKIP_STRING:
-            pos += 2 + _U16.unpack_from(data, pos)[0]
-        elif prop == 0x26:  # user property: two strings
-            pos += 2 + _U16.unpack_from(data, pos)[0]
-            pos += 2 + _U16.unpack_from(data, pos)[0]
-        else:
-            raise _Unusual(f"property {prop:#x}")
-    if pos != end:
-        raise _Unusual("properties overrun their length")
-    return tuple(ids), end
-
-
-class _Client(mqtt.Client):
-    """paho's client with a read buffer and a fast path for incoming QoS 0/1 messages.
-
-    paho reads every packet with three ``recv`` calls (command byte, length, body) and
-    builds a message object with two thread conditions and a decoded property set for
-    each; that caps MQTT 5 reception near 20k msg/s on a Pi-class core. One large read per
-    readiness event, served from memory, and a direct decode of PUBLISH into
-    `fast_message` roughly double it. QoS 2, topic aliases and anything unexpected still
-    go through paho. These overrides use paho 2.x internals: tests/test_fabric.py checks
-    that they still exist.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._rbuf = b""
-        self._rpos = 0
-        self.fast_message: FastMessageHook | None = None
-
-    @property
-    def buffered(self) -> bool:
-        return self._rpos < len(self._rbuf)
-
-    def reset_buffer(self) -> None:
-        self._rbuf = b""
-        self._rpos = 0
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        if self._rpos >= len(self._rbuf):
-            data = super()._sock_recv(_READ_SIZE)
-            if len(data) <= bufsize:
-                return data
-            self._rbuf, self._rpos = data, 0
-        end = self._rpos + bufsize
-        chunk = self._rbuf[self._rpos : end]
-        self._rpos = end
-        return chunk
-
-    def _handle_publish(self) -> MQTTErrorCode:
-        hook = self.fast_message
-        header: int = self._in_packet["command"]
-        qos = (header & 0x06) >> 1
-        if hook is None or qos == 2:
-            return super()._handle_publish()
-        packet: bytearray = self._in_packet["packet"]
-        try:
-            pos = 2 + _U16.unpack_from(packet, 0)[0]
-            topic = bytes(packet[2:pos])
-            mid = 0
-            if qos:
-                mid = _U16.unpack_from(packet, pos)[0]
-                pos += 2
-            ids: tuple[int, ...] = ()
-            if self._protocol == mqtt.MQTTv5:
-                ids, pos = _publish_properties(packet, pos)
-            if not topic or pos > len(packet):
-                raise _Unusual("empty topic or short packet")
-        except (struct.error, IndexError, _Unusual):
-            return super()._handle_publish()
-        hook(topic, bytes(memoryview(packet)[pos:]), qos, bool(header & 0x01), ids)
-        if qos == 1 and not self._manual_ack:
-            return self._send_puback(mid)
-        return MQTTErrorCode.MQTT_ERR_SUCCESS
-
-
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (is the broker running? see `mqtt: host:`)"
@@ -366,7 +134,7 @@ class Fabric:
         self._throttle = LogThrottle(self._clock)
         self._client_id = settings.client_id or f"atmosphere-{random.getrandbits(48):012x}"
         self._protocol = settings.protocol
-        self._client: _Client | None = None
+        self._client: FastClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._open = False
@@ -437,7 +205,7 @@ class Fabric:
             else:
                 self._drop(topic, "not connected" if qos == 0 else "backlog full")
             return
-        if qos == 0 and len(client._out_packet) >= self.settings.max_backlog:
+        if qos == 0 and client.queued >= self.settings.max_backlog:
             # the socket is not draining (a stalled broker): paho's queue has no bound
             self._drop(topic, "send queue full")
             return
@@ -660,10 +428,10 @@ class Fabric:
 
     # -- connecting -------------------------------------------------------------------------
 
-    def _new_client(self) -> _Client:
+    def _new_client(self) -> FastClient:
         s = self.settings
         v5 = self._protocol == "5"
-        client = _Client(
+        client = FastClient(
             CallbackAPIVersion.VERSION2,
             client_id=self._client_id,
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
@@ -893,10 +661,7 @@ class Fabric:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         # paho's own path: QoS 2 and the rare PUBLISH the fast path does not decode
-        props = msg.properties
-        ids = getattr(props, "SubscriptionIdentifier", ()) if props is not None else ()
-        topic = msg._topic  # raw bytes: `.topic` raises on bad UTF-8
-        self._on_fast_message(topic, bytes(msg.payload), msg.qos, msg.retain, tuple(ids))
+        self._on_fast_message(*message_fields(msg))
 
     def _on_fast_message(
         self, raw_topic: bytes, payload: bytes, qos: int, retain: bool, ids: tuple[int, ...]

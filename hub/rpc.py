@@ -34,7 +34,8 @@ from hub.errors import (
     RegistryError,
     ToolError,
 )
-from hub.fabric import Cancel, Fabric, LogThrottle, Message
+from hub.fabric import Cancel, Fabric, Message
+from hub.logthrottle import LogThrottle
 from hub.model import NodeId, ToolResult
 
 _LOGGER = logging.getLogger(__name__)
@@ -276,7 +277,8 @@ class RpcClient(_Endpoint):
         timeout: float = 10.0,
     ) -> ToolResult:
         """Call `tool` of `capability` on `node_id`; raise CallTimeout, RegistryError
-        (unknown capability or tool) or ToolError (the provider's message)."""
+        (unknown capability or tool), PayloadError (arguments the tool refused) or
+        ToolError (the tool failed; the provider's message)."""
         if self._cancel is None:
             raise RuntimeError("RpcClient is not open: use `async with RpcClient(...)`")
         target = NodeId(node_id)
@@ -345,4 +347,6 @@ def _result(reply: Envelope, node: NodeId, where: str) -> ToolResult:
         raise RegistryError(message)
     if code == "timeout":
         raise CallTimeout(f"node {node}: {message}")
+    if code == "bad_arguments":  # the caller's input, not the tool, is at fault
+        raise PayloadError(message)
     raise ToolError(message)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -16,7 +15,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.errors import FabricError
-from hub.fabric import Fabric, FabricSettings, Message, TopicTree, validate_filter
+from hub.fabric import Fabric, FabricSettings, Message
 from tests.broker import Mosquitto, free_port
 from tests.waiting import eventually
 
@@ -45,54 +44,24 @@ class Inbox:
         return [m.payload for m in self.messages]
 
 
-# -- topic tree -------------------------------------------------------------------------------
-
-
-def test_topic_tree_matches_like_mqtt() -> None:
-    tree: TopicTree[str] = TopicTree()
-    for pattern in ("a/b", "a/+", "a/#", "#", "+/b", "a/+/c", "$SYS/#", "$share/g/a/b"):
-        tree.add(pattern, pattern)
-    assert sorted(tree.match("a/b")) == sorted(["a/b", "a/+", "a/#", "#", "+/b", "$share/g/a/b"])
-    assert sorted(tree.match("a")) == ["#", "a/#"]  # '#' also matches its parent level
-    assert sorted(tree.match("a/x/c")) == ["#", "a/#", "a/+/c"]
-    # a leading wildcard never matches a '$' topic
-    assert tree.match("$SYS/broker/uptime") == ["$SYS/#"]
-    tree.remove("a/+/c")
-    tree.remove("a/+/c")  # idempotent
-    assert sorted(tree.match("a/x/c")) == ["#", "a/#"]
-    assert tree.get("a/+/c") is None
-    assert len(tree) == 7
-
-
-def test_topic_tree_scales_with_depth_not_size() -> None:
-    tree: TopicTree[int] = TopicTree()
-    for i in range(2000):
-        tree.add(f"zigbee2mqtt/device{i}/#", i)
-        tree.add(f"frigate/cam{i}/+/snapshot", i)
-    assert tree.match("zigbee2mqtt/device1234/set") == [1234]
-    assert tree.match("frigate/cam7/person/snapshot") == [7]
-    assert tree.match("other/topic") == []
-
-
-@pytest.mark.parametrize(
-    ("pattern", "error"),
-    [
-        ("", "must not be empty"),
-        ("a/#/b", "'#' must be a whole level and the last one"),
-        ("a/b#", "'#' must be a whole level and the last one"),
-        ("a/b+/c", "'+' must be a whole level"),
-    ],
-)
-def test_invalid_filters_are_refused(pattern: str, error: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(error)):
-        validate_filter(pattern)
+# -- paho internals ---------------------------------------------------------------------------
 
 
 def test_paho_internals_the_fast_path_relies_on_exist() -> None:
-    # hub/fabric.py's _Client overrides these paho 2.x internals; an upgrade that
-    # renames them must fail here rather than silently fall back or break.
-    for name in ("_sock_recv", "_handle_publish", "_send_puback", "_in_packet", "_out_packet"):
-        assert hasattr(mqtt.Client(CallbackAPIVersion.VERSION2), name), name
+    # hub/mqttclient.py's FastClient overrides or reads these paho 2.x internals; an
+    # upgrade that renames them must fail here rather than silently fall back or break.
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    for name in (
+        "_sock_recv",
+        "_handle_publish",
+        "_send_puback",
+        "_in_packet",
+        "_out_packet",
+        "_protocol",
+        "_manual_ack",
+    ):
+        assert hasattr(client, name), name
+    assert hasattr(mqtt.MQTTMessage(), "_topic")
 
 
 # -- connecting -------------------------------------------------------------------------------

@@ -141,10 +141,16 @@ async def test_handler_exception_is_a_tool_error_with_its_message(mosquitto: Mos
         }
 
 
-async def test_bad_arguments_are_a_tool_error_naming_the_field(mosquitto: Mosquitto) -> None:
+async def test_bad_arguments_are_a_payload_error_naming_the_field(mosquitto: Mosquitto) -> None:
+    # PayloadError, not ToolError: HTTP answers 400, and a caller tells its own bad input
+    # from a failing tool
     async with rig(mosquitto) as r:
-        with pytest.raises(ToolError, match="brightness: expected 0..100, got 300"):
+        with pytest.raises(
+            PayloadError,
+            match=r"^light\.kitchen/strict: brightness: expected 0\.\.100, got 300$",
+        ) as raised:
             await r.client.call(SERVER, "light.kitchen", "strict", {"brightness": 300})
+        assert not isinstance(raised.value, ToolError)
 
 
 async def test_result_that_json_cannot_carry_is_a_tool_error(mosquitto: Mosquitto) -> None:
