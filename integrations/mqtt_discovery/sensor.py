@@ -17,15 +17,16 @@ from integrations.mqtt_discovery.router import Handler
 
 def number(text: str) -> int | float | None:
     """``"21"`` -> 21, ``"21.5"`` -> 21.5, anything else None."""
-    try:
+    if text.isdigit():  # the common integer case without raising
         return int(text)
-    except ValueError:
-        pass
     try:
         value = float(text)
     except ValueError:
         return None
-    return None if math.isnan(value) else value  # NaN is no reading
+    if math.isnan(value):
+        return None  # NaN is no reading
+    return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() \
+        else value
 
 
 class Sensor(Entity):
