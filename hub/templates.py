@@ -27,6 +27,7 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, NoReturn
 
 from jinja2 import ChainableUndefined, TemplateSyntaxError, Undefined, UndefinedError
@@ -157,7 +158,7 @@ def _is_defined(value: Any) -> Any:
     return value
 
 
-_BOTH: Mapping[str, Callable[..., Any]] = {
+_BOTH: Mapping[str, Callable[..., Any]] = MappingProxyType({
     "float": _float,
     "int": _int,
     "bool": _bool,
@@ -165,7 +166,7 @@ _BOTH: Mapping[str, Callable[..., Any]] = {
     "from_json": _from_json,
     "to_json": _to_json,
     "is_defined": _is_defined,
-}
+})
 """Helpers that are both filters and functions, as in Home Assistant."""
 
 

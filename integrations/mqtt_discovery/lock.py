@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from hub.errors import PayloadError, ToolError
@@ -18,7 +19,9 @@ from integrations.mqtt_discovery.options import Options
 from integrations.mqtt_discovery.payload import Payload
 from integrations.mqtt_discovery.router import Handler
 
-_ENDS = {"lock": ("locked",), "unlock": ("unlocked", "open"), "open": ("open", "unlocked")}
+_ENDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"lock": ("locked",), "unlock": ("unlocked", "open"), "open": ("open", "unlocked")})
+"""Where each tool ends: the states that confirm it."""
 
 
 class Lock(Entity):
