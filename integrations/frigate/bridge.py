@@ -262,7 +262,12 @@ class FrigateBridge:
                 self._objects.popitem(last=False)
         wanted = camera.zones
         relevant = [z for z in obj.zones if z in wanted] if wanted else list(obj.zones)
-        if not seen.detected and (relevant or not wanted):
+        new_zones = [z for z in relevant if z not in seen.zones]
+        detect = not seen.detected and (bool(relevant) or not wanted)
+        if not detect and not new_zones:
+            return  # the usual update: a better snapshot, nothing new to tell
+        payload, fields = _object_payload(obj), _object_fields(camera, obj)
+        if detect:
             seen.detected = True
             self.hub.registry.set_state(camera.id, {
                 "last_label": obj.label, "last_score": round(obj.best_score, 3),
@@ -270,16 +275,13 @@ class FrigateBridge:
             })
             trigger = camera.detected.get(obj.label)
             if trigger is not None:
-                self.hub.firing.fire(camera.id, trigger, _object_payload(obj),
-                                     **_object_fields(camera, obj))
-        for zone in relevant:
-            if zone in seen.zones:
-                continue
+                self.hub.firing.fire(camera.id, trigger, payload, **fields)
+        trigger = camera.in_zone.get(obj.label)
+        for zone in new_zones:
             seen.zones.add(zone)
-            trigger = camera.in_zone.get(obj.label)
             if trigger is not None:
-                self.hub.firing.fire(camera.id, trigger, {**_object_payload(obj), "zone": zone},
-                                     zone=spoken(zone), **_object_fields(camera, obj))
+                self.hub.firing.fire(camera.id, trigger, {**payload, "zone": zone},
+                                     zone=spoken(zone), **fields)
 
     def _review(self, camera: FrigateCamera, review: Review) -> None:
         if review.type == "end":
