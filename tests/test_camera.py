@@ -22,7 +22,7 @@ from tests.hubs import hub_config, write_config
 from tests.waiting import eventually
 
 FRAME = jpeg_frame(200_000, seed=1)
-STREAM = [jpeg_frame(180_000, seed=2), jpeg_frame(190_000, seed=3)]
+STREAM = [jpeg_frame(200_000, seed=2), jpeg_frame(190_000, seed=3)]
 
 
 @pytest.fixture
@@ -204,7 +204,7 @@ async def test_a_frame_over_the_limit_is_refused(
         with pytest.raises(ToolError, match=r"the answer is larger than the limit of 100000 "
                                             r"bytes \(max_frame_bytes\)"):
             await hub.call("camera.big", "get_frame")
-        with pytest.raises(ToolError, match=r"a part of 180000 bytes is larger than the limit "
+        with pytest.raises(ToolError, match=r"a part of 200000 bytes is larger than the limit "
                                             r"of 100000 bytes"):
             await hub.call("camera.big_stream", "get_frame")
 

@@ -109,6 +109,13 @@ async def test_get_frame_returns_the_exact_bytes_of_the_snapshot_topic(
             with pytest.raises(ToolError, match="needs Frigate's HTTP API: set url: in the "
                                                 "frigate section"):
                 await hub.call("camera.front_door", "get_frame", {"event_id": "1.2-abc"})
+            # an empty message deletes a snapshot: the person's is the latest again
+            frigate.publish(f"{p}/front_door/car/snapshot", b"")
+            frigate.publish(f"{p}/front_door/motion", "ON")
+            await eventually(lambda: hub.registry.get("camera.front_door").state.get(
+                "motion") == "on")
+            assert (await hub.call("camera.front_door", "get_frame")).data == FRAME
+            assert hub.bad_input.total == 0
     finally:
         frigate.publish(f"{p}/front_door/person/snapshot", b"", retain=True)
 
@@ -384,6 +391,9 @@ async def test_camera_state_from_motion_counts_and_switches(
         frigate.publish(f"{p}/front_door/motion_threshold/state", "30")
         frigate.publish(f"{p}/front_door/ptz", "preset_gate")  # a command, not a count
         frigate.publish(f"{p}/driveway_zone/car", "1")  # a zone's count: never a camera
+        for deleted in ("person", "motion", "detect/state", "person/active", "available"):
+            frigate.publish(f"{p}/front_door/{deleted}", b"")  # retained deletions: no values
+        frigate.publish(f"{p}/available", b"")
         frigate.publish(f"{p}/front_door/motion", "OFF")
         await eventually(lambda: hub.registry.get("camera.front_door").state.get("motion")
                          == "off")

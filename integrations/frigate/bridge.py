@@ -133,6 +133,8 @@ class FrigateBridge:
 
     def _on_available(self, message: Message) -> None:
         payload = message.payload.strip()
+        if not payload:
+            return  # the retained status was deleted: nothing is said about Frigate
         if payload not in (b"online", b"offline"):
             self.hub.bad_input.report(message.topic, (
                 f"{message.topic}: expected 'online' or 'offline', got {payload[:40]!r}"))
@@ -176,6 +178,8 @@ class FrigateBridge:
         """``P/<camera>/motion`` (ON/OFF) or ``P/<camera or zone>/<label>`` (a count)."""
         name, _, what = message.topic[self._skip :].partition("/")
         payload = message.payload.strip()
+        if not payload or not what:
+            return  # an empty retained message is a deletion, not a value
         if what == "motion":
             camera = self._camera(name, message.topic, discover=True)
             if camera is None:
@@ -194,8 +198,9 @@ class FrigateBridge:
     def _on_camera_subtopic(self, message: Message) -> None:
         """``P/<camera>/<label>/snapshot``, ``P/<camera>/<label>/active`` and
         ``P/<camera>/<feature>/state``; anything else (commands, audio levels) is not ours."""
-        parts = message.topic[self._skip :].split("/")
-        name, what, kind = parts
+        name, what, kind = message.topic[self._skip :].split("/")
+        if not message.payload.strip() and kind != "snapshot":
+            return  # an empty retained message is a deletion, not a value
         if kind == "snapshot":
             camera = self._camera(name, message.topic, discover=True)
             if camera is not None:
