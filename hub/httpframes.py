@@ -129,9 +129,9 @@ class FrameFetcher:
                 f"{where}: timed out after {timeout:g} s before a complete frame arrived"
             ) from None
         except httpx.TimeoutException as exc:
-            raise ToolError(f"{where}: timed out after {timeout:g} s {_phase(exc)}") from None
+            raise ToolError(f"{where}: timed out after {timeout:g} s {_phase(exc)}") from exc
         except httpx.HTTPError as exc:
-            raise ToolError(f"{where}: {self._scrub(_describe(exc), url, where)}") from None
+            raise ToolError(f"{where}: {self._scrub(_describe(exc), url, where)}") from exc
 
     async def _read(self, response: httpx.Response, where: str) -> bytes:
         status = response.status_code
@@ -146,7 +146,7 @@ class FrameFetcher:
             try:
                 return await reader.next_frame()
             except PayloadError as exc:
-                raise ToolError(str(exc)) from None
+                raise ToolError(str(exc)) from exc
         body = bytearray()
         async for chunk in response.aiter_bytes():
             body += chunk

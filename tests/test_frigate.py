@@ -14,6 +14,7 @@ import pytest
 
 from hub.errors import ToolError
 from hub.events import AvailabilityChanged, BadInput, CapabilityRemoved, StateChanged, TriggerFired
+from hub.model import Capability
 from hub.runtime import Hub
 from tests.broker import Mosquitto
 from tests.cameras import CameraServer, jpeg_frame
@@ -407,7 +408,8 @@ async def test_camera_state_from_motion_counts_and_switches(
 
 
 async def test_cameras_are_discovered_from_frigate_topics(
-    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str, frigate: Peer
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str, frigate: Peer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     p = f"{topic_prefix}/frigate"
     config = frigate_hub(tmp_path, mosquitto, topic_prefix)
@@ -430,6 +432,24 @@ async def test_cameras_are_discovered_from_frigate_topics(
         assert (await hub.call("camera.back_yard", "get_frame")).data == FRAME
         assert hub.registry.get("camera.side_gate").area == "side gate"
         assert "camera.somewhere" not in hub.registry
+        # ids already taken: by another integration, or by a name with the same slug
+        hub.registry.add(Capability(id="camera.porch", type="camera", source="camera"))
+        frigate.publish(f"{p}/porch/motion", "ON")
+        frigate.publish(f"{p}/side_gate/motion", "ON")
+        frigate.publish(f"{p}/side-gate/motion", "ON")
+        await eventually(lambda: hub.registry.get("camera.side_gate").state.get("motion")
+                         == "on")
+        assert hub.registry.get("camera.porch").source == "camera"
+        assert hub.registry.get("camera.side_gate").attributes["frigate_camera"] == "side-gate"
+    warnings = [r.getMessage() for r in caplog.records if r.name == "integrations.frigate.bridge"
+                and r.levelno == logging.WARNING]
+    assert warnings == [
+        ("frigate camera not added camera=porch: capability camera.porch is already registered "
+        "by camera; give the camera an id: in the frigate section"),
+        ("frigate camera not added camera=side_gate: capability camera.side_gate is already "
+        "registered by Frigate camera 'side-gate'; give the camera an id: in the frigate "
+        "section"),
+    ]
     # every camera, configured or discovered, is withdrawn on exit
     assert sorted(r.capability_id for r in removed) == [
         "camera.back_yard", "camera.garage", "camera.side_gate"]

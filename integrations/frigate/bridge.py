@@ -97,13 +97,16 @@ class FrigateBridge:
     def _add(self, name: str) -> FrigateCamera | None:
         config = self.config.camera_for(name)
         existing = self.hub.registry.find(config.id)
-        if existing is not None and existing.source != "frigate":
+        # taken by another integration, or by a Frigate name with the same slug (side-gate
+        # and side_gate): the first one keeps it
+        owner = next((c.name for c in self.cameras.values() if c.id == config.id), None)
+        if existing is not None and (existing.source != "frigate" or owner is not None):
             if name not in self._refused:
                 self._refused.add(name)
+                who = f"Frigate camera '{owner}'" if owner else existing.source or "another source"
                 _LOGGER.warning(
                     "frigate camera not added camera=%s: capability %s is already registered "
-                    "by %s; give the camera an id: in the frigate section", name, config.id,
-                    existing.source or "another source")
+                    "by %s; give the camera an id: in the frigate section", name, config.id, who)
             return None
         camera = FrigateCamera(self.hub, self.config, config, self._fetcher, available=self.online)
         self.hub.registry.add(camera.capability, camera.handle)

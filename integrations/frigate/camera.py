@@ -197,7 +197,7 @@ class FrigateCamera:
         try:
             frame = await self._fetcher.frame(self._url + path)
         except ToolError as exc:
-            raise ToolError(f"{self.id}: {exc}") from None
+            raise ToolError(f"{self.id}: {exc}") from exc
         return ToolResult(data=frame, content_type=JPEG_TYPE)
 
 
