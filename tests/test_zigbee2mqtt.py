@@ -438,6 +438,9 @@ async def test_leaves_removals_renames_and_new_interviews(
             z2m.report("kitchen_ceiling", {"state": "ON", "brightness": 100})
             await eventually(lambda: hub.registry.get("light.kitchen_ceiling").state != {})
 
+            joined = {"type": "device_joined", "data": {"ieee_address": "0x00158d00aabbccdd",
+                                                        "friendly_name": "0x00158d00aabbccdd"}}
+            z2m.peer.publish(f"{base}/bridge/event", json.dumps(joined))
             leave = {"type": "device_leave", "data": {"ieee_address": "0x000d6f0011223344",
                                                       "friendly_name": "back_door_lock"}}
             z2m.peer.publish(f"{base}/bridge/event", json.dumps(leave))
@@ -465,6 +468,26 @@ async def test_leaves_removals_renames_and_new_interviews(
                 "status": "successful", "supported": True, "definition": lock["definition"]}}
             z2m.peer.publish(f"{base}/bridge/event", json.dumps(interview))
             await eventually(lambda: "lock.back_door_lock" in hub.registry)
+            assert hub.bad_input.total == 0
+
+
+async def test_two_names_with_one_slug_get_distinct_ids_and_a_stopped_bridge_is_offline(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    base = f"{topic_prefix}/z2m"
+    first = copy.deepcopy(next(d for d in DEVICES if d["friendly_name"] == "kitchen_ceiling"))
+    second = {**copy.deepcopy(first), "ieee_address": "0x00178801aaaab2c3",
+              "friendly_name": "Kitchen Ceiling"}
+    with fake_zigbee2mqtt(mosquitto, base, [first, second]) as z2m:
+        z2m.peer.publish(f"{base}/bridge/state", b"offline", retain=True)
+        try:
+            async with Hub(z2m_config(tmp_path, mosquitto, base)) as hub:
+                assert ids_of(hub) == {"light.kitchen_ceiling", "light.kitchen_ceiling_b2c3"}
+                assert hub.registry.get("light.kitchen_ceiling_b2c3").attributes[
+                    "friendly_name"] == "Kitchen Ceiling"
+                assert not any(hub.registry.get(i).available for i in ids_of(hub))
+        finally:
+            z2m.peer.publish(f"{base}/bridge/state", b"", retain=True)
 
 
 async def test_capabilities_left_from_an_earlier_run_are_withdrawn(

@@ -86,6 +86,8 @@ class Bridge:
     # -- bridge/devices ------------------------------------------------------------------------
 
     def _on_devices(self, message: Message) -> None:
+        if not message.payload:
+            return  # the retained list was cleared: no news about any device
         try:
             entries = parse_json(message, BRIDGE_LIMIT)
             if not isinstance(entries, list):
@@ -237,6 +239,8 @@ class Bridge:
 
     def _on_bridge_state(self, message: Message) -> None:
         text = message.payload.strip()
+        if not text:
+            return
         if text in (b"online", b"offline"):
             online = text == b"online"
         else:

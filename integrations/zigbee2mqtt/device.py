@@ -106,6 +106,8 @@ class Device:
     # -- messages ----------------------------------------------------------------------------
 
     def on_state(self, message: Message) -> None:
+        if not message.payload:
+            return  # someone cleared a retained report: nothing was said
         try:
             data = parse_object(message, DEVICE_LIMIT)
         except PayloadError as exc:
@@ -161,6 +163,8 @@ class Device:
 
     def on_availability(self, message: Message) -> None:
         text = message.payload.strip()
+        if not text:
+            return  # a cleared retained status
         if text in (b"online", b"offline"):  # the legacy plain-text form
             online = text == b"online"
         else:
@@ -175,7 +179,7 @@ class Device:
             online = state == "online"
         if online != self.available:
             self.available = online
-            _LOGGER.info("zigbee2mqtt device %s device=%s",
+            _LOGGER.debug("zigbee2mqtt device %s device=%s",
                          "online" if online else "offline", self.info.friendly_name)
         self._apply_availability()
 
