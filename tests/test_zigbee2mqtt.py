@@ -4,6 +4,7 @@ plays Zigbee2MQTT (the retained device list, state reports, answers to /set and 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import threading
@@ -478,14 +479,23 @@ async def test_two_names_with_one_slug_get_distinct_ids_and_a_stopped_bridge_is_
     first = copy.deepcopy(next(d for d in DEVICES if d["friendly_name"] == "kitchen_ceiling"))
     second = {**copy.deepcopy(first), "ieee_address": "0x00178801aaaab2c3",
               "friendly_name": "Kitchen Ceiling"}
+    third = {**copy.deepcopy(first), "ieee_address": "0x00178801cccc0001",
+             "friendly_name": "hall"}
     with fake_zigbee2mqtt(mosquitto, base, [first, second]) as z2m:
         z2m.peer.publish(f"{base}/bridge/state", b"offline", retain=True)
         try:
-            async with Hub(z2m_config(tmp_path, mosquitto, base)) as hub:
+            config = z2m_config(tmp_path, mosquitto, base)
+            config = dataclasses.replace(config, capabilities=(
+                Capability(id="light.hall", type="light", name="Hall (declared)"),))
+            async with Hub(config) as hub:
                 assert ids_of(hub) == {"light.kitchen_ceiling", "light.kitchen_ceiling_b2c3"}
                 assert hub.registry.get("light.kitchen_ceiling_b2c3").attributes[
                     "friendly_name"] == "Kitchen Ceiling"
                 assert not any(hub.registry.get(i).available for i in ids_of(hub))
+                # an id another part of the hub registered is not taken over
+                z2m.publish_devices([first, second, third])
+                await eventually(lambda: "light.hall_0001" in hub.registry)
+                assert hub.registry.get("light.hall").name == "Hall (declared)"
         finally:
             z2m.peer.publish(f"{base}/bridge/state", b"", retain=True)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from hub.errors import PayloadError
 from hub.fabric import Message
+from hub.model import Capability
 from integrations.zigbee2mqtt import naming
 from integrations.zigbee2mqtt.config import Zigbee2MQTTConfig
 from integrations.zigbee2mqtt.definition import DeviceInfo, entry_name, parse_device
@@ -174,14 +175,26 @@ class Bridge:
 
     def _build(self, info: DeviceInfo) -> Device:
         slug = naming.device_slug(info.friendly_name, info.ieee_address)
-        ctx = self._context(info, slug)
-        entities = build_entities(ctx, info.exposes)
-        if any(self._owners.get(e.id, info.ieee_address) != info.ieee_address
-               for e in entities):
-            # another device has this name's slug: this one adds its address's end
-            ctx = self._context(info, f"{slug}_{naming.slug(info.ieee_address)[-4:]}")
+        address = naming.slug(info.ieee_address)
+        # another device, or another integration, may have this name's slug: then this
+        # device adds the end of its address, or the whole address
+        for candidate in (slug, f"{slug}_{address[-4:]}", f"{slug}_{address}"):
+            ctx = self._context(info, candidate)
             entities = build_entities(ctx, info.exposes)
+            if not any(self._taken(e.id, info.ieee_address) for e in entities):
+                break
         return Device(self.hub, ctx, entities, self.config.command_timeout)
+
+    def _taken(self, capability_id: str, ieee: str) -> bool:
+        owner = self._owners.get(capability_id)
+        if owner is not None:
+            return owner != ieee
+        existing = self.hub.registry.find(capability_id)
+        return existing is not None and not self._ours(existing)
+
+    def _ours(self, capability: Capability) -> bool:
+        return (capability.source == "zigbee2mqtt"
+                and capability.attributes.get("base_topic") == self.config.base_topic)
 
     def _remove(self, ieee: str) -> dict[str, Any]:
         device = self.devices.pop(ieee, None)
@@ -196,8 +209,7 @@ class Bridge:
         restores them from the store) whose device is no longer listed."""
         registry = self.hub.registry
         for capability in registry.all():
-            if (capability.source == "zigbee2mqtt" and capability.id not in self._owners
-                    and capability.attributes.get("base_topic") == self.config.base_topic):
+            if capability.id not in self._owners and self._ours(capability):
                 registry.remove(capability.id)
 
     # -- bridge/event --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ both a heating and a cooling setpoint reports ``target_temp_low``/``target_temp_
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from hub.errors import ToolError
@@ -30,8 +31,9 @@ from integrations.zigbee2mqtt.exposes import Expose
 from integrations.zigbee2mqtt.tools import enum, number, tool
 
 HVAC_MODES = ("off", "heat", "cool", "heat_cool", "auto", "dry", "fan_only")
-_ACTIONS = {"idle": "idle", "heat": "heating", "cool": "cooling", "fan_only": "fan",
-            "dry": "drying", "off": "off"}
+_ACTIONS: Mapping[str, str] = MappingProxyType({
+    "idle": "idle", "heat": "heating", "cool": "cooling", "fan_only": "fan", "dry": "drying",
+    "off": "off"})
 
 
 class Climate(Entity):

@@ -9,6 +9,7 @@ confirmed when the cover reports the target or reports that it started moving th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from integrations.zigbee2mqtt.entity import (
@@ -25,8 +26,9 @@ from integrations.zigbee2mqtt.entity import (
 from integrations.zigbee2mqtt.exposes import Expose
 from integrations.zigbee2mqtt.tools import tool
 
-_MOVING = {"UP": "opening", "DOWN": "closing"}
-_STATES = {"OPEN": "open", "CLOSE": "closed", "CLOSED": "closed", "OPENED": "open"}
+_MOVING: Mapping[str, str] = MappingProxyType({"UP": "opening", "DOWN": "closing"})
+_STATES: Mapping[str, str] = MappingProxyType(
+    {"OPEN": "open", "CLOSE": "closed", "CLOSED": "closed", "OPENED": "open"})
 
 
 class Cover(Entity):

@@ -9,8 +9,9 @@ with every message and says nothing about the home. Exposes of category ``config
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from types import MappingProxyType
 
 from integrations.zigbee2mqtt import climate, cover, fan, generic, light, naming, onoff
 from integrations.zigbee2mqtt.entity import Context, Entity
@@ -18,14 +19,16 @@ from integrations.zigbee2mqtt.exposes import GENERIC, Expose
 
 SKIPPED_PROPERTIES = frozenset({"linkquality"})
 
-_SPECIFIC: dict[str, Callable[[Context, Expose, str, tuple[Expose, ...]], Entity | None]] = {
+Builder = Callable[[Context, Expose, str, tuple[Expose, ...]], Entity | None]
+
+_SPECIFIC: Mapping[str, Builder] = MappingProxyType({
     "light": light.build,
     "cover": cover.build,
     "switch": lambda ctx, e, suffix, _all: onoff.build_switch(ctx, e, suffix),
     "lock": lambda ctx, e, suffix, _all: onoff.build_lock(ctx, e, suffix),
     "fan": lambda ctx, e, suffix, _all: fan.build(ctx, e, suffix),
     "climate": lambda ctx, e, suffix, _all: climate.build(ctx, e, suffix),
-}
+})
 
 
 def build_entities(ctx: Context, exposes: tuple[Expose, ...]) -> list[Entity]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from hub.model import Trigger
@@ -51,7 +52,7 @@ class BinaryKind:
     throttle: float = 0.0
 
 
-BINARY_KINDS: Mapping[str, BinaryKind] = {
+BINARY_KINDS: Mapping[str, BinaryKind] = MappingProxyType({
     "occupancy": BinaryKind("motion", trigger="motion_detected", in_area="motion detected in "
                             "{area}", by_name="motion detected by {name}", priority=1,
                             throttle=10.0),
@@ -78,16 +79,16 @@ BINARY_KINDS: Mapping[str, BinaryKind] = {
                          by_name="{name} tampered with", priority=2, throttle=60.0),
     "battery_low": BinaryKind("battery", trigger="battery_low", in_area="{name} battery low",
                               by_name="{name} battery low", throttle=3600.0),
-}
+})
 
-SENSOR_CLASSES: Mapping[str, str] = {
+SENSOR_CLASSES: Mapping[str, str] = MappingProxyType({
     "temperature": "temperature", "device_temperature": "temperature",
     "local_temperature": "temperature", "humidity": "humidity", "soil_moisture": "moisture",
     "illuminance": "illuminance", "illuminance_lux": "illuminance", "battery": "battery",
     "voltage": "voltage", "current": "current", "power": "power", "energy": "energy",
     "pressure": "pressure", "co2": "carbon_dioxide", "voc": "volatile_organic_compounds",
     "pm25": "pm25", "pm10": "pm10",
-}
+})
 
 
 def _label(expose: Expose) -> str:

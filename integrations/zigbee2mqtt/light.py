@@ -9,6 +9,7 @@ is 0..`value_max`, usually 254), ``color_temp`` in mireds and ``color_temp_kelvi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from integrations.zigbee2mqtt import colour
@@ -28,7 +29,8 @@ from integrations.zigbee2mqtt.entity import (
 from integrations.zigbee2mqtt.exposes import Expose
 from integrations.zigbee2mqtt.tools import enum, tool
 
-_COLOR_MODES = {"xy": "xy", "hs": "hs", "color_temp": "color_temp"}
+_COLOR_MODES: Mapping[str, str] = MappingProxyType(
+    {"xy": "xy", "hs": "hs", "color_temp": "color_temp"})
 
 
 class Light(Entity):
