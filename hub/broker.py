@@ -124,6 +124,9 @@ class EmbeddedBroker:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=stderr,
+                # Its own session: Ctrl+C in the terminal reaches the hub only; the hub stops
+                # the broker after it has said goodbye on it.
+                start_new_session=True,
             )
         try:
             await self._wait_until_it_answers()
@@ -160,6 +163,7 @@ class EmbeddedBroker:
             "log_type warning",
             "log_type notice",
             "max_queued_messages 10000",
+            "set_tcp_nodelay true",  # large payloads (camera frames) must not wait for ACKs
         ]
         if os.geteuid() == 0:
             # Started as root, Mosquitto switches to the user named here (default

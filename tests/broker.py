@@ -56,6 +56,7 @@ class Mosquitto:
             f"log_dest file {self.directory / 'mosquitto.log'}\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
             "max_queued_messages 100000\n"
+            "set_tcp_nodelay true\n"
         )
         self.process = subprocess.Popen(
             [mosquitto_binary(), "-c", str(conf)],

@@ -40,7 +40,7 @@ def mqtt_peer(host: str, port: int) -> Iterator[Peer]:
 
     def on_message(_c: paho.Client, _u: object, message: paho.MQTTMessage) -> None:
         with peer.lock:
-            peer.received.append((message.topic, message.payload))
+            peer.received.append((message.topic, bytes(message.payload)))
 
     client.on_message = on_message
     client.connect(host, port)
