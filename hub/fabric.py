@@ -530,11 +530,9 @@ class Fabric:
         sock = client.socket()
         if sock is None:
             return
-        try:
+        if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
             # Without it a large reply (a 200 KB frame) waits ~40 ms for a delayed ACK.
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (OSError, AttributeError):  # not TCP (a Unix or TLS-wrapped socket)
-            pass
         fd = sock.fileno()
         loop.add_reader(fd, self._on_readable)
         self._watched = (fd, False)
