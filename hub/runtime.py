@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from hub import plugins
 from hub.arguments import check_arguments
@@ -21,10 +21,15 @@ from hub.events import EventBus
 from hub.fabric import Fabric, FabricSettings
 from hub.firing import TriggerFiring
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
-from hub.model import NodeId, ToolResult
+from hub.model import NodeId, ToolResult, WorkUnit
 from hub.registry import Registry, ToolHandler
 from hub.rpc import RpcClient, RpcServer
 from hub.store import Store
+
+if TYPE_CHECKING:
+    from hub.routing.language import Resolution
+    from hub.routing.router import Decision
+    from hub.routing.service import Routing
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +65,7 @@ class Hub:
         self.fabric: Fabric
         self.registry: Registry
         self._rpc: RpcClient
+        self.routing: Routing
 
     @property
     def node_id(self) -> NodeId:
@@ -118,6 +124,13 @@ class Hub:
         self._rpc = await stack.enter_async_context(
             RpcClient(self.fabric, node, signing_key, self._public_key, clock=self.clock)
         )
+        from hub.routing.service import Routing  # numpy and the index: only once running
+
+        self.routing = Routing(
+            self.registry.all, self.registry.find, node=node, clock=self.clock,
+            models_dir=self.config.data_dir / "models",
+        )
+        stack.callback(self.routing.attach(self.bus))
         for capability in self.config.capabilities:
             self.registry.add(capability)
         for name, raw in self.config.integrations.items():
@@ -207,6 +220,14 @@ class Hub:
             node, capability_id, tool, dict(arguments or {}),
             timeout=timeout if timeout is not None else spec.timeout,
         )
+
+    async def resolve(self, text: str, context: Mapping[str, Any] | None = None) -> Resolution:
+        """Language to tool against this hub's capabilities (the model runs off the loop)."""
+        return await asyncio.to_thread(self.routing.resolve, text, context)
+
+    async def route(self, work: WorkUnit) -> Decision:
+        """Rank who can do `work`; raises NoCapableNode with the reasons when nobody can."""
+        return await asyncio.to_thread(self.routing.route, work)
 
 
 __all__ = ["TOPIC_ROOT", "Hub", "status_topic"]

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from hub.errors import AtmosphereError
 from hub.identity import TOKEN_FILE
-from web import api, sse
+from web import api, route, sse
 from web.auth import BearerAuth
 from web.errors import ApiError, api_error_handler, atmosphere_error_handler, http_exception_handler
 from web.limits import DEFAULT_MAX_BODY, BodyLimit
@@ -34,6 +34,7 @@ def api_routes() -> list[Route]:
         Route("/api/capabilities/{id:path}/tools/{tool}", api.call_tool, methods=["POST"]),
         Route("/api/capabilities/{id:path}", api.get_capability, methods=["GET"]),
         Route("/api/states", api.states, methods=["GET"]),
+        Route("/api/route", route.route_text, methods=["POST"]),
         Route("/api/events", sse.events, methods=["GET"]),
     ]
 

@@ -1,0 +1,79 @@
+"""`POST /api/route`: language to tool, and optionally doing it.
+
+Body: ``{"text": "dim the kitchen lights to 30%", "context": {"area": "kitchen"},
+"execute": false}``. The answer is the decision (capability kind, tool, targets,
+arguments, score), the reasons and the other candidates; with ``"execute": true`` the tool
+is called on every target and each target's result (or error) is reported too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.errors import AtmosphereError
+from web.errors import ApiError
+from web.views import ModelJSONResponse, jsonable
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+MAX_TEXT = 1000
+
+
+async def route_text(request: Request) -> Response:
+    hub: Hub = request.app.state.hub
+    text, context, execute = _body(await request.body())
+    resolution = await hub.resolve(text, context)
+    answer: dict[str, Any] = resolution.as_json()
+    answer["reasons"] = list(resolution.reasons)
+    answer["candidates"] = [
+        {"capability": c.kind, "tool": c.tool, "targets": list(c.targets),
+         "score": round(c.score, 3), "reason": c.reason}
+        for c in resolution.candidates
+    ]
+    if execute:
+        if not resolution.tool or not resolution.targets:
+            raise ApiError(422, "no_decision",
+                           f"nothing to do for {text!r}: " + "; ".join(resolution.reasons))
+        results = await asyncio.gather(
+            *(_call(hub, target, resolution.tool, dict(resolution.args))
+              for target in resolution.targets)
+        )
+        answer["results"] = results
+    return ModelJSONResponse(answer)
+
+
+async def _call(hub: Hub, target: str, tool: str, args: dict[str, Any]) -> dict[str, Any]:
+    try:
+        result = await hub.call(target, tool, args)
+    except AtmosphereError as exc:  # one failing target must not hide the others' results
+        return {"capability": target, "ok": False, "error": str(exc)}
+    if result.data:
+        return {"capability": target, "ok": True, "content_type": result.content_type,
+                "bytes": len(result.data)}
+    return {"capability": target, "ok": True, "result": jsonable(result.value)}
+
+
+def _body(raw: bytes) -> tuple[str, dict[str, Any], bool]:
+    try:
+        body = json.loads(raw or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "bad_request", f"body is not valid JSON ({exc})") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        raise ApiError(400, "bad_request",
+                       'body must be a JSON object with "text", e.g. {"text": "lights off"}')
+    text = body["text"].strip()
+    if not text or len(text) > MAX_TEXT:
+        raise ApiError(400, "bad_request", f"text must be 1..{MAX_TEXT} characters")
+    context = body.get("context", {})
+    if not isinstance(context, dict):
+        raise ApiError(400, "bad_request", 'context must be an object, e.g. {"area": "kitchen"}')
+    execute = body.get("execute", False)
+    if not isinstance(execute, bool):
+        raise ApiError(400, "bad_request", "execute must be true or false")
+    return text, context, execute
