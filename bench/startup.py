@@ -55,7 +55,7 @@ def one_run(idle: float) -> dict[str, float]:
         config_dir.mkdir()
         mqtt_port, http_port = free_port(), free_port()
         (config_dir / "configuration.yaml").write_text(
-            f"data_dir: {tmp}/data\nmqtt:\n  port: {mqtt_port}\n"
+            f"data_dir: {tmp}/data\nmqtt:\n  port: {mqtt_port}\n  embedded:\n    port: {mqtt_port}\n"
             f"http:\n  port: {http_port}\nintegrations:\n  demo:\n"
         )
         start = time.perf_counter()

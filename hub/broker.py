@@ -71,6 +71,17 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        # As Mosquitto binds: a port in TIME_WAIT after our own last run counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 class EmbeddedBroker:
     """``async with EmbeddedBroker(directory, port=0) as broker``: Mosquitto is answering
     on ``broker.url`` inside the block, and stopped after it. Port 0 picks a free port."""
@@ -114,6 +125,14 @@ class EmbeddedBroker:
             )
         if self._port == 0:
             self._port = _free_port(self.host)
+        elif not _port_is_free(self.host, self._port):
+            # Checked first: another broker on that port would answer our readiness probe
+            # while our own Mosquitto dies on "address in use".
+            raise FabricError(
+                f"cannot start the embedded broker: {self.host}:{self._port} is already in use "
+                "by another program. If it is a broker, point the hub at it (`mqtt: host:`), "
+                "or choose another port (`mqtt: embedded: port:`)"
+            )
         config = await asyncio.to_thread(self._write_config)
         stderr_path = self.directory / "mosquitto.stderr"
         with await asyncio.to_thread(stderr_path.open, "wb") as stderr:

@@ -82,14 +82,23 @@ async def test_persistent_session_keeps_qos1_across_a_broker_restart(tmp_path: P
     assert got == [b"", b"queued while away", b""]
 
 
-async def test_port_in_use_is_reported_with_mosquittos_reason(tmp_path: Path) -> None:
+async def test_port_in_use_is_refused_before_starting(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(FabricError, match=rf"embedded broker exited .* on 127\.0\.0\.1:{port}"):
+        with pytest.raises(FabricError, match=rf"127\.0\.0\.1:{port} is already in use"):
             async with EmbeddedBroker(tmp_path / "broker", port=port):
                 pass
+
+
+async def test_another_broker_on_the_port_is_not_mistaken_for_ours(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    # The readiness probe would be answered by the other broker while ours dies.
+    with pytest.raises(FabricError, match="already in use by another program"):
+        async with EmbeddedBroker(tmp_path / "broker", port=mosquitto.port):
+            pass
 
 
 async def test_missing_mosquitto_says_what_to_install(tmp_path: Path) -> None:
