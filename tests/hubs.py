@@ -21,15 +21,10 @@ def write_config(directory: Path, **sections: Any) -> Path:
     return config_dir
 
 
-def demo_section(prefix: str, *, devices: bool = True) -> dict[str, Any]:
-    """The demo integration with its topics under a per-test prefix, on a shared broker."""
-    return {
-        "devices": devices,
-        "base_topic": f"{prefix}/z2m",
-        "discovery_prefix": f"{prefix}/ha",
-        "camera_topic": f"{prefix}/camera/front_door",
-        "camera_interval": 2.0,
-    }
+def demo_section(prefix: str, **options: Any) -> dict[str, Any]:
+    """The demo integration under a per-test prefix on a shared broker: its Zigbee2MQTT base
+    topic, discovery prefix and Frigate prefix are all `<prefix>/demo/...`."""
+    return {"topic_prefix": f"{prefix}/demo", **options}
 
 
 def hub_config(directory: Path, host: str, port: int, **sections: Any) -> Any:

@@ -25,6 +25,7 @@ from tests.mqtt import mqtt_peer
 from tests.waiting import eventually
 
 ATMOSPHERE = [sys.executable, "-m", "hub.cli"]
+LIGHT_TOPIC = "demo/zigbee2mqtt/kitchen/light"
 
 
 @dataclass
@@ -47,6 +48,7 @@ class RunningHub:
 @pytest.fixture
 def running_hub(tmp_path: Path) -> Iterator[RunningHub]:
     mqtt_port = free_port()
+    # the demo with its default topics, as a user starts it: the embedded broker is ours alone
     config_dir = write_config(tmp_path, mqtt={"port": mqtt_port, "embedded": {"port": mqtt_port}},
                               integrations={"demo": {"camera_interval": 1.0}})
     data_dir = tmp_path / "data"
@@ -89,24 +91,24 @@ async def test_run_on_a_bare_machine_end_to_end(running_hub: RunningHub) -> None
         mode = stat.S_IMODE((hub.data_dir / name).stat().st_mode)
         assert mode == 0o600, f"{name} has mode {oct(mode)}"
 
-    # A Zigbee2MQTT-style state for the demo light shows up through the API.
+    # A Zigbee2MQTT state for the demo light shows up through the API.
     with mqtt_peer("127.0.0.1", hub.mqtt_port) as peer:
-        peer.subscribe("zigbee2mqtt/kitchen_light/set")
-        peer.publish("zigbee2mqtt/kitchen_light", json.dumps({"state": "ON", "brightness": 63}))
+        peer.subscribe(f"{LIGHT_TOPIC}/set")
+        peer.publish(LIGHT_TOPIC, json.dumps({"state": "ON", "brightness": 63}))
 
         async def light_dimmed() -> bool:
-            response = await api.get("/api/capabilities/light.kitchen")
-            return bool(response.json()["state"].get("brightness_pct") == 25)
+            response = await api.get("/api/capabilities/light.kitchen_light")
+            return bool(response.json()["state"].get("brightness") == 63)
 
         await eventually(light_dimmed, timeout=10)
 
-        # `atmosphere call` publishes the right /set payload.
-        done = hub.cli("call", "light.kitchen", "turn_on", "--args", '{"brightness_pct": 80}')
+        # `atmosphere call` publishes the right /set payload, and the light confirms it.
+        done = hub.cli("call", "light.kitchen_light", "turn_on", "--args",
+                       '{"brightness_pct": 80}')
         assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["state"]["brightness_pct"] == 80
-        await eventually(lambda: peer.messages("zigbee2mqtt/kitchen_light/set") != [])
-        sent = json.loads(peer.messages("zigbee2mqtt/kitchen_light/set")[-1])
-        assert sent == {"state": "ON", "brightness": 203}
+        assert json.loads(done.stdout)["state"]["brightness"] == 204  # 203 of 254
+        await eventually(lambda: peer.messages(f"{LIGHT_TOPIC}/set") != [])
+        assert peer.messages(f"{LIGHT_TOPIC}/set") == [b'{"state":"ON","brightness":203}']
 
     # camera.get_frame returns a JPEG that decodes.
     frame = hub.data_dir.parent / "frame.jpg"
@@ -118,12 +120,16 @@ async def test_run_on_a_bare_machine_end_to_end(running_hub: RunningHub) -> None
 
     # Changing state without the token is refused.
     async with httpx.AsyncClient(base_url=hub.url) as anonymous:
-        refused = await anonymous.post("/api/capabilities/light.kitchen/tools/turn_off", json={})
+        refused = await anonymous.post("/api/capabilities/light.kitchen_light/tools/turn_off",
+                                       json={})
     assert refused.status_code == 401
     await api.aclose()
 
     listing = hub.cli("capabilities")
-    assert listing.returncode == 0 and "light.kitchen" in listing.stdout
+    assert listing.returncode == 0
+    for capability_id in ("light.kitchen_light", "binary_sensor.hallway_motion_occupancy",
+                          "sensor.living_room_temperature", "camera.front_door"):
+        assert capability_id in listing.stdout
 
     # SIGTERM shuts down cleanly.
     hub.process.send_signal(signal.SIGTERM)

@@ -26,14 +26,14 @@ async def test_the_demo_light_and_camera_through_the_api(
     )
     async with Hub(config) as hub, asgi_client(create_app(hub), hub.api_token) as http:
         listed = await http.get("/api/capabilities?type=light&area=kitchen")
-        assert [c["id"] for c in listed.json()["capabilities"]] == ["light.kitchen"]
+        assert [c["id"] for c in listed.json()["capabilities"]] == ["light.kitchen_light"]
 
         response = await http.post(
-            "/api/capabilities/light.kitchen/tools/turn_on", json={"brightness_pct": 30}
+            "/api/capabilities/light.kitchen_light/tools/turn_on", json={"brightness_pct": 30}
         )
         assert response.status_code == 200, response.text
-        assert response.json()["result"]["state"]["brightness_pct"] == 30
-        assert (await http.get("/api/states")).json()["light.kitchen"]["state"] == "on"
+        assert response.json()["result"]["state"]["brightness"] == 76
+        assert (await http.get("/api/states")).json()["light.kitchen_light"]["state"] == "on"
 
         frame = await http.post("/api/capabilities/camera.front_door/tools/get_frame")
         assert frame.status_code == 200, frame.text

@@ -1,183 +1,180 @@
-"""Simulated devices. They are not part of the hub: each speaks real MQTT over its own
-connection, in its ecosystem's public convention, exactly as the real device would.
+"""The simulated Zigbee devices, as Zigbee2MQTT describes them and as they behave.
 
-- a dimmable light and a motion sensor in Zigbee2MQTT style;
-- a temperature sensor announced by Home Assistant MQTT discovery;
-- a camera that publishes real JPEG snapshots.
+Each device has the entry Zigbee2MQTT lists for it on ``bridge/devices`` (the exposes of
+its definition tell a consumer what it can read and set), the state Zigbee2MQTT publishes
+for it, and what it does with a ``/set`` command. MQTT is the bridge's business
+(`integrations.demo.zigbee`); these classes only hold state.
+
+Friendly names are structured the way Zigbee2MQTT's documentation suggests
+(``kitchen/light``), so a consumer can read the area from the first level.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import logging
 import random
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from hub.fabric import Fabric, Message
-from integrations.demo.frames import test_card
+_ON_OFF = ("ON", "OFF")
+MIRED_MIN, MIRED_MAX = 153, 500
+"""The light's colour temperature range: 6500 K to 2000 K."""
+_PRESETS = {"coolest": MIRED_MIN, "cool": 250, "neutral": 370, "warm": 454,
+            "warmest": MIRED_MAX}
+"""Names Zigbee2MQTT accepts for `color_temp` besides mireds."""
 
-_LOGGER = logging.getLogger(__name__)
 
-Publish = Callable[..., None]
+def _binary(name: str, label: str, access: int, on: Any, off: Any,
+            description: str, toggle: Any = None) -> dict[str, Any]:
+    expose = {"type": "binary", "name": name, "label": label, "property": name,
+              "access": access, "value_on": on, "value_off": off, "description": description}
+    if toggle is not None:
+        expose["value_toggle"] = toggle
+    return expose
+
+
+def _numeric(name: str, label: str, access: int, description: str, *, unit: str = "",
+             low: float | None = None, high: float | None = None,
+             category: str = "") -> dict[str, Any]:
+    expose: dict[str, Any] = {"type": "numeric", "name": name, "label": label,
+                              "property": name, "access": access, "description": description}
+    if unit:
+        expose["unit"] = unit
+    if low is not None:
+        expose["value_min"] = low
+    if high is not None:
+        expose["value_max"] = high
+    if category:
+        expose["category"] = category
+    return expose
+
+
+def _linkquality() -> dict[str, Any]:
+    return _numeric("linkquality", "Linkquality", 1, "Link quality (signal strength)",
+                    unit="lqi", low=0, high=255, category="diagnostic")
+
+
+def _entry(ieee: str, name: str, kind: str, power: str, description: str, model: str,
+           model_description: str, exposes: list[dict[str, Any]]) -> dict[str, Any]:
+    """One element of ``bridge/devices``, with the keys Zigbee2MQTT gives every device."""
+    return {
+        "ieee_address": ieee, "type": kind, "network_address": int(ieee[-4:], 16),
+        "supported": True, "friendly_name": name, "description": description,
+        "disabled": False, "interview_completed": True, "interviewing": False,
+        "power_source": power, "manufacturer": "Atmosphere", "model_id": model,
+        "software_build_id": "1.0.0", "date_code": "20250101",
+        "definition": {"model": model, "vendor": "Atmosphere",
+                       "description": model_description, "exposes": exposes,
+                       "options": [], "supports_ota": False},
+        "endpoints": {"1": {"bindings": [], "configured_reportings": [], "scenes": [],
+                            "clusters": {"input": ["genBasic"], "output": []}}},
+    }
+
+
+def coordinator_entry(ieee: str) -> dict[str, Any]:
+    """The coordinator: always first in ``bridge/devices``, with no definition."""
+    return {"ieee_address": ieee, "type": "Coordinator", "network_address": 0,
+            "supported": True, "friendly_name": "Coordinator", "disabled": False,
+            "definition": None, "interview_completed": True, "interviewing": False,
+            "endpoints": {"1": {"bindings": [], "configured_reportings": [], "scenes": [],
+                                "clusters": {"input": [], "output": []}}}}
 
 
 @dataclass
 class SimLight:
-    """A Zigbee2MQTT dimmable, colour-temperature light (`zigbee2mqtt/<name>`)."""
+    """A dimmable white-spectrum bulb (on/off, brightness 0..254, colour temperature)."""
 
-    topic: str
-    state: dict[str, Any] = field(
-        default_factory=lambda: {"state": "OFF", "brightness": 254, "color_temp": 370,
-                                 "color_mode": "color_temp", "linkquality": 120}
-    )
+    friendly_name: str = "kitchen/light"
+    ieee_address: str = "0x00124b00a1c3e501"
+    state: dict[str, Any] = field(default_factory=lambda: {
+        "state": "OFF", "brightness": 254, "color_temp": 370, "color_mode": "color_temp",
+        "linkquality": 132})
 
-    def attach(self, fabric: Fabric) -> None:
-        self._fabric = fabric
-        fabric.subscribe(f"{self.topic}/set", self._on_set)
-        fabric.subscribe(f"{self.topic}/get", lambda _m: self.report())
-        fabric.publish(f"{self.topic}/availability", b'{"state":"online"}', qos=1, retain=True)
-        self.report()
+    def entry(self) -> dict[str, Any]:
+        light = {"type": "light", "features": [
+            _binary("state", "State", 7, "ON", "OFF", "On/off state of this light",
+                    toggle="TOGGLE"),
+            _numeric("brightness", "Brightness", 7, "Brightness of this light", low=0,
+                     high=254),
+            _numeric("color_temp", "Color temp", 7, "Color temperature of this light",
+                     unit="mired", low=MIRED_MIN, high=MIRED_MAX),
+        ]}
+        effect = {"type": "enum", "name": "effect", "label": "Effect", "property": "effect",
+                  "access": 2, "values": ["blink", "breathe", "okay", "stop_effect"],
+                  "description": "Triggers an effect on the light (e.g. make light blink "
+                                 "for a few seconds)"}
+        return _entry(self.ieee_address, self.friendly_name, "Router", "Mains (single phase)",
+                      "Ceiling light above the kitchen table (simulated)", "DEMO-CT-1",
+                      "Simulated white spectrum bulb, 2000-6500 K",
+                      [light, effect, _linkquality()])
 
-    def report(self) -> None:
-        self._fabric.publish(self.topic, json.dumps(self.state).encode(), qos=0)
-
-    def _on_set(self, message: Message) -> None:
-        try:
-            command = json.loads(message.payload)
-        except ValueError:
-            _LOGGER.warning("demo light: ignoring non-JSON command topic=%s", message.topic)
-            return
-        if not isinstance(command, dict):
-            return
-        state = command.get("state")
-        if isinstance(state, str):
-            upper = state.upper()
+    def apply(self, command: Mapping[str, Any]) -> float | None:
+        """Carry out a ``/set`` command the way the bulb would; returns the seconds of a
+        timed on (``on_time``) after which it turns itself off, if one was asked for."""
+        state = self.state
+        asked = command.get("state")
+        if isinstance(asked, str):
+            upper = asked.upper()
             if upper == "TOGGLE":
-                upper = "OFF" if self.state["state"] == "ON" else "ON"
-            if upper in ("ON", "OFF"):
-                self.state["state"] = upper
-        if isinstance(command.get("brightness"), int):
-            self.state["brightness"] = max(0, min(254, command["brightness"]))
-            self.state["state"] = "ON" if self.state["brightness"] else "OFF"
-        if isinstance(command.get("color_temp"), int):
-            self.state["color_temp"] = max(153, min(500, command["color_temp"]))
-            self.state["color_mode"] = "color_temp"
-        if isinstance(command.get("color"), dict):
-            self.state["color"] = command["color"]
-            self.state["color_mode"] = "xy" if "x" in command["color"] else "hs"
-        self.report()
+                upper = "OFF" if state["state"] == "ON" else "ON"
+            if upper in _ON_OFF:
+                state["state"] = upper
+        brightness = command.get("brightness")
+        if isinstance(brightness, (int, float)) and not isinstance(brightness, bool):
+            level = max(0, min(254, round(brightness)))
+            if level == 0:
+                state["state"] = "OFF"  # a bulb dimmed to nothing is off, at its last level
+            else:
+                state["brightness"] = level
+                state["state"] = "ON"
+        mired = command.get("color_temp")
+        if isinstance(mired, str):
+            mired = _PRESETS.get(mired)
+        if isinstance(mired, (int, float)) and not isinstance(mired, bool):
+            state["color_temp"] = max(MIRED_MIN, min(MIRED_MAX, round(mired)))
+            state["color_mode"] = "color_temp"
+        on_time = command.get("on_time")
+        if (isinstance(on_time, (int, float)) and not isinstance(on_time, bool)
+                and on_time > 0 and state["state"] == "ON"):
+            return float(on_time)
+        return None  # `transition` and `effect` change nothing the bulb reports
+
+    def report(self) -> dict[str, Any]:
+        return dict(self.state)
 
 
 @dataclass
 class SimMotion:
-    """A Zigbee2MQTT occupancy sensor; reports motion now and then."""
+    """A battery occupancy sensor that also measures light."""
 
-    topic: str
-    interval: float
+    friendly_name: str = "hallway/motion"
+    ieee_address: str = "0x00158d00a1c3e502"
     rng: random.Random = field(default_factory=random.Random)
+    state: dict[str, Any] = field(default_factory=lambda: {
+        "occupancy": False, "illuminance": 140, "battery": 97, "voltage": 3005,
+        "linkquality": 96})
 
-    def attach(self, fabric: Fabric) -> None:
-        self._fabric = fabric
-        fabric.publish(f"{self.topic}/availability", b'{"state":"online"}', qos=1, retain=True)
-        self.report(False)
+    def entry(self) -> dict[str, Any]:
+        exposes = [
+            _binary("occupancy", "Occupancy", 1, True, False,
+                    "Indicates whether the device detected occupancy"),
+            _numeric("illuminance", "Illuminance", 1, "Measured illuminance", unit="lx",
+                     low=0),
+            _numeric("battery", "Battery", 1, "Remaining battery in %", unit="%", low=0,
+                     high=100, category="diagnostic"),
+            _numeric("voltage", "Voltage", 1, "Voltage of the battery in millivolts",
+                     unit="mV", category="diagnostic"),
+            _linkquality(),
+        ]
+        return _entry(self.ieee_address, self.friendly_name, "EndDevice", "Battery",
+                      "Motion sensor in the hallway (simulated)", "DEMO-PIR-1",
+                      "Simulated motion sensor with illuminance", exposes)
 
-    def report(self, occupancy: bool) -> None:
-        payload = {"occupancy": occupancy, "battery": 97, "illuminance_lux": 140,
-                   "linkquality": 96}
-        self._fabric.publish(self.topic, json.dumps(payload).encode())
+    def sense(self, occupancy: bool) -> dict[str, Any]:
+        """The report the sensor sends when occupancy changes; daylight drifts a little."""
+        light = self.state["illuminance"] + self.rng.randint(-10, 10)
+        self.state.update(occupancy=occupancy, illuminance=max(0, min(400, light)))
+        return dict(self.state)
 
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval * self.rng.uniform(0.5, 1.5))
-            self.report(True)
-            await asyncio.sleep(min(5.0, self.interval / 2))
-            self.report(False)
-
-
-@dataclass
-class SimTemperature:
-    """A temperature sensor announced by Home Assistant MQTT discovery (abbreviated keys)."""
-
-    discovery_prefix: str
-    object_id: str
-    name: str
-    state_topic: str
-    interval: float
-    rng: random.Random = field(default_factory=random.Random)
-    value: float = 21.0
-
-    @property
-    def config_topic(self) -> str:
-        return f"{self.discovery_prefix}/sensor/{self.object_id}/temperature/config"
-
-    def discovery(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "uniq_id": f"{self.object_id}_temperature",
-            "~": self.state_topic,
-            "stat_t": "~/state",
-            "avty_t": "~/availability",
-            "val_tpl": "{{ value_json.temperature }}",
-            "unit_of_meas": "°C",
-            "dev_cla": "temperature",
-            "stat_cla": "measurement",
-            "dev": {"ids": [self.object_id], "name": self.name, "mf": "Atmosphere demo"},
-        }
-
-    def attach(self, fabric: Fabric) -> None:
-        self._fabric = fabric
-        fabric.publish(self.config_topic, json.dumps(self.discovery()).encode(), qos=1,
-                       retain=True)
-        fabric.publish(f"{self.state_topic}/availability", b"online", qos=1, retain=True)
-        # Discovery consumers re-announce after Home Assistant's birth message.
-        fabric.subscribe(f"{self.discovery_prefix}/status", self._on_birth)
-        self.report()
-
-    def _on_birth(self, message: Message) -> None:
-        if message.payload == b"online":
-            self._fabric.publish(self.config_topic, json.dumps(self.discovery()).encode(),
-                                 qos=1, retain=True)
-
-    def report(self) -> None:
-        payload = {"temperature": round(self.value, 1), "humidity": 48}
-        # Retained, as many sensors do, so a consumer that subscribes late sees a value.
-        self._fabric.publish(f"{self.state_topic}/state", json.dumps(payload).encode(),
-                             retain=True)
-
-    async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            self.value += self.rng.uniform(-0.2, 0.2)
-            self.report()
-
-
-@dataclass
-class SimCamera:
-    """A camera that publishes a JPEG snapshot periodically and when asked."""
-
-    topic: str
-    interval: float
-    width: int = 640
-    height: int = 360
-
-    def attach(self, fabric: Fabric) -> None:
-        self._fabric = fabric
-        fabric.subscribe(f"{self.topic}/command", self._on_command)
-        fabric.publish(f"{self.topic}/availability", b"online", qos=1, retain=True)
-
-    def _on_command(self, message: Message) -> None:
-        if message.payload.strip() == b"snapshot":
-            asyncio.get_running_loop().create_task(self.snapshot(), name="demo.camera.snapshot")
-
-    async def snapshot(self) -> None:
-        frame = await asyncio.to_thread(test_card, self.width, self.height, datetime.now(UTC))
-        self._fabric.publish(f"{self.topic}/snapshot", frame, qos=0, retain=True)
-
-    async def run(self) -> None:
-        while True:
-            await self.snapshot()
-            await asyncio.sleep(self.interval)
+    def report(self) -> dict[str, Any]:
+        return dict(self.state)
