@@ -16,6 +16,7 @@ from hub.config import check_config
 from hub.config.located import located
 from hub.errors import ConfigError
 from hub.events import BadInput, StateChanged, TriggerFired
+from hub.model import Capability
 from hub.runtime import Hub
 from integrations.demo import validate
 from tests.broker import Mosquitto
@@ -209,6 +210,18 @@ async def test_broker_restart_keeps_subscriptions(
                                          == 10 for c in changes))
 
 
+async def test_capabilities_an_older_demo_registered_itself_are_withdrawn(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    async with Hub(hub_config(tmp_path, mosquitto.host, mosquitto.port)) as hub:
+        hub.registry.add(Capability(id="light.kitchen", type="light", source="demo"))
+    async with Hub(hub_config(tmp_path, mosquitto.host, mosquitto.port)) as hub:
+        assert "light.kitchen" in hub.registry  # restored from the store
+    async with demo_hub(tmp_path, mosquitto, topic_prefix) as hub:
+        assert "light.kitchen" not in hub.registry
+        assert LIGHT in hub.registry
+
+
 def test_demo_options_are_checked_with_file_and_line(tmp_path: Path) -> None:
     directory = write_config(tmp_path, integrations={"demo": {
         "topic_prefix": "demo/#", "motion_interval": "often", "devices": False}})
@@ -216,8 +229,8 @@ def test_demo_options_are_checked_with_file_and_line(tmp_path: Path) -> None:
     assert len(problems) == 3, problems
     patterns = [
         r"integrations\.demo: unknown key 'devices'; expected one of: topic_prefix, ",
-        r"integrations\.demo\.topic_prefix: expected an MQTT topic without wildcards or empty "
-        r"levels, got 'demo/#'",
+        (r"integrations\.demo\.topic_prefix: expected an MQTT topic without wildcards or empty "
+         r"levels, got 'demo/#'"),
         r"integrations\.demo\.motion_interval: expected a number > 0, got 'often'",
     ]
     for pattern in patterns:

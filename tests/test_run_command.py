@@ -177,11 +177,13 @@ async def test_sigint_stops_the_hub_while_an_event_stream_is_open(
     import asyncio
 
     headers = {"Authorization": f"Bearer {running_hub.token}"}
-    async with httpx.AsyncClient(base_url=running_hub.url, headers=headers, timeout=30) as api:
-        async with api.stream("GET", "/api/events") as stream:
-            lines = stream.aiter_lines()
-            while "ready" not in await anext(lines):
-                pass
-            running_hub.process.send_signal(signal.SIGINT)
-            code = await asyncio.to_thread(running_hub.process.wait, 20)
+    async with (
+        httpx.AsyncClient(base_url=running_hub.url, headers=headers, timeout=30) as api,
+        api.stream("GET", "/api/events") as stream,
+    ):
+        lines = stream.aiter_lines()
+        while "ready" not in await anext(lines):
+            pass
+        running_hub.process.send_signal(signal.SIGINT)
+        code = await asyncio.to_thread(running_hub.process.wait, 20)
     assert code == 0
