@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import time
@@ -65,7 +66,7 @@ class Hub:
         self.fabric: Fabric
         self.registry: Registry
         self._rpc: RpcClient
-        self.routing: Routing
+        self._routing: Routing | None = None
 
     @property
     def node_id(self) -> NodeId:
@@ -124,13 +125,6 @@ class Hub:
         self._rpc = await stack.enter_async_context(
             RpcClient(self.fabric, node, signing_key, self._public_key, clock=self.clock)
         )
-        from hub.routing.service import Routing  # numpy and the index: only once running
-
-        self.routing = Routing(
-            self.registry.all, self.registry.find, node=node, clock=self.clock,
-            models_dir=self.config.data_dir / "models",
-        )
-        stack.callback(self.routing.attach(self.bus))
         for capability in self.config.capabilities:
             self.registry.add(capability)
         for name, raw in self.config.integrations.items():
@@ -221,13 +215,30 @@ class Hub:
             timeout=timeout if timeout is not None else spec.timeout,
         )
 
+    async def routing(self) -> Routing:
+        """The routing service, built on first use: numpy, the index and the model stay out
+        of start-up time and idle memory until something is routed."""
+        if self._routing is None:
+            module = await asyncio.to_thread(importlib.import_module, "hub.routing.service")
+            if self._routing is None:  # another request may have built it meanwhile
+                routing: Routing = module.Routing(
+                    self.registry.all, self.registry.find, node=self.node_id, clock=self.clock,
+                    models_dir=self.config.data_dir / "models",
+                )
+                for capability in self.registry.all():
+                    routing.index.add(capability)
+                assert self._stack is not None
+                self._stack.callback(routing.attach(self.bus))
+                self._routing = routing
+        return self._routing
+
     async def resolve(self, text: str, context: Mapping[str, Any] | None = None) -> Resolution:
         """Language to tool against this hub's capabilities (the model runs off the loop)."""
-        return await asyncio.to_thread(self.routing.resolve, text, context)
+        return await asyncio.to_thread((await self.routing()).resolve, text, context)
 
     async def route(self, work: WorkUnit) -> Decision:
         """Rank who can do `work`; raises NoCapableNode with the reasons when nobody can."""
-        return await asyncio.to_thread(self.routing.route, work)
+        return await asyncio.to_thread((await self.routing()).route, work)
 
 
 __all__ = ["TOPIC_ROOT", "Hub", "status_topic"]
