@@ -1,52 +1,74 @@
-"""`Registry.set_state` throughput: the hot path of every device update.
+"""`Registry.set_state` throughput (the hot path of every device update) and what a
+write-behind flush costs the event loop.
 
-500 capabilities, one listener on the bus counting `StateChanged`, updates spread round
-robin over the capabilities, the loop yielding to the event loop every `batch` updates
-(as a busy receive loop would). Scenarios: in memory; with a real SQLite store written
-behind, yielding every 500 updates (~3 ms, shorter than CPython's 5 ms GIL switch
-interval) and every 5000 (~30 ms), with how long each write-behind save took while the
-loop stayed saturated; updates that change nothing; whole-state replacement. Also the
-time one flush of 500 dirty capabilities takes on an idle loop.
+Throughput: `--capabilities` lights (with the light domain's standard tools), one
+listener on the bus counting `StateChanged`, updates spread round robin over the
+capabilities, the loop yielding to the event loop every `batch` updates (as a busy
+receive loop would). Scenarios: in memory; with a real SQLite store written behind,
+yielding every 500 updates (~3 ms, shorter than CPython's 5 ms GIL switch interval) and
+every 5000 (~30 ms), with how long each store job of a flush took while the loop stayed
+saturated; updates that change nothing; whole-state replacement.
+
+Flush: `--flush-capabilities` lights all dirty at once on an otherwise idle loop, either
+by a state change each (the usual flush) or by re-registration (every definition
+rewritten, tool schemas included). Per flush: the loop's own share (from calling
+`flush()` to the store job being queued), the whole flush, and how late a 1 ms timer on
+the loop fired meanwhile (GIL waits included: the store's thread encodes while holding
+the GIL, and the loop can only take it back at the 5 ms switch interval).
 
     python -m bench.registry [--capabilities 500] [--seconds 2] [--flush-interval 0.5]
+                             [--flush-capabilities 1000] [--rounds 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bench.report import report
+from hub.domains import standard_tools
 from hub.events import EventBus, StateChanged
 from hub.model import Capability, NodeId
 from hub.registry import Registry
 from hub.store import Store
 
 NODE = NodeId("benchnode")
+T = TypeVar("T")
 
 
 class TimedStore(Store):
-    """The real store, remembering how long each capability save took (seconds)."""
+    """The real store, noting when each job was queued and how long it took (seconds).
+
+    `Store.run` is where every store operation enters the worker's queue, so the time
+    until it is called is the caller's share on the event loop."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+        self.queued: list[float] = []
         self.saves: list[float] = []
 
-    async def save_capabilities(self, caps: Iterable[Capability]) -> None:
+    async def run(self, what: str, fn: Callable[[sqlite3.Connection], T]) -> T:
         start = time.perf_counter()
-        await super().save_capabilities(caps)
-        self.saves.append(time.perf_counter() - start)
+        self.queued.append(start)
+        try:
+            return await super().run(what, fn)
+        finally:
+            if what.startswith("save"):
+                self.saves.append(time.perf_counter() - start)
 
 
 def capabilities(n: int) -> list[Capability]:
+    tools = standard_tools("light")
     return [
-        Capability(id=f"light.bench_{i}", type="light", name=f"Bench {i}", area="lab")
+        Capability(id=f"light.bench_{i}", type="light", name=f"Bench {i}", area="lab", tools=tools)
         for i in range(n)
     ]
 
@@ -117,23 +139,53 @@ async def scenario(
     }
 
 
-async def flush_cost(caps: list[Capability], path: Path, rounds: int) -> dict[str, float]:
-    """Milliseconds to write all capabilities dirty at once (one transaction)."""
-    times = []
-    async with Store(path) as store:
+async def lateness(found: list[float], tick: float = 0.001) -> None:
+    """How late (seconds) a `tick` timer fires, again and again: the loop's stalls."""
+    loop = asyncio.get_running_loop()
+    while True:
+        start = loop.time()
+        await asyncio.sleep(tick)
+        found.append(max(0.0, loop.time() - start - tick))
+
+
+async def flush_cost(caps: list[Capability], path: Path, rounds: int, kind: str) -> dict[str, Any]:
+    """Every capability dirty at once (`kind`: a state change each, or re-registered),
+    then one flush on an idle loop; milliseconds, median and max over `rounds`."""
+    loop_ms, total_ms, late_ms = [], [], []
+    async with TimedStore(path) as store:
         registry = Registry(EventBus(), node_id=NODE, store=store)
         for cap in caps:
             registry.add(cap)
+        await registry.flush()
         for r in range(rounds):
             for cap in caps:
-                registry.set_state(cap.id, {"brightness": r})
+                if kind == "states":
+                    registry.set_state(cap.id, {"state": "on", "brightness": r})
+                else:
+                    registry.add(dataclasses.replace(cap, name=f"{cap.name} r{r}"))
+            late: list[float] = []
+            probe = asyncio.create_task(lateness(late))
+            await asyncio.sleep(0.005)  # the probe is ticking
+            store.queued.clear()
             start = time.perf_counter()
             await registry.flush()
-            times.append((time.perf_counter() - start) * 1000)
+            total_ms.append((time.perf_counter() - start) * 1000)
+            loop_ms.append((store.queued[0] - start) * 1000)
+            await asyncio.sleep(0.002)  # a tick that was due during the flush lands
+            probe.cancel()
+            await asyncio.wait([probe])
+            late_ms.append(max(late, default=0.0) * 1000)
+
+    def summary(values: list[float]) -> dict[str, float]:
+        return {"median": round(statistics.median(values), 2), "max": round(max(values), 2)}
+
     return {
         "capabilities": len(caps),
-        "median_ms": round(statistics.median(times), 2),
-        "max_ms": round(max(times), 2),
+        "kind": kind,
+        "rounds": rounds,
+        "loop_share_ms": summary(loop_ms),
+        "flush_ms": summary(total_ms),
+        "timer_late_ms": summary(late_ms),
     }
 
 
@@ -141,6 +193,7 @@ async def main(args: argparse.Namespace) -> None:
     caps = capabilities(args.capabilities)
     seconds, interval = args.seconds, args.flush_interval
     results: dict[str, dict[str, Any]] = {}
+    flushes: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         results["memory"] = await scenario("merge", caps, seconds)
         for batch in (500, 5000):
@@ -150,24 +203,33 @@ async def main(args: argparse.Namespace) -> None:
                 )
         results["unchanged"] = await scenario("unchanged", caps, seconds)
         results["replace"] = await scenario("replace", caps, seconds)
-        flush = await flush_cost(caps, Path(tmp) / "flush.db", rounds=20)
+        many = capabilities(args.flush_capabilities)
+        for kind in ("states", "definitions"):
+            flushes[kind] = await flush_cost(many, Path(tmp) / f"{kind}.db", args.rounds, kind)
 
     def saves(r: dict[str, Any]) -> str:
         ms = r["save_ms_under_load"]
         return f"{len(ms)}, max {max(ms):.0f} ms" if ms else "-"
 
+    def ms(figure: dict[str, float]) -> str:
+        return f"{figure['median']:.2f}/{figure['max']:.2f}"
+
     rows = [
         [name, f"{r['updates_per_s']:,}", f"{r['us_per_update']:.2f}", saves(r)]
         for name, r in results.items()
     ]
-    rows.append(
+    rows += [
         [
-            f"flush of {flush['capabilities']} dirty (idle loop)",
+            f"flush of {f['capabilities']} dirty {kind} (idle loop)",
             "",
             "",
-            f"{flush['median_ms']:.1f} ms median, max {flush['max_ms']:.1f} ms",
+            (
+                f"loop {ms(f['loop_share_ms'])}, flush {ms(f['flush_ms'])},"
+                f" 1 ms timer late {ms(f['timer_late_ms'])} ms (median/max)"
+            ),
         ]
-    )
+        for kind, f in flushes.items()
+    ]
     report(
         "registry",
         parameters={
@@ -175,9 +237,12 @@ async def main(args: argparse.Namespace) -> None:
             "seconds_per_scenario": seconds,
             "flush_interval_s": interval,
             "listeners": 1,
+            "flush_capabilities": args.flush_capabilities,
+            "flush_rounds": args.rounds,
+            "tools": "the light domain's standard tools",
         },
-        figures={**results, "flush": flush},
-        header=["scenario", "updates/s", "us/update", "saves during run"],
+        figures={**results, "flush": flushes},
+        header=["scenario", "updates/s", "us/update", "store saves during run / flush"],
         rows=rows,
     )
 
@@ -192,4 +257,6 @@ if __name__ == "__main__":
         default=0.5,
         help="write-behind interval for the SQLite scenarios (the hub's default is 2 s)",
     )
+    parser.add_argument("--flush-capabilities", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=20, help="flushes measured per kind")
     asyncio.run(main(parser.parse_args()))

@@ -2,9 +2,16 @@
 
 Capabilities are immutable values; a change replaces the value and publishes an event on
 the bus. `set_state` is the hot path of every device update, so it touches no database:
-it marks the capability dirty, and a background task writes dirty capabilities to the
+it marks the capability's state dirty, and a background task writes what is dirty to the
 store at most every `flush_interval` seconds, and once more on exit (write-behind). A
 crash loses at most that interval of state; definitions are re-registered on start anyway.
+
+Definitions and states are dirtied apart: a state change rewrites only the small state
+row, an add or re-registration the definition (tool schemas and all). A flush hands the
+store references to the current values, which are immutable, and the store encodes them
+on its own thread, so the event loop's share is O(dirty ids): swap the sets, look the
+values up. (Encoding 1,000 capabilities on the loop took 35-65 ms and was the p99 of
+ingest latency.)
 
 What survives a restart: each capability's definition and last state. Availability and
 load are live facts: restored capabilities come back ``available=False`` (and load 0)
@@ -43,6 +50,25 @@ ToolHandler = Callable[[str, Mapping[str, Any]], Awaitable[ToolResult]]
 _MISSING = object()
 _KNOWN_SHOWN = 5
 """How many ids an unknown-id error lists."""
+_RESYNC_S = 1.0
+"""How often (clock seconds) event stamps re-read the wall clock; see `Registry._now`."""
+_COPIED = tuple(f.name for f in dataclasses.fields(Capability) if f.name != "state")
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _with_state(cap: Capability, state: Mapping[str, Any]) -> Capability:
+    """``dataclasses.replace(cap, state=state)`` for the hot path, at half the cost (1.5
+    against 3.2 us per call on the bench machine): replace() looks up the fields and
+    calls ``__init__`` with keywords on every call. This fills a fresh instance's slots
+    directly, which skips ``__init__``; that is only right while `Capability` has no
+    ``__post_init__`` (tests/test_registry.py checks).
+    """
+    new = _new(Capability)
+    for name in _COPIED:
+        _set(new, name, getattr(cap, name))
+    _set(new, "state", state)
+    return new
 
 
 class Registry:
@@ -68,11 +94,16 @@ class Registry:
         self._node_id = node_id
         self._store = store
         self._clock: Clock = clock or SystemClock()
+        self._monotonic = self._clock.monotonic
+        self._wall_offset = 0.0
+        self._synced = -math.inf  # the first stamp reads the wall clock
         self._flush_interval = flush_interval
         self._caps: dict[str, Capability] = {}
         self._handlers: dict[str, ToolHandler] = {}
-        # write-behind bookkeeping: ids to save and ids to delete (always disjoint)
+        # write-behind bookkeeping: ids whose definition (and state) to save, ids whose
+        # state only to save, ids to delete; deleted ids are in neither dirty set
         self._dirty: set[str] = set()
+        self._dirty_states: set[str] = set()
         self._deleted: set[str] = set()
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
@@ -93,7 +124,7 @@ class Registry:
                 self._bus.publish(CapabilityAdded(cap, time=self._now()))
             _LOGGER.info("registry restored capabilities=%d", len(restored))
             self._flusher = asyncio.create_task(self._flush_loop(), name="registry.flush")
-            if self._dirty or self._deleted:
+            if self._dirty or self._dirty_states or self._deleted:
                 self._wake.set()
         self._running = True
         return self
@@ -114,7 +145,10 @@ class Registry:
             await self.flush()
         except Exception:
             if exc is not None:  # do not hide the error that is already propagating
-                _LOGGER.exception("registry snapshot lost on exit dirty=%d", len(self._dirty))
+                _LOGGER.exception(
+                    "registry snapshot lost on exit dirty=%d",
+                    len(self._dirty | self._dirty_states),
+                )
                 return
             raise
 
@@ -185,6 +219,7 @@ class Registry:
         self._handlers.pop(capability_id, None)
         if self._store is not None:
             self._dirty.discard(capability_id)
+            self._dirty_states.discard(capability_id)
             self._deleted.add(capability_id)
             self._wake.set()
         _LOGGER.debug("capability removed capability=%s", capability_id)
@@ -212,12 +247,13 @@ class Registry:
                     break
             else:
                 return False
-            merged = dict(old)
+            # a proxy's copy() copies the dict under it in C: 2.5x faster than dict(proxy)
+            merged = old.copy() if type(old) is MappingProxyType else dict(old)
             merged.update(changes)
             new = MappingProxyType(merged)
-        self._caps[capability_id] = dataclasses.replace(cap, state=new)
+        self._caps[capability_id] = _with_state(cap, new)
         if self._store is not None:
-            self._dirty.add(capability_id)
+            self._dirty_states.add(capability_id)
             self._wake.set()
         self._bus.publish(StateChanged(capability_id, old, new, time=self._now()))
         return True
@@ -228,6 +264,9 @@ class Registry:
         if cap.available == available:
             return False
         self._caps[capability_id] = dataclasses.replace(cap, available=available)
+        if self._store is not None:  # the state row carries the last availability
+            self._dirty_states.add(capability_id)
+            self._wake.set()
         self._bus.publish(AvailabilityChanged(capability_id, available, time=self._now()))
         return True
 
@@ -242,24 +281,36 @@ class Registry:
     # -- persistence ---------------------------------------------------------------------
 
     async def flush(self) -> None:
-        """Write dirty capabilities to the store now (and delete removed ones)."""
+        """Write dirty capabilities to the store now (and delete removed ones).
+
+        Runs on the loop in O(dirty ids); encoding and SQL run on the store's thread.
+        """
         store = self._store
-        if store is None or not (self._dirty or self._deleted):
+        if store is None or not (self._dirty or self._dirty_states or self._deleted):
             return
         dirty, self._dirty = self._dirty, set()
+        states, self._dirty_states = self._dirty_states, set()
         deleted, self._deleted = self._deleted, set()
-        # snapshot before the first await: later changes belong to the next flush
-        caps = [self._caps[i] for i in dirty if i in self._caps]
+        # snapshot before the first await: later changes belong to the next flush (the
+        # values are immutable, so references are a snapshot)
+        caps = self._caps
+        defined = [cap for i in dirty if (cap := caps.get(i)) is not None]
+        changed = [cap for i in states if i not in dirty and (cap := caps.get(i)) is not None]
         try:
-            await store.save_capabilities(caps)
-            await store.delete_capabilities(deleted)
+            await store.save_changes(defined=defined, states=changed, deleted=deleted)
         except BaseException:
             # put back what was not written, unless a newer add or remove superseded it
             self._dirty |= dirty - self._deleted
+            self._dirty_states |= states - self._deleted
             self._deleted |= deleted - self._dirty
             raise
         self.flushes += 1
-        _LOGGER.debug("registry flushed saved=%d deleted=%d", len(caps), len(deleted))
+        _LOGGER.debug(
+            "registry flushed definitions=%d states=%d deleted=%d",
+            len(defined),
+            len(changed),
+            len(deleted),
+        )
 
     async def _flush_loop(self) -> None:
         while True:
@@ -273,7 +324,7 @@ class Registry:
                 _LOGGER.exception(
                     "registry snapshot not saved, retrying in %.1f s dirty=%d",
                     self._flush_interval,
-                    len(self._dirty),
+                    len(self._dirty | self._dirty_states),
                 )
                 self._wake.set()
 
@@ -286,7 +337,17 @@ class Registry:
             self._wake.set()
 
     def _now(self) -> float:
-        return self._clock.now().timestamp()
+        """Wall-clock seconds for event stamps: the clock's monotonic time plus an offset
+        re-read from ``now()`` at most `_RESYNC_S` clock seconds old. Every event needs
+        one, and a monotonic read costs 0.1 us against 0.4 us for building a datetime; a
+        step of the wall clock (NTP at boot on a board without RTC) shows within a second.
+        """
+        mono = self._monotonic()
+        if not 0.0 <= mono - self._synced < _RESYNC_S:
+            wall = self._clock.now().timestamp()
+            self._wall_offset, self._synced = wall - mono, mono
+            return wall
+        return self._wall_offset + mono
 
     def _unknown(self, capability_id: str) -> str:
         ids = sorted(self._caps)

@@ -10,6 +10,12 @@ the database.
 The schema version is ``PRAGMA user_version``; `MIGRATIONS` are applied in order, each in
 its own transaction with the version bump, so a crash mid-migration leaves the old schema.
 
+The registry snapshot is two tables: ``capabilities`` holds definitions (everything but
+the state and availability, tool schemas included: a few KB each, rarely rewritten) and
+``states`` the live part (a few hundred bytes, rewritten on every change). Callers hand
+over `Capability` values, which are immutable, and all conversion to JSON happens on the
+worker thread: the event loop's share of a save is queueing one job.
+
 The worker thread shares the GIL with the event loop. When the loop is saturated and
 yields more often than the interpreter's switch interval (5 ms), CPython keeps handing
 the GIL back to the loop and the worker can wait seconds for it (`python -m
@@ -25,7 +31,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,11 +52,47 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE capabilities (id TEXT PRIMARY KEY, json TEXT NOT NULL, updated REAL NOT NULL)",
         "CREATE TABLE kv (key TEXT PRIMARY KEY, json TEXT NOT NULL)",
     ),
+    # 2: state apart from definitions, so that a state change rewrites a small row only
+    (
+        (
+            "CREATE TABLE states (id TEXT PRIMARY KEY, json TEXT NOT NULL,"
+            " available INTEGER NOT NULL, updated REAL NOT NULL)"
+        ),
+        (
+            "INSERT INTO states (id, json, available, updated)"
+            " SELECT id, coalesce(json_extract(json, '$.state'), '{}'),"
+            " coalesce(json_extract(json, '$.available'), 1), updated FROM capabilities"
+        ),
+        "UPDATE capabilities SET json = json_remove(json, '$.state', '$.available')",
+    ),
 )
 """Schema migrations: entry ``i`` takes the schema from version ``i`` to ``i + 1``.
 Only ever append; never edit an entry that has shipped."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
+
+# Batches are JSON arrays of rows (see `Store._write`); `WHERE true` lets SQLite parse the
+# upsert after a SELECT.
+_SAVE_DEFINITIONS = (
+    "INSERT INTO capabilities (id, json, updated)"
+    " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?1"
+    " FROM json_each(?2) WHERE true"
+    " ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated = excluded.updated"
+)
+_SAVE_STATES = (
+    "INSERT INTO states (id, json, available, updated)"
+    " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+    " json_extract(value, '$[2]'), ?1"
+    " FROM json_each(?2) WHERE true"
+    " ON CONFLICT (id) DO UPDATE SET json = excluded.json, available = excluded.available,"
+    " updated = excluded.updated"
+)
+_DEFINITIONS = 8
+_STATES = 256
+"""Rows per chunk of encoding, about a millisecond's work (see `Store._encode`): a light's
+definition is 4 KB (its tool schemas), a state about 30 bytes."""
+_DELETE_DEFINITIONS = "DELETE FROM capabilities WHERE id IN (SELECT value FROM json_each(?))"
+_DELETE_STATES = "DELETE FROM states WHERE id IN (SELECT value FROM json_each(?))"
 
 
 class Store:
@@ -97,66 +139,47 @@ class Store:
         return await self._submit(lambda: self._call(what, fn))
 
     async def save_capabilities(self, caps: Iterable[Capability]) -> None:
-        """Insert or replace `caps`, all in one transaction."""
-        now = time.time()
-        rows = []
-        for cap in caps:
-            try:
-                rows.append((cap.id, _dumps(capability_to_dict(cap))))
-            except (TypeError, ValueError) as exc:
-                raise StoreError(
-                    f"{self.path}: cannot save capability {cap.id!r}: its attributes or"
-                    f" state hold a value JSON cannot carry ({exc})"
-                ) from exc
-        if not rows:
-            return
-        # One statement for the whole batch: atomic without BEGIN/COMMIT, and one trip
-        # into SQLite instead of one per row. Each trip releases the GIL, and while the
-        # event loop is saturated the worker can wait long to get it back (see above).
-        batch = _dumps(rows)
+        """Insert or replace `caps`, definition and state, all in one transaction."""
+        await self.save_changes(defined=caps)
 
-        def save(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO capabilities (id, json, updated)"
-                " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?"
-                " FROM json_each(?) WHERE true"
-                " ON CONFLICT (id) DO UPDATE SET json = excluded.json,"
-                " updated = excluded.updated",
-                (now, batch),
-            )
+    async def save_states(self, caps: Iterable[Capability]) -> None:
+        """Insert or replace the state and availability of `caps`, not their definitions.
 
-        await self.run(f"save {len(rows)} capabilities", save)
+        A state whose capability has no definition row is kept but not loaded.
+        """
+        await self.save_changes(states=caps)
 
     async def delete_capabilities(self, ids: Iterable[str]) -> None:
-        keys = list(ids)
-        if not keys:
+        await self.save_changes(deleted=ids)
+
+    async def save_changes(
+        self,
+        *,
+        defined: Iterable[Capability] = (),
+        states: Iterable[Capability] = (),
+        deleted: Iterable[str] = (),
+    ) -> None:
+        """One atomic write of the registry snapshot: definition and state of `defined`,
+        the state only of `states`, and both rows of each id in `deleted` removed.
+
+        Only references are taken here; everything is encoded on the store's thread. A
+        value JSON cannot carry refuses the whole write, naming the capability.
+        """
+        # taken now, on the caller's side: the iterables may be views of live data
+        defs, live, gone = tuple(defined), tuple(states), tuple(deleted)
+        if not (defs or live or gone):
             return
-        batch = _dumps(keys)
-        await self.run(
-            f"delete {len(keys)} capabilities",
-            lambda conn: conn.execute(
-                "DELETE FROM capabilities WHERE id IN (SELECT value FROM json_each(?))", (batch,)
-            ),
-        )
+        parts = [
+            f"{len(items)} {noun}"
+            for items, noun in ((defs, "definitions"), (live, "states"), (gone, "deletions"))
+            if items
+        ]
+        await self.run(f"save {', '.join(parts)}", lambda conn: self._write(conn, defs, live, gone))
 
     async def load_capabilities(self) -> list[Capability]:
-        rows = await self.run(
-            "load capabilities",
-            lambda conn: conn.execute("SELECT id, json FROM capabilities ORDER BY id").fetchall(),
-        )
-        caps = []
-        for cap_id, text in rows:
-            try:
-                caps.append(capability_from_dict(json.loads(text)))
-            except (ValueError, PayloadError) as exc:
-                # one bad row must not cost the whole snapshot: skip it and say so
-                _LOGGER.warning(
-                    "skipped unreadable capability path=%s capability=%s: %r",
-                    self.path,
-                    cap_id,
-                    exc,
-                )
-        return caps
+        """Every stored capability with its last state, ordered by id; unreadable rows are
+        skipped with a warning."""
+        return await self.run("load capabilities", self._load)
 
     async def get(self, key: str) -> Any | None:
         """The JSON value stored under `key`, or None."""
@@ -200,6 +223,86 @@ class Store:
             return fn(self._conn)
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot {what}: {exc}{_advice(exc)}") from exc
+
+    def _write(
+        self,
+        conn: sqlite3.Connection,
+        defined: Sequence[Capability],
+        states: Sequence[Capability],
+        deleted: Sequence[str],
+    ) -> None:
+        now = time.time()
+        # Each batch is one JSON document that SQLite unpacks with json_each: one trip into
+        # SQLite per table instead of one per row. Each trip releases the GIL, and while
+        # the event loop is saturated the worker can wait long to get it back (see above).
+        statements: list[tuple[str, tuple[Any, ...]]] = []
+        if defined:
+            rows = self._encode(defined, lambda cap: [cap.id, _definition(cap)], _DEFINITIONS)
+            statements.append((_SAVE_DEFINITIONS, (now, rows)))
+        if defined or states:
+            everything = (*defined, *states)
+            rows = self._encode(everything, _state_row, _STATES)
+            statements.append((_SAVE_STATES, (now, rows)))
+        if deleted:
+            ids = _dumps(deleted)
+            statements += [(_DELETE_DEFINITIONS, (ids,)), (_DELETE_STATES, (ids,))]
+        if len(statements) == 1:  # the usual flush: states only; one statement is atomic
+            conn.execute(*statements[0])
+            return
+        with _transaction(conn):
+            for statement in statements:
+                conn.execute(*statement)
+
+    def _encode(
+        self, caps: Sequence[Capability], row: Callable[[Capability], Any], chunk: int
+    ) -> str:
+        """The rows of `caps` as one JSON array, `chunk` rows per `json.dumps` call; a
+        StoreError names the first capability whose row JSON cannot carry.
+
+        Encoding on this thread keeps it off the event loop, but not off the GIL: a dumps
+        call runs in C holding it (1,000 light definitions, 4 MB, took 50 ms in one
+        call), and CPython lets a waiting thread in only every switch interval (5 ms).
+        So rows go in chunks of about a millisecond's work, and the GIL is offered back
+        between chunks: the loop, waiting for it, gets it within a chunk.
+        """
+        parts = []
+        for start in range(0, len(caps), chunk):
+            if start:
+                time.sleep(0)  # releases the GIL: a waiting thread takes it now
+            batch = caps[start : start + chunk]
+            rows = [row(cap) for cap in batch]
+            try:
+                parts.append(_dumps(rows)[1:-1])  # the rows without the brackets
+            except (TypeError, ValueError) as exc:
+                culprit, error = _first_unencodable(batch, rows, exc)
+                raise StoreError(
+                    f"{self.path}: cannot save capability {culprit.id!r}: its attributes or"
+                    f" state hold a value JSON cannot carry ({error})"
+                ) from error
+        return f"[{','.join(parts)}]"
+
+    def _load(self, conn: sqlite3.Connection) -> list[Capability]:
+        rows = conn.execute(
+            "SELECT c.id, c.json, s.json, s.available FROM capabilities AS c"
+            " LEFT JOIN states AS s ON s.id = c.id ORDER BY c.id"
+        ).fetchall()
+        caps = []
+        for cap_id, text, state, available in rows:
+            try:
+                data = json.loads(text)
+                if state is not None:
+                    data["state"] = json.loads(state)
+                    data["available"] = bool(available)
+                caps.append(capability_from_dict(data))
+            except (ValueError, TypeError, PayloadError) as exc:
+                # one bad row must not cost the whole snapshot: skip it and say so
+                _LOGGER.warning(
+                    "skipped unreadable capability path=%s capability=%s: %r",
+                    self.path,
+                    cap_id,
+                    exc,
+                )
+        return caps
 
     def _open(self) -> None:
         try:
@@ -283,6 +386,30 @@ def _advice(exc: sqlite3.Error) -> str:
     if "locked" in text or "busy" in text:
         return "; another process holds the database: is a second hub using this data_dir?"
     return ""
+
+
+def _first_unencodable(
+    caps: Sequence[Capability], rows: list[Any], error: Exception
+) -> tuple[Capability, Exception]:
+    """Which of `caps` made encoding their `rows` fail, and why."""
+    for cap, row in zip(caps, rows, strict=True):
+        try:
+            _dumps(row)
+        except (TypeError, ValueError) as exc:
+            return cap, exc
+    return caps[0], error
+
+
+def _state_row(cap: Capability) -> list[Any]:
+    return [cap.id, cap.state, cap.available]
+
+
+def _definition(cap: Capability) -> dict[str, Any]:
+    """What the ``capabilities`` table holds: all but state and availability, which live
+    in ``states``. ``load`` stays, as of the last definition write (never restored)."""
+    data = capability_to_dict(cap)
+    del data["state"], data["available"]
+    return data
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,8 +1,15 @@
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
-from collections.abc import Mapping
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import closing
+from datetime import datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -18,7 +25,7 @@ from hub.events import (
     EventBus,
     StateChanged,
 )
-from hub.model import Capability, NodeId, Tool, ToolResult
+from hub.model import Capability, NodeId, Tool, ToolResult, Trigger
 from hub.registry import Registry
 from hub.store import Store
 from tests.waiting import eventually
@@ -43,6 +50,44 @@ class SleepWatchingClock(ManualClock):
             await super().sleep(seconds)
         finally:
             self.sleepers -= 1
+
+
+class SteppingClock(ManualClock):
+    """A ManualClock whose wall time can also jump on its own, as NTP steps it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stepped = timedelta()
+
+    def now(self) -> datetime:
+        return super().now() + self.stepped
+
+
+class ThreadProbe(Mapping[str, Any]):
+    """A read-only mapping that notes the thread of every read of it: encoding a
+    capability to JSON reads its state, so this tells which thread did the encoding."""
+
+    def __init__(self, readers: list[int]) -> None:
+        self._readers = readers
+        self._data = {"probe": True}
+
+    def __getitem__(self, key: str) -> Any:
+        self._readers.append(threading.get_ident())
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self._readers.append(threading.get_ident())
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def rows(path: Path, table: str) -> dict[str, tuple[Any, ...]]:
+    """The rows of `table` by id, read with a plain sqlite3 connection."""
+    with closing(sqlite3.connect(path)) as conn:
+        found = conn.execute(f"SELECT * FROM {table}").fetchall()
+    return {row[0]: row[1:] for row in found}
 
 
 def record(bus: EventBus) -> list[Event]:
@@ -343,3 +388,155 @@ async def test_exit_raises_a_lost_snapshot_unless_another_error_propagates(
     async with store:
         await registry.flush()
     assert await stored_state(tmp_path / "hub.db", "light.kitchen") == {"state": "on"}
+
+
+def test_set_state_keeps_every_other_field() -> None:
+    # set_state copies a capability without __init__ (see hub/registry.py `_with_state`)
+    assert not hasattr(Capability, "__post_init__"), (
+        "Capability gained a __post_init__: Registry.set_state skips __init__ when it copies"
+        " a capability, so switch `_with_state` back to dataclasses.replace"
+    )
+    full = Capability(
+        id="light.full",
+        type="light",
+        name="Full",
+        node=NodeId("other"),
+        area="lab",
+        description="every field set",
+        aliases=("all",),
+        tools=(Tool("turn_on"),),
+        triggers=(Trigger("motion"),),
+        attributes=MappingProxyType({"gpu": True}),
+        state=MappingProxyType({"state": "off"}),
+        available=False,
+        load=0.5,
+        source="config",
+    )
+    registry = Registry(EventBus(), node_id=NODE)
+    registry.add(full)
+    registry.set_state("light.full", {"state": "on"})
+    changed = registry.get("light.full")
+    assert changed == dataclasses.replace(full, state={"state": "on"})
+    assert type(changed) is Capability
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        changed.name = "x"  # type: ignore[misc]
+    # the state given is a fresh read-only mapping; the old value is untouched
+    assert full.state == {"state": "off"}
+    with pytest.raises(TypeError):
+        changed.state["state"] = "off"  # type: ignore[index]
+
+
+def test_event_stamps_follow_a_wall_clock_step_within_a_second() -> None:
+    bus = EventBus()
+    events = record(bus)
+    clock = SteppingClock()
+    registry = Registry(bus, node_id=NODE, clock=clock)
+    registry.add(LIGHT)
+    epoch = clock.now().timestamp()
+    clock.stepped = timedelta(hours=1)
+    clock.advance(0.5)
+    registry.set_state("light.kitchen", {"state": "on"})  # the wall clock read 0.5 s ago
+    clock.advance(0.5)
+    registry.set_state("light.kitchen", {"state": "off"})  # read again: a second passed
+    clock.advance(0.25)
+    registry.set_state("light.kitchen", {"state": "on"})
+    assert [e.time - epoch for e in events] == [0.0, 0.5, 3601.0, 3601.25]
+
+
+async def test_restart_restores_state_from_the_states_table(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    async with Store(path) as store, Registry(EventBus(), node_id=NODE, store=store) as registry:
+        registry.add(LIGHT)
+        registry.set_state("light.kitchen", {"state": "on", "brightness": 180})
+    definition, state = rows(path, "capabilities"), rows(path, "states")
+    assert "state" not in json.loads(definition["light.kitchen"][0])
+    assert json.loads(state["light.kitchen"][0]) == {"state": "on", "brightness": 180}
+    assert state["light.kitchen"][1] == 1  # available
+    # what comes back is the states table's row, not anything kept with the definition
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE states SET json = '{\"state\": \"off\"}' WHERE id = 'light.kitchen'")
+        conn.commit()
+    async with Store(path) as store, Registry(EventBus(), node_id=NODE, store=store) as registry:
+        light = registry.get("light.kitchen")
+        assert light.state == {"state": "off"}
+        assert not light.available
+        assert light.tools == LIGHT.tools
+        assert registry.add(LIGHT).available
+    assert rows(path, "states")["light.kitchen"][1] == 1
+
+
+async def test_definition_and_state_writes_are_separate(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+
+    def mark_written_long_ago() -> None:
+        with closing(sqlite3.connect(path)) as conn:
+            conn.execute("UPDATE capabilities SET updated = 0")
+            conn.execute("UPDATE states SET updated = 0")
+            conn.commit()
+
+    async with Store(path) as store:
+        registry = Registry(EventBus(), node_id=NODE, store=store)
+        registry.add(LIGHT)
+        registry.add(SENSOR)
+        await registry.flush()
+        both = {"light.kitchen", "sensor.kitchen_temperature"}
+        assert set(rows(path, "capabilities")) == set(rows(path, "states")) == both
+        mark_written_long_ago()
+        # a state change rewrites the state row alone
+        registry.set_state("light.kitchen", {"state": "on"})
+        await registry.flush()
+        definitions, states = rows(path, "capabilities"), rows(path, "states")
+        assert [d[1] for d in definitions.values()] == [0, 0]
+        assert states["light.kitchen"][2] > 0 and states["sensor.kitchen_temperature"][2] == 0
+        assert json.loads(states["light.kitchen"][0]) == {"state": "on"}
+        # so does an availability change: the state row carries it
+        mark_written_long_ago()
+        registry.set_available("sensor.kitchen_temperature", False)
+        await registry.flush()
+        definitions, states = rows(path, "capabilities"), rows(path, "states")
+        assert [d[1] for d in definitions.values()] == [0, 0]
+        assert states["sensor.kitchen_temperature"][1] == 0  # unavailable
+        assert states["sensor.kitchen_temperature"][2] > 0 and states["light.kitchen"][2] == 0
+        # a re-registration rewrites the definition (and its state)
+        mark_written_long_ago()
+        registry.add(dataclasses.replace(LIGHT, name="Kitchen"))
+        registry.set_state("light.kitchen", {"state": "off"})
+        await registry.flush()
+        definitions, states = rows(path, "capabilities"), rows(path, "states")
+        assert json.loads(definitions["light.kitchen"][0])["name"] == "Kitchen"
+        assert definitions["light.kitchen"][1] > 0
+        assert definitions["sensor.kitchen_temperature"][1] == 0
+        assert json.loads(states["light.kitchen"][0]) == {"state": "off"}
+        # a removal deletes both rows
+        registry.remove("light.kitchen")
+        await registry.flush()
+        assert (
+            set(rows(path, "capabilities"))
+            == set(rows(path, "states"))
+            == {"sensor.kitchen_temperature"}
+        )
+
+
+async def test_a_flush_encodes_on_the_store_thread_not_the_loop(tmp_path: Path) -> None:
+    readers: list[int] = []
+    ids = [f"sensor.probe_{i}" for i in range(1000)]
+    async with Store(tmp_path / "hub.db") as store:
+        worker = await store.run("who", lambda _: threading.get_ident())
+        assert worker != threading.get_ident()
+        registry = Registry(EventBus(), node_id=NODE, store=store)
+        for i, cap_id in enumerate(ids):
+            # a definition whose state holds a probe: encoding it reads the probe
+            state = {"probe": ThreadProbe(readers), "level": i}
+            registry.add(Capability(id=cap_id, type="sensor", tools=LIGHT.tools, state=state))
+        assert readers == []  # registering reads nothing
+        await registry.flush()
+        assert len(readers) >= 1000 and set(readers) == {worker}
+        readers.clear()
+        # 1,000 state changes: the probes are carried over into the new states unread
+        for i, cap_id in enumerate(ids):
+            assert registry.set_state(cap_id, {"level": i + 1})
+        assert readers == []
+        await registry.flush()
+        assert len(readers) >= 1000 and set(readers) == {worker}
+        stored = rows(tmp_path / "hub.db", "states")
+        assert json.loads(stored["sensor.probe_7"][0]) == {"probe": {"probe": True}, "level": 8}

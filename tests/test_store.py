@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import sqlite3
 import threading
 from contextlib import closing
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 
@@ -175,3 +178,112 @@ async def test_creates_a_missing_data_directory(tmp_path: Path) -> None:
     async with Store(path) as store:
         await store.set("k", "v")
     assert path.exists()
+
+
+def table(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_definition_and_state_live_in_two_tables(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    async with Store(path) as store:
+        await store.save_capabilities([LIGHT])
+        [(definition,)] = table(path, "SELECT json FROM capabilities")
+        assert "state" not in json.loads(definition) and "available" not in definition
+        assert json.loads(definition)["tools"][0]["name"] == "turn_on"
+        assert table(path, "SELECT id, json, available FROM states") == [
+            ("light.kitchen", '{"state":"on","brightness":215}', 1)
+        ]
+        # a state-only save leaves the definition row alone
+        off = dataclasses.replace(LIGHT, state=MappingProxyType({"state": "off"}), available=False)
+        await store.save_states([off])
+        assert table(path, "SELECT json FROM capabilities") == [(definition,)]
+        assert table(path, "SELECT json, available FROM states") == [('{"state":"off"}', 0)]
+        assert await store.load_capabilities() == [off]
+        # a state without its definition is kept but does not make a capability
+        await store.save_states([SENSOR])
+        assert [c.id for c in await store.load_capabilities()] == ["light.kitchen"]
+        await store.delete_capabilities(["light.kitchen", "sensor.hall"])
+        assert table(path, "SELECT id FROM capabilities") == []
+        assert table(path, "SELECT id FROM states") == []
+
+
+async def test_one_save_writes_definitions_states_and_deletions_or_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "hub.db"
+    async with Store(path) as store:
+        await store.save_capabilities([SENSOR])
+        bad = dataclasses.replace(LIGHT, id="light.bad", state=MappingProxyType({"x": b"raw"}))
+        with pytest.raises(
+            StoreError,
+            match=re.escape(
+                f"{path}: cannot save capability 'light.bad': its attributes or state hold a"
+                " value JSON cannot carry (bytes is not JSON)"
+            ),
+        ):
+            await store.save_changes(defined=[LIGHT], states=[bad], deleted=["sensor.hall"])
+        assert await store.load_capabilities() == [SENSOR]
+        await store.save_changes(
+            defined=[LIGHT], states=[SENSOR.with_state({"state": 19.0})], deleted=["sensor.hall"]
+        )
+        assert await store.load_capabilities() == [LIGHT]
+        assert table(path, "SELECT id FROM states") == [("light.kitchen",)]
+
+
+async def test_a_schema_1_database_keeps_its_states(tmp_path: Path) -> None:
+    path = tmp_path / "hub.db"
+    old_row = json.dumps({"id": "sensor.hall", "type": "sensor", "state": {"state": 21.5}})
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute(
+            "CREATE TABLE capabilities (id TEXT PRIMARY KEY, json TEXT NOT NULL,"
+            " updated REAL NOT NULL)"
+        )
+        conn.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, json TEXT NOT NULL)")
+        conn.execute("INSERT INTO capabilities VALUES ('sensor.hall', ?, 5.0)", (old_row,))
+        conn.execute(
+            'INSERT INTO capabilities VALUES (\'light.hall\', \'{"id": "light.hall",'
+            ' "type": "light", "tools": [], "available": false}\', 6.0)'
+        )
+        conn.execute("PRAGMA user_version = 1")
+        conn.commit()
+    async with Store(path) as store:
+        loaded = await store.load_capabilities()
+    assert loaded == [
+        Capability(id="light.hall", type="light", available=False),
+        dataclasses.replace(SENSOR, tools=loaded[1].tools),
+    ]
+    assert loaded[1].tools  # no tools written: the sensor's standard tools
+    assert table(path, "SELECT id, json, available, updated FROM states ORDER BY id") == [
+        ("light.hall", "{}", 0, 6.0),
+        ("sensor.hall", '{"state":21.5}', 1, 5.0),
+    ]
+    assert [json.loads(r[0]) for r in table(path, "SELECT json FROM capabilities ORDER BY id")] == [
+        {"id": "light.hall", "type": "light", "tools": []},
+        {"id": "sensor.hall", "type": "sensor"},
+    ]
+
+
+async def test_large_batches_round_trip_and_name_a_bad_capability(tmp_path: Path) -> None:
+    # more rows than one encoding chunk holds, for definitions and for states
+    caps = [
+        dataclasses.replace(LIGHT, id=f"light.n{i:03d}", state=MappingProxyType({"level": i}))
+        for i in range(600)
+    ]
+    async with Store(tmp_path / "hub.db") as store:
+        await store.save_capabilities(caps)
+        assert await store.load_capabilities() == caps
+        changed = [cap.with_state({"level": -i, "name": "ü"}) for i, cap in enumerate(caps)]
+        await store.save_states(changed)
+        assert await store.load_capabilities() == changed
+        bad = [*changed[:500], caps[500].with_state({"level": float("nan")}), *changed[501:]]
+        with pytest.raises(
+            StoreError,
+            match=re.escape(
+                "cannot save capability 'light.n500': its attributes or state hold a value JSON"
+                " cannot carry (Out of range float values are not JSON compliant"
+            ),
+        ):
+            await store.save_states(bad)
+        assert await store.load_capabilities() == changed
