@@ -14,13 +14,8 @@ from hub.events import (
 )
 from hub.model import Capability, NodeId, Tool, Trigger
 from hub.routing.embedder import Embedder, ModelMismatch, Vector
-from hub.routing.index import (
-    CapabilityIndex,
-    _matvec,
-    capability_text,
-    tool_text,
-    trigger_text,
-)
+from hub.routing.index import CapabilityIndex, _matvec
+from hub.routing.texts import capability_text, tool_text, trigger_text
 
 LIGHT_TOOLS = (
     Tool("turn_on", "Turn the light on; set its brightness to dim or brighten it, or its colour"),

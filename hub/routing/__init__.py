@@ -13,7 +13,8 @@ from hub.routing.embedder import (
     cosine,
 )
 from hub.routing.gradient import GradientConfig, GradientTable, NextHop, cluster_of
-from hub.routing.index import CapabilityIndex, Hit, IndexStats, Match, Ranking
+from hub.routing.index import CapabilityIndex, Hit, IndexStats
+from hub.routing.ranking import Match, Ranking
 from hub.routing.router import Candidate, Decision, Exclusion, Reason, Router, RouterConfig
 
 __all__ = [

@@ -37,7 +37,8 @@ from hub.clock import Clock
 from hub.errors import ConfigError, NoCapableNode
 from hub.model import Capability, NodeId, WorkUnit
 from hub.routing.gradient import GradientTable, NextHop, cluster_of
-from hub.routing.index import CapabilityIndex, Match, Ranking
+from hub.routing.index import CapabilityIndex
+from hub.routing.ranking import Match, Ranking
 
 _LOGGER = logging.getLogger(__name__)
 
