@@ -9,14 +9,8 @@ scores the resolver on a labelled JSON-lines split (see docs/routing.md, "Evalua
 """
 
 from hub.routing.language.evaluate import evaluate, split_of
-from hub.routing.language.resolve import (
-    AREA_WIDE_KIND,
-    Candidate,
-    Resolution,
-    Resolver,
-    TextEmbedder,
-    resolve,
-)
+from hub.routing.language.resolution import AREA_WIDE_KIND, Candidate, Resolution
+from hub.routing.language.resolve import Resolver, TextEmbedder, resolve
 
 __all__ = [
     "AREA_WIDE_KIND",

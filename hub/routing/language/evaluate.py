@@ -22,7 +22,8 @@ from typing import Any
 from hub.capfile import load_capability_file
 from hub.errors import ConfigError
 from hub.model import EMPTY, Capability
-from hub.routing.language.resolve import Resolution, Resolver, TextEmbedder
+from hub.routing.language.resolution import Resolution
+from hub.routing.language.resolve import Resolver, TextEmbedder
 
 TEST_SHARE = 30
 """Percent of utterances in the test split."""

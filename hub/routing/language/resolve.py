@@ -12,15 +12,17 @@ The decision is split so that each part is decided by what knows it best:
 
 Embeddings only break ties the rules leave open: which tool of a device's domain a verbless
 utterance means, and which AI service an utterance without cues is closest to.
+
+Targets not named outright are found by `hub.routing.language.targets`; the answer's
+types are `hub.routing.language.resolution`.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -29,39 +31,21 @@ from hub.routing.embedder import Vector
 from hub.routing.language import arguments, services
 from hub.routing.language.catalog import Catalog, Entry, words
 from hub.routing.language.lexicon import Action, ActionCue, action_cues, opposite
-from hub.routing.language.mentions import Mentions, NameMatch, find
+from hub.routing.language.mentions import Mentions, find
 from hub.routing.language.quantities import Quantities, read
+from hub.routing.language.resolution import AREA_WIDE_KIND, Candidate, Resolution
+from hub.routing.language.targets import READ_ONLY, best_partial, by_domain, first_supported
 from hub.routing.language.text import Clause, Utterance, parse, stem
-from hub.routing.language.vocabulary import (
-    ACTION_DOMAINS,
-    DESCRIPTIONS,
-    EVERYTHING_DOMAINS,
-    NOUNS,
-    PHRASE_DOMAINS,
-    supports,
-    tool_for,
-)
+from hub.routing.language.vocabulary import DESCRIPTIONS, NOUNS, supports, tool_for
 
 _LOGGER = logging.getLogger(__name__)
-
-AREA_WIDE_KIND = "homeassistant"
-"""The kind of a command over several domains, as Home Assistant's own
-``homeassistant.turn_off`` switches lights, switches and fans alike."""
 
 MIN_TOOL_SIMILARITY = 0.3
 """Below this cosine, a verbless utterance is read as a state question, not a guessed tool."""
 SERVICE_MARGIN = 0.1
 """How much closer than chat a cue-less utterance must be to another AI service."""
 
-_READ_ONLY = frozenset({"sensor", "binary_sensor", "weather", "person", "device_tracker"})
 _DEFAULT_ON = frozenset({"scene", "script", "button"})
-# Nouns that name a whole domain, so they never narrow it to devices with that word in
-# their name ("all the lights" is every light, also the "TV backlight").
-_CATEGORY_NOUNS = frozenset(
-    {"light", "lighting", "brightness", "fan", "lock", "switch", "cover", "sensor", "climate",
-     "vacuum", "vacuuming", "cleaning", "camera", "scene", "volume", "music", "sound", "audio",
-     "media", "temperature", "song", "track", "playback", "heating", "heat", "reading"}
-)  # fmt: skip
 
 
 # "how warm is it": a question about a temperature, whatever the sensor is called.
@@ -82,50 +66,6 @@ class TextEmbedder(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """One reading of the utterance and its score, as the CLI and the UI show them."""
-
-    kind: str
-    tool: str
-    targets: tuple[str, ...]
-    score: float
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Resolution:
-    """The decision: `tool` of capability `kind` on `targets`, called with `args`."""
-
-    text: str
-    kind: str
-    tool: str
-    targets: tuple[str, ...]
-    """Capability ids, in catalogue order."""
-    args: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
-    score: float = 0.0
-    """0..1: how sure the resolver is (the product of its action and target confidence)."""
-    node: str = ""
-    """The node of the first target, when capabilities carry one."""
-    reasons: tuple[str, ...] = ()
-    candidates: tuple[Candidate, ...] = ()
-
-    @property
-    def capabilities(self) -> tuple[str, ...]:
-        return self.targets
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "capability": self.kind,
-            "tool": self.tool,
-            "targets": list(self.targets),
-            "args": dict(self.args),
-            "node": self.node,
-            "score": round(self.score, 3),
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class _Plan:
     kind: str
     tool: str
@@ -136,19 +76,6 @@ class _Plan:
     confidence: float
     reasons: tuple[str, ...]
     alternatives: tuple[Candidate, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Targets:
-    entries: tuple[Entry, ...]
-    action: Action | None
-    cue: ActionCue | None
-    evidence: float
-    confidence: float
-    everything: bool
-    why: str
-    source: str
-    """How the domain was found: noun, verb, value or everything."""
 
 
 def _cue_confidence(weight: int) -> float:
@@ -272,7 +199,7 @@ class Resolver:
 
         named = list(mentions.names)
         if named:
-            cue = _first_supported(cues, {m.entry.domain for m in named})
+            cue = first_supported(cues, {m.entry.domain for m in named})
             action = cue.action if cue else None
             kept = [m for m in named if action is None or supports(m.entry.domain, action)]
             if cue is None and any(c.action is not Action.QUERY for c in cues):
@@ -284,11 +211,13 @@ class Resolver:
                 reasons.append("named: " + ", ".join(_label(e) for e in entries))
 
         if not entries:
-            found = self._by_domain(utterance, mentions, cues, q, area)
-            partial = _best_partial(mentions, cues, area)
+            found = by_domain(
+                utterance, mentions, cues, q, area, catalog=self._catalog, known=self._domains
+            )
+            partial = best_partial(mentions, cues, area)
             if partial and (found is None or found.source in ("everything", "verb", "value")):
                 entries = [m.entry for m in partial]
-                cue = _first_supported(cues, {e.domain for e in entries})
+                cue = first_supported(cues, {e.domain for e in entries})
                 action = cue.action if cue else None
                 target_confidence = max(m.quality for m in partial)
                 evidence = 2.0 + target_confidence
@@ -313,7 +242,7 @@ class Resolver:
         if action is None:
             action, why, action_confidence = self._infer_action(utterance.text, domains, q)
             reasons.append(why)
-            if action is not Action.QUERY or not set(domains) <= _READ_ONLY:
+            if action is not Action.QUERY or not set(domains) <= READ_ONLY:
                 evidence *= 0.5  # devices named, but nothing asked of them
         else:
             action_confidence = _cue_confidence(cue.weight) if cue else 0.7
@@ -363,83 +292,6 @@ class Resolver:
             alternatives=alternatives,
         )
 
-    def _by_domain(
-        self,
-        utterance: Utterance,
-        mentions: Mentions,
-        cues: list[ActionCue],
-        q: Quantities,
-        area: tuple[str, ...],
-    ) -> _Targets | None:
-        """Targets from everyday nouns, verbs and quantities, within the areas in play."""
-        text = utterance.text
-        domains = set(mentions.nouns) & self._domains
-        source, evidence, confidence = "noun", 2.0, 0.75
-        if not domains:
-            domains = {d for pattern, d in PHRASE_DOMAINS if re.search(pattern, text)}
-            domains &= self._domains
-            source, evidence, confidence = "verb", 1.5, 0.65
-        if not domains and cues:
-            for c in cues:
-                implied = set(ACTION_DOMAINS.get(c.action, ())) & self._domains
-                if implied:
-                    domains = implied
-                    break
-        asks = not cues or any(c.action is not Action.QUERY for c in cues)
-        if not domains and asks:  # "what rhymes with orange" names no light
-            implied_by_value = set()
-            if q.colour is not None or q.kelvin is not None:
-                implied_by_value.add("light")
-            if q.degrees is not None or q.hvac_mode is not None:
-                implied_by_value.add("climate")
-            if q.number is not None and not implied_by_value and 5 <= q.number <= 90:
-                implied_by_value.add("climate")  # "set it to 21"
-            domains = implied_by_value & self._domains
-            source, evidence, confidence = "value", 1.0, 0.55
-
-        spoken = set(mentions.areas)
-        # "Everything in the kitchen", "the whole office", "turn off the kitchen": every
-        # switchable device, unless a noun, verb or value already said which kind.
-        everything = mentions.everything and not domains
-        if not domains and spoken and cues and cues[0].action in (Action.ON, Action.OFF):
-            everything = True
-        if everything:
-            domains = set(EVERYTHING_DOMAINS) & self._domains
-            source, evidence, confidence = "everything", 2.5, 0.85
-        if not domains:
-            return None
-
-        cue = _first_supported(cues, domains)
-        action = cue.action if cue else None
-        if action is not None:
-            domains = {d for d in domains if supports(d, action)}
-        if action is Action.QUERY and len(domains) > 1 and domains & _READ_ONLY:
-            domains &= _READ_ONLY  # "what is the temperature": the sensor, not the thermostat
-
-        if spoken:
-            areas = spoken
-            where = " and ".join(" ".join(a) for a in sorted(spoken))
-        elif area and (mentions.here or not (mentions.every or mentions.house)):
-            areas = {area}
-            where = " ".join(area) + (" (here)" if mentions.here else " (the requester's area)")
-        else:
-            areas = set()
-            where = "the whole home"
-        pool = [e for e in self._catalog.entries if e.domain in domains]
-        chosen = [e for e in pool if not areas or e.area in areas]
-        if not chosen and areas and not spoken and not mentions.here:
-            chosen, where = pool, "the whole home (nothing of that kind here)"
-        chosen = _narrow_by_noun(chosen, mentions)
-        if not chosen:
-            return None
-        if spoken or (areas and source != "everything"):
-            evidence += 0.5
-            confidence += 0.1
-        why = f"{source}: {'/'.join(sorted(domains))} in {where}"
-        return _Targets(
-            tuple(chosen), action, cue, evidence, min(confidence, 0.95), everything, why, source
-        )
-
     def _infer_action(
         self, text: str, domains: list[str], q: Quantities
     ) -> tuple[Action, str, float]:
@@ -450,7 +302,7 @@ class Resolver:
         )
         if has_value and any(supports(d, Action.SET) for d in domains):
             return Action.SET, "no verb, a value: set", 0.7
-        if set(domains) <= _READ_ONLY:
+        if set(domains) <= READ_ONLY:
             return Action.QUERY, "no verb, a sensor: read its state", 0.8
         if set(domains) <= _DEFAULT_ON:
             return Action.ON, "no verb, a scene: activate it", 0.8
@@ -571,45 +423,6 @@ class Resolver:
         return kind, max(0.0, min(1.0, similarity))
 
 
-def _first_supported(cues: list[ActionCue], domains: set[str]) -> ActionCue | None:
-    for cue in cues:
-        if any(supports(d, cue.action) for d in domains):
-            return cue
-    return None
-
-
-def _best_partial(
-    mentions: Mentions, cues: list[ActionCue], area: tuple[str, ...]
-) -> list[NameMatch]:
-    """The best partly named devices ("the heater" for "Space heater"), nearest area first."""
-    matches = list(mentions.partial)
-    cue = _first_supported(cues, {m.entry.domain for m in matches})
-    if cue is not None:
-        matches = [m for m in matches if supports(m.entry.domain, cue.action)]
-    here = set(mentions.areas) or ({area} if area else set())
-    local = [m for m in matches if m.entry.area in here]
-    matches = local or ([] if mentions.areas else matches)
-    if not matches:
-        return []
-    top = max(m.quality for m in matches)
-    return [m for m in matches if m.quality >= top - 1e-9]
-
-
-def _narrow_by_noun(entries: list[Entry], mentions: Mentions) -> list[Entry]:
-    """ "close all the blinds": only covers whose name says blind, if some do."""
-    heard = {
-        stem(w)
-        for domain in {e.domain for e in entries}
-        for noun in mentions.nouns.get(domain, ())
-        if noun not in _CATEGORY_NOUNS
-        for w in noun.split()
-    }
-    if not heard:
-        return entries
-    narrowed = [e for e in entries if any(heard & set(name) for name in e.names)]
-    return narrowed or entries
-
-
 def _unique_tools(domain: str) -> list[tuple[Action, str]]:
     seen: set[str] = set()
     out: list[tuple[Action, str]] = []
@@ -645,5 +458,5 @@ def resolve(
     return Resolver(capabilities, embedder=embedder).resolve(text, context)
 
 
-__all__ = ["AREA_WIDE_KIND", "Candidate", "Resolution", "Resolver", "TextEmbedder", "resolve"]
+__all__ = ["Resolver", "TextEmbedder", "resolve"]
 _ = NOUNS  # the vocabulary is re-exported through the package for documentation
