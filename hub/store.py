@@ -58,12 +58,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             "CREATE TABLE states (id TEXT PRIMARY KEY, json TEXT NOT NULL,"
             " available INTEGER NOT NULL, updated REAL NOT NULL)"
         ),
+        # an unreadable row stays as it is (loading skips it) rather than failing the start
         (
             "INSERT INTO states (id, json, available, updated)"
-            " SELECT id, coalesce(json_extract(json, '$.state'), '{}'),"
+            " SELECT id, CASE json_type(json, '$.state') WHEN 'object'"
+            " THEN json_extract(json, '$.state') ELSE '{}' END,"
             " coalesce(json_extract(json, '$.available'), 1), updated FROM capabilities"
+            " WHERE json_valid(json)"
         ),
-        "UPDATE capabilities SET json = json_remove(json, '$.state', '$.available')",
+        (
+            "UPDATE capabilities SET json = json_remove(json, '$.state', '$.available')"
+            " WHERE json_valid(json)"
+        ),
     ),
 )
 """Schema migrations: entry ``i`` takes the schema from version ``i`` to ``i + 1``.

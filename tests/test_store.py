@@ -232,20 +232,26 @@ async def test_one_save_writes_definitions_states_and_deletions_or_nothing(
         assert table(path, "SELECT id FROM states") == [("light.kitchen",)]
 
 
-async def test_a_schema_1_database_keeps_its_states(tmp_path: Path) -> None:
+async def test_a_schema_1_database_keeps_its_states(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "hub.db"
-    old_row = json.dumps({"id": "sensor.hall", "type": "sensor", "state": {"state": 21.5}})
+    rows = [
+        ("sensor.hall", {"id": "sensor.hall", "type": "sensor", "state": {"state": 21.5}}, 5.0),
+        ("light.hall", {"id": "light.hall", "type": "light", "tools": [], "available": False}, 6),
+        ("switch.odd", {"id": "switch.odd", "type": "switch", "tools": [], "state": "on"}, 7),
+    ]
     with closing(sqlite3.connect(path)) as conn:
         conn.execute(
             "CREATE TABLE capabilities (id TEXT PRIMARY KEY, json TEXT NOT NULL,"
             " updated REAL NOT NULL)"
         )
         conn.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, json TEXT NOT NULL)")
-        conn.execute("INSERT INTO capabilities VALUES ('sensor.hall', ?, 5.0)", (old_row,))
-        conn.execute(
-            'INSERT INTO capabilities VALUES (\'light.hall\', \'{"id": "light.hall",'
-            ' "type": "light", "tools": [], "available": false}\', 6.0)'
-        )
+        for cap_id, data, updated in rows:
+            conn.execute(
+                "INSERT INTO capabilities VALUES (?, ?, ?)", (cap_id, json.dumps(data), updated)
+            )
+        conn.execute("INSERT INTO capabilities VALUES ('bad.row', 'not json', 8.0)")
         conn.execute("PRAGMA user_version = 1")
         conn.commit()
     async with Store(path) as store:
@@ -253,16 +259,21 @@ async def test_a_schema_1_database_keeps_its_states(tmp_path: Path) -> None:
     assert loaded == [
         Capability(id="light.hall", type="light", available=False),
         dataclasses.replace(SENSOR, tools=loaded[1].tools),
+        Capability(id="switch.odd", type="switch"),
     ]
     assert loaded[1].tools  # no tools written: the sensor's standard tools
     assert table(path, "SELECT id, json, available, updated FROM states ORDER BY id") == [
         ("light.hall", "{}", 0, 6.0),
         ("sensor.hall", '{"state":21.5}', 1, 5.0),
+        ("switch.odd", "{}", 1, 7.0),
     ]
-    assert [json.loads(r[0]) for r in table(path, "SELECT json FROM capabilities ORDER BY id")] == [
-        {"id": "light.hall", "type": "light", "tools": []},
-        {"id": "sensor.hall", "type": "sensor"},
+    assert table(path, "SELECT id, json FROM capabilities ORDER BY id") == [
+        ("bad.row", "not json"),  # left as it was, and skipped on load
+        ("light.hall", '{"id":"light.hall","type":"light","tools":[]}'),
+        ("sensor.hall", '{"id":"sensor.hall","type":"sensor"}'),
+        ("switch.odd", '{"id":"switch.odd","type":"switch","tools":[]}'),
     ]
+    assert "skipped unreadable capability" in caplog.text and "capability=bad.row" in caplog.text
 
 
 async def test_large_batches_round_trip_and_name_a_bad_capability(tmp_path: Path) -> None:
