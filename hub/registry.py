@@ -11,7 +11,8 @@ row, an add or re-registration the definition (tool schemas and all). A flush ha
 store references to the current values, which are immutable, and the store encodes them
 on its own thread, so the event loop's share is O(dirty ids): swap the sets, look the
 values up. (Encoding 1,000 capabilities on the loop took 35-65 ms and was the p99 of
-ingest latency.)
+ingest latency.) Values nested in a state (a parsed payload's lists and dicts) are read
+by the store's thread too: whoever sets a state must not change them afterwards.
 
 What survives a restart: each capability's definition and last state. Availability and
 load are live facts: restored capabilities come back ``available=False`` (and load 0)
@@ -62,8 +63,11 @@ def _with_state(cap: Capability, state: Mapping[str, Any]) -> Capability:
     against 3.2 us per call on the bench machine): replace() looks up the fields and
     calls ``__init__`` with keywords on every call. This fills a fresh instance's slots
     directly, which skips ``__init__``; that is only right while `Capability` has no
-    ``__post_init__`` (tests/test_registry.py checks).
+    ``__post_init__`` (tests/test_registry.py checks), and for `Capability` itself, not a
+    subclass with fields of its own.
     """
+    if type(cap) is not Capability:
+        return dataclasses.replace(cap, state=state)
     new = _new(Capability)
     for name in _COPIED:
         _set(new, name, getattr(cap, name))
