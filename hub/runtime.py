@@ -87,7 +87,9 @@ class Hub:
         self.started_at = time.time()
         _LOGGER.info(
             "hub started node=%s name=%s broker=%s in %.0f ms",
-            self.node_id, self.config.name, self.broker_url,
+            self.node_id,
+            self.config.name,
+            self.broker_url,
             (time.monotonic() - started) * 1000,
         )
         return self
@@ -119,8 +121,9 @@ class Hub:
         )
         signing_key = self.identity.signing_key
         await stack.enter_async_context(
-            RpcServer(self.fabric, node, signing_key, self._public_key, self._resolve,
-                      clock=self.clock)
+            RpcServer(
+                self.fabric, node, signing_key, self._public_key, self._resolve, clock=self.clock
+            )
         )
         self._rpc = await stack.enter_async_context(
             RpcClient(self.fabric, node, signing_key, self._public_key, clock=self.clock)
@@ -145,13 +148,18 @@ class Hub:
             else:
                 wanted = mqtt.embedded
                 embedded = await stack.enter_async_context(
-                    EmbeddedBroker(self.config.data_dir / "broker", host=wanted.host,
-                                   port=wanted.port)
+                    EmbeddedBroker(
+                        self.config.data_dir / "broker", host=wanted.host, port=wanted.port
+                    )
                 )
                 host, port = wanted.host, embedded.port
                 self.embedded_broker = True
-                _LOGGER.info("no broker answers on localhost:%d; started the embedded one on "
-                             "%s:%d", mqtt.port, host, port)
+                _LOGGER.info(
+                    "no broker answers on localhost:%d; started the embedded one on %s:%d",
+                    mqtt.port,
+                    host,
+                    port,
+                )
         self.broker_url = f"mqtt://{host}:{port}"
         return FabricSettings(
             host=host,
@@ -188,7 +196,9 @@ class Hub:
             check_arguments(tool.parameters, dict(arguments), f"{capability_id}/{tool_name}")
             if tool_name == "get_state" and handler is None:
                 current = self.registry.get(capability_id)
-                return ToolResult(value={"state": dict(current.state), "available": current.available})
+                return ToolResult(
+                    value={"state": dict(current.state), "available": current.available}
+                )
             if handler is None:
                 raise ToolError(f"{capability_id} has no provider on this node")
             return await handler(tool_name, arguments)
@@ -211,7 +221,10 @@ class Hub:
             raise RegistryError(f'{capability_id} has no tool "{tool}"; its tools: {known}')
         node = capability.node or self.node_id
         return await self._rpc.call(
-            node, capability_id, tool, dict(arguments or {}),
+            node,
+            capability_id,
+            tool,
+            dict(arguments or {}),
             timeout=timeout if timeout is not None else spec.timeout,
         )
 
@@ -222,7 +235,10 @@ class Hub:
             module = await asyncio.to_thread(importlib.import_module, "hub.routing.service")
             if self._routing is None:  # another request may have built it meanwhile
                 routing: Routing = module.Routing(
-                    self.registry.all, self.registry.find, node=self.node_id, clock=self.clock,
+                    self.registry.all,
+                    self.registry.find,
+                    node=self.node_id,
+                    clock=self.clock,
                     models_dir=self.config.data_dir / "models",
                 )
                 for capability in self.registry.all():

@@ -32,17 +32,25 @@ async def route_text(request: Request) -> Response:
     answer: dict[str, Any] = resolution.as_json()
     answer["reasons"] = list(resolution.reasons)
     answer["candidates"] = [
-        {"capability": c.kind, "tool": c.tool, "targets": list(c.targets),
-         "score": round(c.score, 3), "reason": c.reason}
+        {
+            "capability": c.kind,
+            "tool": c.tool,
+            "targets": list(c.targets),
+            "score": round(c.score, 3),
+            "reason": c.reason,
+        }
         for c in resolution.candidates
     ]
     if execute:
         if not resolution.tool or not resolution.targets:
-            raise ApiError(422, "no_decision",
-                           f"nothing to do for {text!r}: " + "; ".join(resolution.reasons))
+            raise ApiError(
+                422, "no_decision", f"nothing to do for {text!r}: " + "; ".join(resolution.reasons)
+            )
         results = await asyncio.gather(
-            *(_call(hub, target, resolution.tool, dict(resolution.args))
-              for target in resolution.targets)
+            *(
+                _call(hub, target, resolution.tool, dict(resolution.args))
+                for target in resolution.targets
+            )
         )
         answer["results"] = results
     return ModelJSONResponse(answer)
@@ -54,8 +62,12 @@ async def _call(hub: Hub, target: str, tool: str, args: dict[str, Any]) -> dict[
     except AtmosphereError as exc:  # one failing target must not hide the others' results
         return {"capability": target, "ok": False, "error": str(exc)}
     if result.data:
-        return {"capability": target, "ok": True, "content_type": result.content_type,
-                "bytes": len(result.data)}
+        return {
+            "capability": target,
+            "ok": True,
+            "content_type": result.content_type,
+            "bytes": len(result.data),
+        }
     return {"capability": target, "ok": True, "result": jsonable(result.value)}
 
 
@@ -65,8 +77,11 @@ def _body(raw: bytes) -> tuple[str, dict[str, Any], bool]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, "bad_request", f"body is not valid JSON ({exc})") from exc
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-        raise ApiError(400, "bad_request",
-                       'body must be a JSON object with "text", e.g. {"text": "lights off"}')
+        raise ApiError(
+            400,
+            "bad_request",
+            'body must be a JSON object with "text", e.g. {"text": "lights off"}',
+        )
     text = body["text"].strip()
     if not text or len(text) > MAX_TEXT:
         raise ApiError(400, "bad_request", f"text must be 1..{MAX_TEXT} characters")

@@ -38,8 +38,9 @@ class Routing:
         self.embedder = Embedder(threads=threads, quantised_dir=models_dir)
         self.index = CapabilityIndex(self.embedder)
         self.gradient = GradientTable(clock)
-        self.router = Router(self.index, local_node=node, clock=clock, gradient=self.gradient,
-                             live=live)
+        self.router = Router(
+            self.index, local_node=node, clock=clock, gradient=self.gradient, live=live
+        )
         self._resolver: Resolver | None = None
         self._lock = threading.Lock()
 
