@@ -131,6 +131,12 @@ async def test_run_on_a_bare_machine_end_to_end(running_hub: RunningHub) -> None
                           "sensor.living_room_temperature", "camera.front_door"):
         assert capability_id in listing.stdout
 
+    # `atmosphere route` with no device file routes against the running hub's capabilities.
+    routed = hub.cli("route", "switch off the light in the kitchen", "--json")
+    assert routed.returncode == 0, routed.stderr
+    decision = json.loads(routed.stdout)
+    assert (decision["tool"], decision["targets"]) == ("turn_off", ["light.kitchen_light"])
+
     # SIGTERM shuts down cleanly.
     hub.process.send_signal(signal.SIGTERM)
     out, err = hub.process.communicate(timeout=20)

@@ -7,7 +7,8 @@ One text prints the decision and the scored candidates. A batch reads JSON lines
 ``{"text": ..., "context": {"area": ...}}`` and writes one JSON line per query:
 ``{"text", "capability", "tool", "targets", "args", "node", "score", "ms"}``, with
 progress on stderr. Capabilities come from ``--devices`` (the capability YAML format,
-docs/capabilities.md) or else from the configuration's ``capabilities:``.
+docs/capabilities.md), else from the configuration's ``capabilities:``, else from the
+running hub of that configuration (over its HTTP API).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from hub.config import HubConfig
 from hub.errors import ConfigError
 from hub.model import Capability
 from hub.routing.language import Resolution, Resolver, TextEmbedder
@@ -95,12 +97,39 @@ def _capabilities(args: argparse.Namespace) -> tuple[Capability, ...]:
 
     directory = args.config or os.environ.get("ATMOSPHERE_CONFIG") or default_config_dir()
     config = load_config(Path(directory)) if directory else builtin_config()
-    if not config.capabilities:
+    if config.capabilities:
+        return tuple(config.capabilities)
+    return _running_hub_capabilities(config)
+
+
+def _running_hub_capabilities(config: HubConfig) -> tuple[Capability, ...]:
+    """What the hub of this configuration has right now, over its HTTP API."""
+    import asyncio
+
+    from hub.capfile import capability_from_dict
+    from hub.client import HubClient
+    from hub.errors import AtmosphereError
+    from hub.identity import TOKEN_FILE
+
+    url = f"http://{config.http.host}:{config.http.port}"
+    try:
+        token = os.environ.get("ATMOSPHERE_TOKEN") or (
+            (config.data_dir / TOKEN_FILE).read_text().strip()
+        )
+
+        async def fetch() -> list[dict[str, Any]]:
+            async with HubClient(url, token) as client:
+                return await client.capabilities()
+
+        found = tuple(capability_from_dict(raw) for raw in asyncio.run(fetch()))
+    except (OSError, AtmosphereError) as exc:
         raise ConfigError(
             "no capabilities to route to: pass --devices FILE (a capability YAML file), "
-            "or declare capabilities: in the configuration"
-        )
-    return tuple(config.capabilities)
+            f"declare capabilities: in the configuration, or start the hub ({exc})"
+        ) from None
+    if not found:
+        raise ConfigError(f"the hub at {url} has no capabilities yet")
+    return found
 
 
 def _embedder() -> TextEmbedder | None:
