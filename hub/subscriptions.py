@@ -1,7 +1,7 @@
 """`Subscriptions`: what the fabric is subscribed to, kept across reconnects.
 
-One entry per topic filter, shared by every callback on it (the broker sees one
-SUBSCRIBE, at the highest QoS asked for). Each entry has an MQTT 5 subscription
+One entry per topic filter, shared by every callback on it (at the highest QoS asked for;
+each new callback re-sends the SUBSCRIBE so that it, too, receives the retained messages). Each entry has an MQTT 5 subscription
 identifier, so that a message matching several filters can be delivered by id instead of
 by matching its topic again. The SUBACKs still outstanding are tracked, so a caller can
 wait until the broker has every subscription in place.
@@ -70,8 +70,11 @@ class Subscriptions(Generic[C]):
             self.tree.add(pattern, sub)
             self.by_id[sub.ident] = sub
             self._broker_subscribe(sub)
-        elif qos > sub.qos:
-            sub.qos = qos
+        else:
+            # SUBSCRIBE again even at the same QoS: the broker then replays the retained
+            # messages, which the new callback has not seen. The callbacks already there see
+            # them again (retain flag set), as any MQTT client does on a re-subscribe.
+            sub.qos = max(sub.qos, qos)
             self._broker_subscribe(sub)
         sub.callbacks.append(callback)
 

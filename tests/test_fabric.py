@@ -425,3 +425,24 @@ async def test_qos0_send_queue_is_bounded(mosquitto: Mosquitto, topic_prefix: st
         fabric.publish(f"{topic_prefix}/x", b"after")
         await inbox.wait(11)
         assert inbox.payloads == [str(i).encode() for i in range(10)] + [b"after"]
+
+
+async def test_a_second_callback_on_a_filter_also_gets_the_retained_message(
+    mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    topic = f"{topic_prefix}/bridge/devices"
+    async with Fabric(settings(mosquitto)) as fabric:
+        await fabric.publish_confirmed(topic, b"[1, 2]", retain=True)
+        first, second = Inbox(), Inbox()
+        fabric.subscribe(topic, first)
+        await first.wait(1)
+        fabric.subscribe(topic, second)  # the broker subscription exists already
+        received = await second.wait(1)
+        assert received[0].payload == b"[1, 2]" and received[0].retain is True
+        # a live message afterwards reaches each callback once
+        fabric.publish(topic, b"[3]")
+        await second.wait(2)
+        await fabric.publish_confirmed(topic, b"", retain=True)  # clear the retained message
+        await first.wait(3)
+        assert second.payloads[-2:] == [b"[3]", b""]
+        assert first.payloads.count(b"[3]") == 1
