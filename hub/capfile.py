@@ -236,13 +236,7 @@ def _tool(item: Located, cap_type: str, problems: Problems) -> Tool | None:
         return None
     before = len(problems)
     section = Section(item, problems, TOOL_KEYS)
-    name = _required_text(item, "name", problems)
-    if name is not None and not NAME_PATTERN.match(name):
-        problems.add(
-            item["name"],
-            f"'{name}' is not a valid tool name: use lowercase "
-            "letters, digits and '_', starting with a letter",
-        )
+    name = _required_name(item, "tool", problems)
     base = standard_tool(cap_type, name) if name else None
     description = section.text("description", base.description if base else "", allow_empty=True)
     parameters = _schema(section.get("parameters"), problems, object_schema=True)
@@ -314,19 +308,25 @@ def _triggers(node: Located | None, problems: Problems) -> tuple[Trigger, ...]:
     return tuple(triggers)
 
 
+def _required_name(item: Located, kind: str, problems: Problems) -> str | None:
+    """The entry's `name`, reported when missing or not a valid tool/trigger name."""
+    name = _required_text(item, "name", problems)
+    if name is not None and not NAME_PATTERN.match(name):
+        problems.add(
+            item["name"],
+            f"'{name}' is not a valid {kind} name: use lowercase "
+            "letters, digits and '_', starting with a letter",
+        )
+    return name
+
+
 def _trigger(item: Located, problems: Problems) -> Trigger | None:
     if not item.is_mapping:
         problems.add(item, f"expected a trigger (a mapping with a name), got {item.describe()}")
         return None
     before = len(problems)
     section = Section(item, problems, TRIGGER_KEYS)
-    name = _required_text(item, "name", problems)
-    if name is not None and not NAME_PATTERN.match(name):
-        problems.add(
-            item["name"],
-            f"'{name}' is not a valid trigger name: use lowercase "
-            "letters, digits and '_', starting with a letter",
-        )
+    name = _required_name(item, "trigger", problems)
     intent = section.text("intent", "", allow_empty=True)
     intent_node = section.get("intent")
     if intent and intent_node is not None:

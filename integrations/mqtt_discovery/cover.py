@@ -108,14 +108,9 @@ class Cover(Entity):
             yield self.tilt_status, self._on_tilt
 
     def _on_state(self, payload: Payload) -> None:
-        text = self.value(payload, self.value_template)
-        state = self.states.get(text)
+        state = self.state_of(payload, self.value_template, self.states)
         if state is None:
-            if text in ("None", ""):
-                self.update({"state": None})
-                return
-            raise PayloadError(f"{payload.topic}: expected one of {', '.join(self.states)}, "
-                               f"got {text[:40]!r}")
+            return
         if state == "stopped":  # Home Assistant: stopped is open unless fully closed
             state = "closed" if self.current().get("current_position") == 0 else "open"
         self.update({"state": state})

@@ -336,6 +336,20 @@ class Entity:
             return payload.text
         return template.render(payload.variables).strip()
 
+    def state_of(self, payload: Payload, template: Template | None,
+                 states: Mapping[str, str]) -> str | None:
+        """The state `states` maps the payload to; None (and the state cleared) for HA's
+        "None"/empty payload; PayloadError for anything else."""
+        text = self.value(payload, template)
+        state = states.get(text)
+        if state is None:
+            if text in ("None", ""):
+                self.update({"state": None})
+                return None
+            raise PayloadError(f"{payload.topic}: expected one of {', '.join(states)}, "
+                               f"got {text[:40]!r}")
+        return state
+
     def command_payload(self, template: Template | None, value: Any,
                         **extra: Any) -> str:
         """What to publish for `value`: as text, or rendered by a command template."""

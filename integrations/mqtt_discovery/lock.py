@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from hub.errors import PayloadError, ToolError
+from hub.errors import ToolError
 from hub.model import Tool, ToolResult
 from integrations.mqtt_discovery.entity import Entity, select_tools
 from integrations.mqtt_discovery.options import Options
@@ -64,15 +64,9 @@ class Lock(Entity):
             yield self.state_topic, self._on_state
 
     def _on_state(self, payload: Payload) -> None:
-        text = self.value(payload, self.value_template)
-        state = self.states.get(text)
-        if state is None:
-            if text in ("None", ""):
-                self.update({"state": None})
-                return
-            raise PayloadError(f"{payload.topic}: expected one of {', '.join(self.states)}, "
-                               f"got {text[:40]!r}")
-        self.update({"state": state})
+        state = self.state_of(payload, self.value_template, self.states)
+        if state is not None:
+            self.update({"state": state})
 
     async def run(self, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
         payload = self.payloads.get(tool)
