@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.errors import PayloadError
 from hub.fabric import Cancel, Message
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from hub.runtime import Hub
 
 _LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _MAX_TRACKED = 10_000
 """Tracked objects and reviews remembered until their ``end``; the oldest go first when
@@ -150,32 +153,30 @@ class FrigateBridge:
             self.hub.registry.set_available(camera.id, online)
 
     def _on_event(self, message: Message) -> None:
-        topic = message.topic
-        data = None
-        try:
-            data = parse_json(topic, message.payload)
-            event = parse_event(topic, data)
-        except PayloadError as exc:
-            name = camera_of(data) if data is not None else None
-            self._bad(self.cameras.get(name) if name else None, topic, str(exc))
-            return
-        camera = self._camera(event.after.camera, topic, discover=True)
-        if camera is not None:
-            self._object(camera, event)
+        event = self._parsed(message, parse_event)
+        if event is not None:
+            camera = self._camera(event.after.camera, message.topic, discover=True)
+            if camera is not None:
+                self._object(camera, event)
 
     def _on_review(self, message: Message) -> None:
-        topic = message.topic
+        review = self._parsed(message, parse_review)
+        if review is not None:
+            camera = self._camera(review.camera, message.topic, discover=True)
+            if camera is not None:
+                self._review(camera, review)
+
+    def _parsed(self, message: Message, parse: Callable[[str, Any], T]) -> T | None:
+        """`parse` of the JSON payload, or None with the bad input reported against the
+        camera it names (when it names one)."""
         data = None
         try:
-            data = parse_json(topic, message.payload)
-            review = parse_review(topic, data)
+            data = parse_json(message.topic, message.payload)
+            return parse(message.topic, data)
         except PayloadError as exc:
             name = camera_of(data) if data is not None else None
-            self._bad(self.cameras.get(name) if name else None, topic, str(exc))
-            return
-        camera = self._camera(review.camera, topic, discover=True)
-        if camera is not None:
-            self._review(camera, review)
+            self._bad(self.cameras.get(name) if name else None, message.topic, str(exc))
+            return None
 
     def _on_camera_topic(self, message: Message) -> None:
         """``P/<camera>/motion`` (ON/OFF) or ``P/<camera or zone>/<label>`` (a count)."""
