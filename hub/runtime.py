@@ -234,12 +234,16 @@ class Hub:
         if self._routing is None:
             module = await asyncio.to_thread(importlib.import_module, "hub.routing.service")
             if self._routing is None:  # another request may have built it meanwhile
+                settings = self.config.routing
                 routing: Routing = module.Routing(
                     self.registry.all,
                     self.registry.find,
                     node=self.node_id,
                     clock=self.clock,
-                    models_dir=self.config.data_dir / "models",
+                    model_path=settings.model,
+                    tokenizer_path=settings.tokenizer,
+                    threads=settings.threads,
+                    models_dir=self.config.data_dir / "models" if settings.per_channel else None,
                 )
                 for capability in self.registry.all():
                     routing.index.add(capability)

@@ -69,6 +69,19 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RoutingConfig:
+    """The embedding model routing uses; loaded on the first request that needs it."""
+
+    model: Path | None = None
+    """An ONNX sentence encoder of your own; None for the installed all-MiniLM-L6-v2."""
+    tokenizer: Path | None = None
+    """Its tokenizer.json; None for the packaged one (which fits all-MiniLM-L6-v2)."""
+    threads: int = 1
+    per_channel: bool = True
+    """Run a per-channel quantised copy built once in the data directory (half the RSS)."""
+
+
+@dataclass(frozen=True, slots=True)
 class HubConfig:
     name: str
     """The node's human name; the hostname unless set."""
@@ -78,6 +91,7 @@ class HubConfig:
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     http: HttpConfig = field(default_factory=HttpConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
     integrations: Mapping[str, Located] = field(default_factory=lambda: _EMPTY_INTEGRATIONS)
     """Integration name -> its raw section, checked by the integration's own ``validate``."""
     capabilities: tuple[Capability, ...] = ()
@@ -85,7 +99,7 @@ class HubConfig:
 
 
 TOP_LEVEL = (
-    "name", "data_dir", "mqtt", "http", "logging", "integrations", "capabilities",
+    "name", "data_dir", "mqtt", "http", "logging", "routing", "integrations", "capabilities",
 )  # fmt: skip
 MQTT_KEYS = (
     "host", "port", "username", "password", "client_id", "keepalive", "protocol", "embedded",
@@ -134,6 +148,10 @@ def read_config(
         mqtt=_mqtt(Section(top.get("mqtt"), problems, MQTT_KEYS)),
         http=_http(Section(top.get("http"), problems, ("host", "port"))),
         logging=_logging(Section(top.get("logging"), problems, ("level", "logs"))),
+        routing=_routing(
+            Section(top.get("routing"), problems, ("model", "tokenizer", "threads", "per_channel")),
+            config_dir,
+        ),
         integrations=_integrations(top.get("integrations"), problems),
         capabilities=_capabilities(top.get("capabilities"), problems),
     )
@@ -170,6 +188,27 @@ def _http(section: Section) -> HttpConfig:
     return HttpConfig(
         host=section.text("host", "127.0.0.1"),
         port=section.integer("port", 8420, low=1, high=65535),
+    )
+
+
+def _routing(section: Section, config_dir: Path | None) -> RoutingConfig:
+    def existing_file(key: str) -> Path | None:
+        text = section.optional_text(key)
+        node = section.get(key)
+        if text is None or node is None:
+            return None
+        path = Path(text).expanduser()
+        if not path.is_absolute():
+            path = (config_dir or Path.cwd()) / path
+        if not path.is_file():
+            section.problems.add(node, f"no such file: {path}")
+        return path
+
+    return RoutingConfig(
+        model=existing_file("model"),
+        tokenizer=existing_file("tokenizer"),
+        threads=section.integer("threads", 1, low=1, high=64),
+        per_channel=section.flag("per_channel", True),
     )
 
 

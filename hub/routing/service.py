@@ -31,11 +31,14 @@ class Routing:
         *,
         node: NodeId,
         clock: Clock,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
         models_dir: Path | None = None,
         threads: int = 1,
     ) -> None:
         self._capabilities = capabilities
-        self.embedder = Embedder(threads=threads, quantised_dir=models_dir)
+        self.embedder = Embedder(model_path, tokenizer_path, threads=threads,
+                                 quantised_dir=models_dir)
         self.index = CapabilityIndex(self.embedder)
         self.gradient = GradientTable(clock)
         self.router = Router(
