@@ -446,3 +446,16 @@ async def test_the_default_limit_is_one_mebibyte(hub: Hub, client: httpx.AsyncCl
     )
     assert response.status_code == 413
     assert "larger than 1048576 bytes" in error_of(response)["message"]
+
+
+async def test_front_page_is_public_and_shows_no_state(
+    hub: Hub, anonymous: httpx.AsyncClient
+) -> None:
+    page = await anonymous.get("/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert hub.config.name in page.text and hub.identity.node_id in page.text
+    assert str(hub.config.data_dir / TOKEN_FILE) in page.text
+    assert hub.api_token not in page.text
+    for capability in hub.registry.all():  # state is private: not on the public page
+        assert capability.id not in page.text

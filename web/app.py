@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from hub.errors import AtmosphereError
 from hub.identity import TOKEN_FILE
-from web import api, route, sse
+from web import api, home, route, sse
 from web.auth import BearerAuth
 from web.errors import ApiError, api_error_handler, atmosphere_error_handler, http_exception_handler
 from web.limits import DEFAULT_MAX_BODY, BodyLimit
@@ -29,6 +29,7 @@ def api_routes() -> list[Route]:
     # `{id:path}`: capability ids may contain slashes; the tool route is listed first so
     # that ".../tools/<tool>" is never read as part of an id.
     return [
+        Route("/", home.home, methods=["GET"]),
         Route("/api/health", api.health, methods=["GET"]),
         Route("/api/capabilities", api.list_capabilities, methods=["GET"]),
         Route("/api/capabilities/{id:path}/tools/{tool}", api.call_tool, methods=["POST"]),
@@ -66,6 +67,7 @@ def create_app(
         },
     )
     app.state.hub = hub
+    app.state.templates = home.templates()
     app.state.sse_keepalive = sse_keepalive
     app.state.sse_closing = asyncio.Event()
     return app
