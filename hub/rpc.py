@@ -169,6 +169,17 @@ class RpcServer(_Endpoint):
         task.add_done_callback(self._running.discard)
 
     async def _serve(self, request: Envelope) -> None:
+        # Nothing but cancellation may leave this task: an error escaping into the task
+        # group would cancel the task that entered the server (the hub's) and end serving.
+        try:
+            await self._answer(request)
+        except Exception:
+            self._bad += 1
+            _LOGGER.exception(
+                "rpc request dropped from=%s reply_to=%r", request.sender, request.reply_to
+            )
+
+    async def _answer(self, request: Envelope) -> None:
         try:
             body, content_type = await self._run(request)
             kind = "result"
@@ -219,6 +230,15 @@ class RpcServer(_Endpoint):
         except Exception as exc:  # the provider failed: its message goes back to the caller
             _LOGGER.warning("tool failed tool=%s from=%s: %r", where, request.sender, exc)
             raise _Failure("tool_error", str(exc) or type(exc).__name__) from exc
+        if not isinstance(result, ToolResult):  # a provider's bug, not the caller's
+            raise _Failure(
+                "tool_error", f"{where} returned a {type(result).__name__}, not a ToolResult"
+            )
+        if not isinstance(result.data, bytes):
+            raise _Failure(
+                "tool_error",
+                f"{where} returned data of type {type(result.data).__name__}; it must be bytes",
+            )
         if result.data or result.content_type != JSON_TYPE:
             return result.data, result.content_type
         try:

@@ -57,6 +57,10 @@ class Light:
             raise PayloadError("light.kitchen/strict: brightness: expected 0..100, got 300")
         if tool == "weird":
             return ToolResult(value={1, 2})
+        if tool == "sloppy":  # a provider bug: a plain dict instead of a ToolResult
+            return {"state": "on"}  # type: ignore[return-value]
+        if tool == "text":  # a provider bug: text where bytes belong
+            return ToolResult(data="hello", content_type="text/plain")  # type: ignore[arg-type]
         raise RegistryError(f'light.kitchen has no tool "{tool}"')
 
 
@@ -159,6 +163,62 @@ async def test_result_that_json_cannot_carry_is_a_tool_error(mosquitto: Mosquitt
             ToolError, match="light.kitchen/weird returned a value JSON cannot carry"
         ):
             await r.client.call(SERVER, "light.kitchen", "weird", {})
+
+
+async def test_a_result_that_is_not_a_tool_result_is_a_tool_error_and_serving_goes_on(
+    mosquitto: Mosquitto,
+) -> None:
+    # The reply path once raised outside the handler's try; the server's task group then
+    # cancelled the task that had entered it (the hub's main task) and served no more.
+    async with rig(mosquitto) as r:
+        with pytest.raises(
+            ToolError, match=r"^light\.kitchen/sloppy returned a dict, not a ToolResult$"
+        ):
+            await r.client.call(SERVER, "light.kitchen", "sloppy", {}, timeout=2)
+        assert (await r.client.call(SERVER, "light.kitchen", "turn_on", {})).value == {
+            "state": "on"
+        }
+        current = asyncio.current_task()
+        assert current is not None and not current.cancelling()
+
+
+async def test_binary_data_that_is_not_bytes_is_a_tool_error(mosquitto: Mosquitto) -> None:
+    async with rig(mosquitto) as r:
+        with pytest.raises(
+            ToolError, match=r"^light\.kitchen/text returned data of type str; it must be bytes$"
+        ):
+            await r.client.call(SERVER, "light.kitchen", "text", {}, timeout=2)
+
+
+async def test_a_failing_resolve_drops_the_request_and_serving_goes_on(
+    mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An error outside the handler's error paths must not reach the server's task group,
+    # which would cancel the task that entered the server (a hub's main task).
+    light = Light()
+
+    def resolve(capability: str) -> ToolHandler | None:
+        if capability == "light.broken":
+            raise RuntimeError("registry is inconsistent")
+        return light if capability == "light.kitchen" else None
+
+    settings = FabricSettings(host=mosquitto.host, port=mosquitto.port)
+    async with (
+        Fabric(settings) as fabric,
+        RpcServer(fabric, SERVER, KEYS[SERVER], lookup, resolve) as server,
+        RpcClient(fabric, CALLER, KEYS[CALLER], lookup) as client,
+    ):
+        await fabric.wait_subscribed()
+        with pytest.raises(CallTimeout):
+            await client.call(SERVER, "light.broken", "turn_on", {}, timeout=0.5)
+        assert server.counters.bad == 1
+        assert "rpc request dropped" in caplog.text
+        assert "registry is inconsistent" in caplog.text
+        assert (await client.call(SERVER, "light.kitchen", "turn_on", {})).value == {
+            "state": "on"
+        }
+        current = asyncio.current_task()
+        assert current is not None and not current.cancelling()
 
 
 async def test_too_slow_is_a_call_timeout_naming_node_and_tool(mosquitto: Mosquitto) -> None:
