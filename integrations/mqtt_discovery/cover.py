@@ -111,8 +111,14 @@ class Cover(Entity):
         state = self.state_of(payload, self.value_template, self.states)
         if state is None:
             return
-        if state == "stopped":  # Home Assistant: stopped is open unless fully closed
-            state = "closed" if self.current().get("current_position") == 0 else "open"
+        if state == "stopped":
+            # Home Assistant: with a position, stopped is open unless fully closed; without
+            # one, a cover that was closing (or closed) stopped closed, any other is open
+            current = self.current()
+            if self.position_topic is not None and "current_position" in current:
+                state = "closed" if current["current_position"] == 0 else "open"
+            else:
+                state = "closed" if current.get("state") in ("closing", "closed") else "open"
         self.update({"state": state})
 
     def _reading(self, payload: Payload, template: Any, what: str) -> float:
