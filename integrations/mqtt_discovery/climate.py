@@ -10,6 +10,7 @@ State follows Home Assistant: ``state`` is the HVAC mode (``heat``, ``off``...),
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from hub.errors import PayloadError, ToolError
@@ -24,6 +25,9 @@ from integrations.mqtt_discovery.sensor import number
 
 _MODES = ("auto", "off", "cool", "heat", "dry", "fan_only")
 _ON_MODES = ("heat_cool", "heat", "cool", "auto", "dry", "fan_only")
+PRESET_NONE = "none"
+"""Home Assistant's preset for "no preset": every climate with presets has it (configs may
+not list it); the device reports it, and is sent it, to clear the preset."""
 
 
 class Climate(Entity):
@@ -47,16 +51,25 @@ class Climate(Entity):
                                   state_template="swing_mode_state_template")
         self.humidity = read_channel(opts, "humidity", "target_humidity",
                                      state_template="target_humidity_state_template")
+        # Home Assistant: value_template renders every state topic without its own template
+        default = opts.template("value_template")
+        if default is not None:
+            for name in ("mode", "temperature", "low", "high", "fan", "preset", "swing",
+                         "humidity"):
+                channel: Channel = getattr(self, name)
+                if channel.state_template is None:
+                    setattr(self, name, replace(channel, state_template=default))
         self.readings: list[tuple[str, str, Template | None]] = []
         for key, prefix in (("current_temperature", "current_temperature"),
                             ("current_humidity", "current_humidity"),
                             ("hvac_action", "action")):
             topic = opts.subscribe_topic(f"{prefix}_topic")
             if topic is not None:
-                self.readings.append((key, topic, opts.template(f"{prefix}_template")))
+                self.readings.append(
+                    (key, topic, opts.template(f"{prefix}_template") or default))
         self.modes = opts.text_list("modes", _MODES)
         self.fan_modes = opts.text_list("fan_modes", ("auto", "low", "medium", "high"))
-        self.preset_modes = opts.text_list("preset_modes")
+        self.preset_modes = tuple(m for m in opts.text_list("preset_modes") if m != PRESET_NONE)
         self.swing_modes = opts.text_list("swing_modes", ("on", "off"))
         self.power = opts.publish_topic("power_command_topic")
         self.power_template = opts.template("power_command_template")
@@ -72,7 +85,7 @@ class Climate(Entity):
         return {
             "hvac_modes": list(self.modes),
             "fan_modes": list(self.fan_modes) if self.fan.settable else None,
-            "preset_modes": list(self.preset_modes) or None,
+            "preset_modes": [PRESET_NONE, *self.preset_modes] if self.preset_modes else None,
             "swing_modes": list(self.swing_modes) if self.swing.settable else None,
             "min_temp": self.min_temp, "max_temp": self.max_temp, "target_temp_step": self.step,
             "temperature_unit": self.unit,
@@ -96,7 +109,7 @@ class Climate(Entity):
                                (self.temperature, self._number),
                                (self.low, self._number), (self.high, self._number),
                                (self.fan, self._choice(self.fan_modes, "fan mode")),
-                               (self.preset, self._choice(self.preset_modes, "preset mode")),
+                               (self.preset, self._preset_reading),
                                (self.swing, self._choice(self.swing_modes, "swing mode")),
                                (self.humidity, self._number)):
             if channel.state is not None:
@@ -124,6 +137,11 @@ class Climate(Entity):
     @staticmethod
     def _text(payload: Payload, text: str) -> str | None:
         return None if text in ("None", "") else text
+
+    def _preset_reading(self, payload: Payload, text: str) -> str | None:
+        if text == PRESET_NONE:
+            return None
+        return self._choice(self.preset_modes, "preset mode")(payload, text)
 
     @staticmethod
     def _choice(choices: tuple[str, ...], what: str) -> Callable[[Payload, str], str | None]:
@@ -177,10 +195,16 @@ class Climate(Entity):
                     put(channel, value, near(value, slack))
         for tool_name, key, channel, choices in (
                 ("set_fan_mode", "fan_mode", self.fan, self.fan_modes),
-                ("set_preset_mode", "preset_mode", self.preset, self.preset_modes),
+                ("set_preset_mode", "preset_mode", self.preset,
+                 (PRESET_NONE, *self.preset_modes) if self.preset_modes else ()),
                 ("set_swing_mode", "swing_mode", self.swing, self.swing_modes)):
             if tool == tool_name:
-                put(channel, self._pick(arguments[key], choices, key, tool))
+                picked = self._pick(arguments[key], choices, key, tool)
+                put(channel, picked)
+                if picked == PRESET_NONE and key == "preset_mode":  # reported back as no preset
+                    optimistic[key] = None
+                    if key in checks:
+                        checks[key] = equals(None)
         if tool == "set_humidity":
             put(self.humidity, int(arguments["humidity"]), near(float(arguments["humidity"]), 0.5))
         if not sends:
