@@ -94,7 +94,19 @@ async def _run(config: Any) -> None:
             app, host=http.host, port=http.port, log_level="warning",
             access_log=False, lifespan="off",
         ))
-        serving = asyncio.create_task(server.serve(), name="web.serve")
+        async def serve() -> None:
+            try:
+                await server.serve()
+            except SystemExit:
+                # uvicorn logs why it cannot start (the port is taken, say) and exits the
+                # process; let the hub stop in order and say what to change instead
+                raise AtmosphereError(
+                    f"the HTTP server cannot listen on {http.host}:{http.port} (the reason is"
+                    " logged above); stop the program that uses the port, or choose another"
+                    " with `http: port:` in configuration.yaml"
+                ) from None
+
+        serving = asyncio.create_task(serve(), name="web.serve")
         while not server.started and not serving.done():
             await asyncio.sleep(0.01)
         if serving.done():

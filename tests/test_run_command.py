@@ -7,6 +7,7 @@ import io
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -19,7 +20,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.broker import free_port
+from tests.broker import Mosquitto, free_port
 from tests.hubs import write_config
 from tests.mqtt import mqtt_peer
 from tests.waiting import eventually
@@ -193,3 +194,22 @@ async def test_sigint_stops_the_hub_while_an_event_stream_is_open(
         running_hub.process.send_signal(signal.SIGINT)
         code = await asyncio.to_thread(running_hub.process.wait, 20)
     assert code == 0
+
+
+def test_an_http_port_in_use_exits_1_saying_what_to_change(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    # uvicorn ends a failed start with SystemExit(3), which used to escape the serving
+    # task: exit code 3 and no word about the setting to change.
+    config_dir = write_config(tmp_path, mqtt={"host": mosquitto.host, "port": mosquitto.port})
+    port = int(__import__("yaml").safe_load(
+        (config_dir / "configuration.yaml").read_text())["http"]["port"])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        done = subprocess.run([*ATMOSPHERE, "run", "--config", str(config_dir)],
+                              check=False, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert f"the HTTP server cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "`http: port:` in configuration.yaml" in done.stderr
+    assert "Traceback" not in done.stderr
