@@ -87,3 +87,22 @@ async def test_climate_value_template_is_the_default_for_every_state_topic(rig: 
                      timeout=5)
     assert rig.state("climate.office_ac")["state"] == "cool"
     assert not rig.of(BadInput)
+
+
+# -- cover: set_position_template variables --------------------------------------------------
+
+
+async def test_cover_set_position_template_sees_the_percentage_as_position(rig: Rig) -> None:
+    # Home Assistant renders set_position_template with `value` in the device's range
+    # (position_closed..position_open) and the variable `position` as the 0..100 percentage.
+    rig.announce("cover", "awning", {
+        "uniq_id": "awning", "cmd_t": rig.topic("awning", "cmd"),
+        "set_pos_t": rig.topic("awning", "setpos"), "pos_open": 200, "pos_clsd": 0,
+        "set_pos_tpl": '{"percent": {{ position }}, "raw": {{ value }}, '
+                       '"open": {{ position_open }}}'})
+    await rig.has("cover.awning")
+    rig.peer.subscribe(rig.topic("awning", "setpos"))
+    await rig.hub.call("cover.awning", "set_cover_position", {"position": 25})
+    await eventually(lambda: rig.peer.messages(rig.topic("awning", "setpos")) != [], timeout=5)
+    assert json.loads(rig.peer.messages(rig.topic("awning", "setpos"))[0]) == {
+        "percent": 25, "raw": 50, "open": 200}

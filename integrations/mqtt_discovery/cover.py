@@ -159,8 +159,9 @@ class Cover(Entity):
         if tool == "set_cover_position" and self.set_position_topic is not None:
             percent = int(arguments["position"])
             value = _device_value(percent, self.position_closed, self.position_open)
+            # Home Assistant: `value` is in the device's range, `position` the percentage
             sends = [(self.set_position_topic, self.command_payload(
-                self.set_position_template, value, position=value))]
+                self.set_position_template, value, position=percent, **self._ranges()))]
             return await self._move(tool, sends, {
                 "current_position": percent, "state": "closed" if percent == 0 else "open"})
         if self.tilt_command is not None and tool in (
@@ -171,9 +172,12 @@ class Cover(Entity):
             else:
                 value = self.tilt_opened if tool == "open_cover_tilt" else self.tilt_closed
                 value = round(value) if float(value).is_integer() else value
-            sends = [(self.tilt_command, self.command_payload(
-                self.tilt_command_template, value, tilt_position=value))]
             percent = _percent(value, self.tilt_min, self.tilt_max)
+            tilt_percent = (int(arguments["tilt_position"]) if tool == "set_cover_tilt_position"
+                            else value)  # open/close tilt: HA passes the configured value
+            sends = [(self.tilt_command, self.command_payload(
+                self.tilt_command_template, value, tilt_position=tilt_percent,
+                **self._ranges()))]
             if self.tilt_optimistic:
                 return await self.command(tool, sends, None, {"current_tilt_position": percent})
             return await self.command(tool, sends, lambda s: True)
@@ -182,6 +186,13 @@ class Cover(Entity):
             if stop is not None:
                 return await self._move(tool, [(self.command_topic, stop)], {})
         raise ToolError(f"{self.id}: tool {tool!r} is not supported by this cover")
+
+    def _ranges(self) -> dict[str, int | float]:
+        """The range variables Home Assistant gives position and tilt command templates
+        (integers there, as the configuration wrote them)."""
+        ranges = {"position_open": self.position_open, "position_closed": self.position_closed,
+                  "tilt_min": self.tilt_min, "tilt_max": self.tilt_max}
+        return {k: int(v) if float(v).is_integer() else v for k, v in ranges.items()}
 
     async def _move(self, tool: str, sends: list[Send],
                     optimistic: Mapping[str, Any]) -> ToolResult:
