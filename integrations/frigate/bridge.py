@@ -30,6 +30,7 @@ from integrations.frigate.messages import (
     ObjectEvent,
     Review,
     TrackedObject,
+    UnknownType,
     camera_of,
     parse_event,
     parse_json,
@@ -173,6 +174,9 @@ class FrigateBridge:
         try:
             data = parse_json(message.topic, message.payload)
             return parse(message.topic, data)
+        except UnknownType as exc:
+            _LOGGER.debug("%s", exc)
+            return None
         except PayloadError as exc:
             name = camera_of(data) if data is not None else None
             self._bad(self.cameras.get(name) if name else None, message.topic, str(exc))

@@ -106,6 +106,7 @@ def camera_of(data: Mapping[str, Any]) -> str | None:
 
 
 def parse_event(topic: str, data: Mapping[str, Any]) -> ObjectEvent:
+    kind = _type(topic, data)  # first: a type of a newer release is skipped, not judged
     read = _Reader(topic, _after(topic, data))
     sub_label = read.value("sub_label")
     # Frigate sends null, a name, or [name, score] (newer releases)
@@ -128,10 +129,11 @@ def parse_event(topic: str, data: Mapping[str, Any]) -> ObjectEvent:
         has_clip=read.flag("has_clip"),
         start_time=read.number("start_time"),
     )
-    return ObjectEvent(_type(topic, data), after)
+    return ObjectEvent(kind, after)
 
 
 def parse_review(topic: str, data: Mapping[str, Any]) -> Review:
+    kind = _type(topic, data)  # first: a type of a newer release is skipped, not judged
     after = _after(topic, data)
     read = _Reader(topic, after)
     severity = read.text("severity")
@@ -143,7 +145,7 @@ def parse_review(topic: str, data: Mapping[str, Any]) -> Review:
         raise PayloadError(f"{topic}: after.data: expected an object, got {_kind(details)}")
     inner = _Reader(topic, details, "after.data")
     return Review(
-        type=_type(topic, data),
+        type=kind,
         id=read.text("id"),
         camera=read.text("camera"),
         severity=severity,
@@ -156,11 +158,18 @@ def parse_review(topic: str, data: Mapping[str, Any]) -> Review:
     )
 
 
+class UnknownType(PayloadError):
+    """A message `type` this hub does not know (newer Frigate releases add some, e.g.
+    "genai" reviews): skipped, not bad input."""
+
+
 def _type(topic: str, data: Mapping[str, Any]) -> EventType:
     kind = data.get("type")
     for known in _TYPES:
         if kind == known:
             return known
+    if isinstance(kind, str) and kind:
+        raise UnknownType(f"{topic}: type {kind!r} is not one this hub handles; skipped")
     raise PayloadError(f"{topic}: type: expected 'new', 'update' or 'end', got {kind!r}")
 
 
