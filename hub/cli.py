@@ -20,6 +20,9 @@ from hub.errors import AtmosphereError, ConfigError
 from hub.identity import TOKEN_FILE
 
 EXIT_OK, EXIT_ERROR, EXIT_CONFIG = 0, 1, 2
+SHUTDOWN_GRACE_S = 5
+"""How long a stopping hub lets HTTP requests in flight finish (a tool call may have a
+timeout of minutes) before it cuts them off."""
 
 
 def _config_dir(arg: str | None) -> Path | None:
@@ -92,8 +95,9 @@ async def _run(config: Any) -> None:
         app = web.create_app(hub)
         server = Server(uvicorn.Config(
             app, host=http.host, port=http.port, log_level="warning",
-            access_log=False, lifespan="off",
+            access_log=False, lifespan="off", timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         ))
+
         async def serve() -> None:
             try:
                 await server.serve()
@@ -125,6 +129,9 @@ async def _run(config: Any) -> None:
         )
         stopping = asyncio.create_task(stop.wait())
         await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # a second Ctrl+C (or SIGTERM) gives up on an orderly stop
+            loop.remove_signal_handler(sig)
         print("Stopping...", flush=True)
         web.close_event_streams(app)  # an open event stream must not hold the shutdown
         server.should_exit = True

@@ -3,6 +3,7 @@ answering on its MQTT port, so it starts the embedded broker."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -181,8 +182,6 @@ def test_config_check_accepts_the_default_configuration() -> None:
 async def test_sigint_stops_the_hub_while_an_event_stream_is_open(
     running_hub: RunningHub,
 ) -> None:
-    import asyncio
-
     headers = {"Authorization": f"Bearer {running_hub.token}"}
     async with (
         httpx.AsyncClient(base_url=running_hub.url, headers=headers, timeout=30) as api,
@@ -213,3 +212,83 @@ def test_an_http_port_in_use_exits_1_saying_what_to_change(
     assert f"the HTTP server cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "`http: port:` in configuration.yaml" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def hub_with_a_remote_fan(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[RunningHub]:
+    """A hub whose `fan.remote` lives on a node that never answers: a call to it stays in
+    flight for as long as its timeout."""
+    config_dir = write_config(
+        tmp_path,
+        mqtt={"host": mosquitto.host, "port": mosquitto.port},
+        capabilities=[{"id": "fan.remote", "type": "fan", "node": "elsewhere"}],
+    )
+    port = int(__import__("yaml").safe_load(
+        (config_dir / "configuration.yaml").read_text())["http"]["port"])
+    process = subprocess.Popen(
+        [*ATMOSPHERE, "run", "--config", str(config_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "Press Ctrl+C to stop." in line:
+            break
+    else:
+        pytest.fail(f"atmosphere run did not start:\n{process.communicate()[1]}")
+    yield RunningHub(process, config_dir, tmp_path / "data", f"http://127.0.0.1:{port}",
+                     mosquitto.port)
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
+
+
+async def _call_in_flight(hub: RunningHub, mosquitto: Mosquitto) -> asyncio.Task[httpx.Response]:
+    """Start a 600 s call to `fan.remote`; return once its request is on the broker."""
+    headers = {"Authorization": f"Bearer {hub.token}"}
+    with mqtt_peer(mosquitto.host, mosquitto.port) as peer:
+        peer.subscribe("atmosphere/v1/nodes/elsewhere/rpc")
+        api = httpx.AsyncClient(base_url=hub.url, headers=headers, timeout=700)
+        call = asyncio.create_task(
+            api.post("/api/capabilities/fan.remote/tools/turn_on?timeout=600")
+        )
+        call.add_done_callback(lambda _: asyncio.ensure_future(api.aclose()))
+        await eventually(lambda: bool(peer.messages("atmosphere/v1/nodes/elsewhere/rpc")), 30)
+    return call
+
+
+async def _cut_off(call: asyncio.Task[httpx.Response]) -> None:
+    """The call ended without its result: uvicorn answers 500 to a request it cancels, or
+    the connection just closes."""
+    try:
+        response = await call
+    except httpx.HTTPError:
+        return
+    assert response.status_code == 500, response.text
+
+
+async def test_a_call_in_flight_does_not_hold_the_shutdown(
+    hub_with_a_remote_fan: RunningHub, mosquitto: Mosquitto
+) -> None:
+    hub = hub_with_a_remote_fan
+    call = await _call_in_flight(hub, mosquitto)
+    hub.process.send_signal(signal.SIGINT)
+    # without a grace limit the server waited the call's whole 600 s
+    code = await asyncio.to_thread(hub.process.wait, 60)
+    assert code == 0
+    await _cut_off(call)
+
+
+async def test_a_second_ctrl_c_ends_a_shutdown_that_is_waiting(
+    hub_with_a_remote_fan: RunningHub, mosquitto: Mosquitto
+) -> None:
+    hub = hub_with_a_remote_fan
+    call = await _call_in_flight(hub, mosquitto)
+    hub.process.send_signal(signal.SIGINT)
+    assert hub.process.stdout is not None
+    line = await asyncio.to_thread(hub.process.stdout.readline)
+    assert line.strip() == "Stopping..."
+    hub.process.send_signal(signal.SIGINT)  # the call still holds the server: give up on it
+    code = await asyncio.to_thread(hub.process.wait, 60)
+    assert code == 130
+    await _cut_off(call)
