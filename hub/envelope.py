@@ -22,6 +22,7 @@ message id it has already seen.
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 from collections import deque
@@ -244,4 +245,6 @@ def _number(header: dict[str, Any], key: str) -> float:
     value = header.get(key)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PayloadError(f"envelope header: {key!r} must be a number, got {value!r}")
+    if not math.isfinite(value):  # json reads NaN and Infinity; no time is either
+        raise PayloadError(f"envelope header: {key!r} must be a finite number, got {value!r}")
     return float(value)
