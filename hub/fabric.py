@@ -24,7 +24,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
 
@@ -51,7 +51,7 @@ class FabricSettings:
     host: str = "127.0.0.1"
     port: int = 1883
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in logs or tracebacks
     client_id: str = ""
     """Empty: a random ``atmosphere-<hex>`` id per fabric."""
     keepalive: int = 30

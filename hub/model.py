@@ -7,7 +7,7 @@ replacing the capability (`Capability.with_state`), which the registry does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, NewType
@@ -132,3 +132,9 @@ class ToolResult:
     value: JSON = None
     data: bytes = b""
     content_type: str = "application/json"
+
+
+ToolHandler = Callable[[str, Mapping[str, Any]], Awaitable[ToolResult]]
+"""A local tool implementation: ``await handler(tool_name, arguments)``. It raises
+RegistryError for an unknown tool, PayloadError for bad arguments, anything else for a
+failure of the tool."""

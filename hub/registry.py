@@ -26,7 +26,7 @@ import dataclasses
 import difflib
 import logging
 import math
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, Self
 
@@ -40,13 +40,11 @@ from hub.events import (
     EventBus,
     StateChanged,
 )
-from hub.model import Capability, NodeId, ToolResult
+from hub.model import Capability, NodeId, ToolHandler
 from hub.store import Store
 
 _LOGGER = logging.getLogger(__name__)
 
-ToolHandler = Callable[[str, Mapping[str, Any]], Awaitable[ToolResult]]
-"""A local tool implementation: ``await handler(tool_name, arguments)``."""
 
 _MISSING = object()
 _KNOWN_SHOWN = 5

@@ -18,7 +18,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -36,13 +36,10 @@ from hub.errors import (
 )
 from hub.fabric import Cancel, Fabric, Message
 from hub.logthrottle import LogThrottle
-from hub.model import NodeId, ToolResult
+from hub.model import NodeId, ToolHandler, ToolResult
 
 _LOGGER = logging.getLogger(__name__)
 
-ToolHandler = Callable[[str, Mapping[str, Any]], Awaitable[ToolResult]]
-"""``await handler(tool_name, arguments)``: raises RegistryError for an unknown tool,
-PayloadError for bad arguments, anything else for a failure of the tool."""
 Resolve = Callable[[str], ToolHandler | None]
 
 ERROR_CODES = ("unknown_capability", "unknown_tool", "bad_arguments", "tool_error", "timeout")

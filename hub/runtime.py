@@ -22,8 +22,8 @@ from hub.events import EventBus
 from hub.fabric import Fabric, FabricSettings
 from hub.firing import TriggerFiring
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
-from hub.model import NodeId, ToolResult, WorkUnit
-from hub.registry import Registry, ToolHandler
+from hub.model import NodeId, ToolHandler, ToolResult, WorkUnit
+from hub.registry import Registry
 from hub.rpc import RpcClient, RpcServer
 from hub.store import Store
 

@@ -16,8 +16,8 @@ import pytest
 from hub.envelope import Envelope, seal
 from hub.errors import CallTimeout, PayloadError, RegistryError, ToolError
 from hub.fabric import Fabric, FabricSettings
-from hub.model import NodeId, ToolResult
-from hub.rpc import RpcClient, RpcServer, ToolHandler, rpc_topic
+from hub.model import NodeId, ToolHandler, ToolResult
+from hub.rpc import RpcClient, RpcServer, rpc_topic
 from tests.broker import Mosquitto
 from tests.waiting import eventually
 

@@ -47,7 +47,7 @@ class MqttConfig:
     """None: auto, i.e. a broker on localhost:`port` if one answers, else the embedded one."""
     port: int = 1883
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in logs or tracebacks
     client_id: str | None = None
     """None: derived from the node id."""
     keepalive: int = 30
