@@ -96,6 +96,15 @@ def test_availability_needs_one_form_only() -> None:
         read_spec(options({"availability": [{"payload_available": "up"}]}))
 
 
+def test_list_items_have_their_own_payloads_not_the_top_level_ones() -> None:
+    spec = read_spec(options({
+        "payload_available": "1", "payload_not_available": "0",  # for availability_topic
+        "availability": [{"topic": "a"}, {"topic": "b", "payload_available": "up"}],
+    }))
+    assert [(s.payload_available, s.payload_not_available) for s in spec.sources] == [
+        ("online", "offline"), ("up", "offline")]
+
+
 def test_tracker_modes_and_seed() -> None:
     spec = read_spec(options({"availability": [{"topic": "a"}, {"topic": "b"}],
                               "availability_mode": "all"}))

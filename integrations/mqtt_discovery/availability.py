@@ -58,10 +58,12 @@ def read_spec(opts: Options) -> Spec:
         item_opts = opts.child(item, f"availability[{i}]")
         topic = item_opts.subscribe_topic("topic", required=True)
         assert topic is not None
+        # As Home Assistant: each item has its own payloads, "online"/"offline" by default;
+        # the top-level payloads belong to availability_topic only.
         sources.append(Source(
             topic,
-            item_opts.text("payload_available", available),
-            item_opts.text("payload_not_available", not_available),
+            item_opts.text("payload_available", "online"),
+            item_opts.text("payload_not_available", "offline"),
             item_opts.template("value_template"),
         ))
     return Spec(tuple(sources), mode)
