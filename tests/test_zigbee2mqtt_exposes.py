@@ -163,6 +163,22 @@ def test_fan_modes_become_percentages_and_presets() -> None:
     assert fan.command("toggle", {}, {"state": "on"}).payload == {"fan_state": "OFF"}
 
 
+def test_a_fan_with_only_named_modes_says_how_to_turn_it_on() -> None:
+    import copy
+
+    entry = copy.deepcopy(next(d for d in DEVICES if d["friendly_name"] == "office_fan"))
+    fan_expose = entry["definition"]["exposes"][0]
+    mode = next(f for f in fan_expose["features"] if f["name"] == "mode")
+    mode["values"] = ["off", "auto", "smart"]
+    fan_expose["features"] = [mode]  # no on/off state, no speeds, no "on" mode
+    fan = entities_of("office_fan", entry)["fan.office_fan"]
+    with pytest.raises(ToolError, match="cannot tell how to turn this fan on .* "
+                                        "use set_preset_mode with one of: auto, smart"):
+        fan.command("turn_on", {}, {})
+    assert fan.command("set_preset_mode", {"preset_mode": "smart"}, {}).payload == {
+        "fan_mode": "smart"}
+
+
 def test_an_action_event_records_its_type_and_time() -> None:
     button = entities_of("desk_button")["event.desk_button_action"]
     assert read(button, {"action": "hold"}) == {"event_type": "hold", "state": "T"}

@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from hub.errors import ToolError
 from integrations.zigbee2mqtt.entity import (
     BadValue,
     Command,
@@ -94,6 +95,9 @@ class Fan(Entity):
             if percentage == 0:
                 return self._off_command()
             speeds = self._speeds
+            if not speeds:
+                raise ToolError(f"{self.id}: this fan has no speeds to set a percentage with; "
+                                f"its modes: {', '.join(self._presets) or 'none'}")
             return self._set_mode(speeds[max(0, math.ceil(percentage * len(speeds) / 100) - 1)])
         if tool == "set_preset_mode" or (tool == "turn_on" and "preset_mode" in args):
             return self._set_mode(args["preset_mode"])
@@ -101,7 +105,13 @@ class Fan(Entity):
             if self._state:
                 prop, on = self._state, self._on
                 return Command({prop: on}, lambda r: r.get(prop) == on)
-            return self._set_mode("on" if "on" in self._presets else self._speeds[-1])
+            if "on" in self._presets:
+                return self._set_mode("on")
+            if self._speeds:
+                return self._set_mode(self._speeds[-1])
+            raise ToolError(f"{self.id}: cannot tell how to turn this fan on (no state, no 'on' "
+                            f"mode, no speeds); use set_preset_mode with one of: "
+                            f"{', '.join(self._presets) or 'none'}")
         if tool == "turn_off":
             return self._off_command()
         return super().command(tool, args, state)
