@@ -117,6 +117,12 @@ class Connector:
                     if self._throttle.allow("reconnect"):
                         _LOGGER.warning("%s; retrying, next within %.1f s", exc, backoff.delay * 2)
                     backoff.failed()
+                except Exception:  # this task shares the hub's task group:
+                    # an error escaping it would stop the whole hub, so log it and retry.
+                    if self._throttle.allow("reconnect-bug"):
+                        _LOGGER.exception("fabric reconnect failed unexpectedly broker=%s",
+                                          self.settings.where)
+                    backoff.failed()
             self.reconnects += 1
             _LOGGER.info("fabric reconnected broker=%s", self.settings.where)
 
@@ -125,7 +131,12 @@ class Connector:
         while True:
             await self._clock.sleep(1.0)
             if self._connected() and self.client is not None:
-                self.client.loop_misc()
+                try:
+                    self.client.loop_misc()
+                except Exception:  # as in reconnect_forever: never stop the hub
+                    if self._throttle.allow("keepalive-bug"):
+                        _LOGGER.exception("fabric keepalive failed broker=%s",
+                                          self.settings.where)
 
     # -- reports from the fabric's paho callbacks -----------------------------------------
 
