@@ -17,7 +17,7 @@ from hub.badinput import BadInputLog
 from hub.broker import EmbeddedBroker, broker_answers
 from hub.clock import Clock, SystemClock
 from hub.config import HubConfig
-from hub.errors import RegistryError, ToolError
+from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
 from hub.fabric import Fabric, FabricSettings
 from hub.firing import TriggerFiring
@@ -232,7 +232,11 @@ class Hub:
         """The routing service, built on first use: numpy, the index and the model stay out
         of start-up time and idle memory until something is routed."""
         if self._routing is None:
+            if self._stack is None:
+                raise AtmosphereError("the hub is not running: route inside `async with Hub(...)`")
             module = await asyncio.to_thread(importlib.import_module, "hub.routing.service")
+            if self._stack is None:  # stopped while the import ran
+                raise AtmosphereError("the hub stopped while routing was starting")
             if self._routing is None:  # another request may have built it meanwhile
                 settings = self.config.routing
                 routing: Routing = module.Routing(
@@ -247,7 +251,6 @@ class Hub:
                 )
                 for capability in self.registry.all():
                     routing.index.add(capability)
-                assert self._stack is not None
                 self._stack.callback(routing.attach(self.bus))
                 self._routing = routing
         return self._routing

@@ -90,3 +90,14 @@ async def test_route_refuses_bad_bodies_and_anonymous_callers(
                                                                   "garage", "execute": True})
             assert nothing.status_code == 422
             assert nothing.json()["error"]["message"].startswith("nothing to do for")
+
+
+async def test_routing_outside_a_running_hub_says_so(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    import pytest
+
+    from hub.errors import AtmosphereError
+
+    config = hub_config(tmp_path, mosquitto.host, mosquitto.port, capabilities=DECLARED)
+    hub = Hub(config)
+    with pytest.raises(AtmosphereError, match="the hub is not running"):
+        await hub.resolve("lights off")
