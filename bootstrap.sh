@@ -43,8 +43,14 @@ extras=""
 [ "$mode" = test ] && extras="[test]"
 stamp=.venv/.installed$extras
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: installing Python packages into .venv" >&2
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"
+  echo "bootstrap: installing Python packages into .venv (log: .venv/install.log)" >&2
+  # The log keeps pip's and setuptools' chatter off the screen; it is shown if pip fails.
+  if ! .venv/bin/python -m pip install --disable-pip-version-check -e ".$extras" \
+      >.venv/install.log 2>&1; then
+    tail -n 40 .venv/install.log >&2
+    echo "bootstrap: pip failed; the whole log is in .venv/install.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 
