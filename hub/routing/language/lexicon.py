@@ -67,7 +67,7 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.TOGGLE, r"\b(?:toggle|flip)\b", 4),
     # covers and locks
     (Action.OPEN, r"\b(?:open|opening|roll up|pull up)\b", 3),
-    (Action.OPEN, r"\blet (?:some |the |more )?(?:light|sun|sunshine|daylight|air) in\b", 4),
+    (Action.OPEN, r"\blet (?:some |the |more )?(?:light|sun|sunshine|daylight|air) in(?:to)?\b", 4),
     (Action.CLOSE, r"\b(?:close|closing|draw|roll down|pull down)\b", 3),
     (Action.CLOSE, r"\bshut\b(?! (?:\w+ ){0,3}?(?:off|down)\b)", 3),
     (Action.LOCK, r"\b(?:lock|locks|locked|lock up|bolt|secure)\b", 4),
@@ -83,6 +83,8 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.DOWN, rf"\b(?:turn|slow|tone|ramp|cool)(?:ed|s|ing)? {_GAP}down\b", 3),
     (Action.DOWN, r"\b(?:dim|dimmer|lower|decrease|reduce|quieter|softer|slower)\b", 3),
     (Action.DOWN, r"\btoo (?:bright|loud|fast|hot|warm)\b|\bnotch down\b", 3),
+    (Action.UP, r"\b(?:volume|sound|speed|brightness) up\b", 4),
+    (Action.DOWN, r"\b(?:volume|sound|speed|brightness) down\b", 4),
     (Action.SET, r"\b(?:set|change|adjust|make|put|bring|go|move)\b", 1),
     # media
     (Action.PLAY, r"\b(?:play|resume|unpause|continue|keep playing)\b", 3),
@@ -104,6 +106,8 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.OSCILLATE, r"\b(?:oscillat\w*|swing|swivel)\b", 5),
     (Action.SNAPSHOT, r"\b(?:show me|snapshot|take a (?:picture|photo)|grab a (?:picture|photo|frame))\b", 4),
     (Action.SNAPSHOT, r"\bsnap a (?:photo|picture)\b", 4),
+    # "pull up the porch camera" shows it; "pull up the blinds" opens them.
+    (Action.SNAPSHOT, r"\b(?:pull|bring|call) up (?:\w+ ){0,4}?(?:camera|cam|feed|view)\b", 5),
 )  # fmt: skip
 
 _COMPILED = tuple((action, re.compile(pattern), weight) for action, pattern, weight in PATTERNS)

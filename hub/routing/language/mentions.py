@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from hub.routing.language.catalog import Catalog, Entry
+from hub.routing.language.text import stem
 from hub.routing.language.vocabulary import NOUNS
 
 _ALL = re.compile(r"\b(?:all|every|each|both|any)\b")
@@ -26,6 +27,14 @@ _HERE = re.compile(
     r"|\bhere$"
 )
 _GENERIC = frozenset(w for nouns in NOUNS.values() for noun in nouns for w in noun.split())
+# Words that are names' words only when heard next to another word of the same name:
+# "can" of "Can lights" is not "can you turn the porch light off".
+_FUNCTION_WORDS = frozenset(
+    {"can", "could", "will", "would", "may", "do", "on", "off", "up", "down", "in", "out", "to",
+     "of", "it", "is", "me", "my", "for", "and", "all", "a", "the"}
+)  # fmt: skip
+# Units that say a thermostat is meant even when no noun for it is heard.
+_CLIMATE_UNITS = frozenset({"degree", "fahrenheit", "celsius"})
 _HOUSE = re.compile(r"\b(?:house|home|everywhere|apartment|flat|all rooms|every room)\b")
 
 
@@ -92,7 +101,10 @@ def _compound(token: str, word: str, areas: set[str]) -> bool:
 
 def _said_domains(tokens: tuple[str, ...]) -> set[str]:
     heard = set(tokens)
-    return {domain for domain, nouns in NOUNS.items() if heard & {n for n in nouns if " " not in n}}
+    said = {domain for domain, nouns in NOUNS.items() if heard & {n for n in nouns if " " not in n}}
+    if heard & _CLIMATE_UNITS:
+        said.add("climate")  # "68 degrees upstairs" for the "Upstairs Thermostat"
+    return said
 
 
 def _domain_nouns(entry: Entry, said: set[str]) -> frozenset[str]:
@@ -106,7 +118,15 @@ def _used_as_verb(tokens: tuple[str, ...], position: int) -> bool:
     return position == 0 or (position + 1 < len(tokens) and tokens[position + 1] in _VERB_FOLLOWERS)
 
 
-def find(tokens: tuple[str, ...], catalog: Catalog, context_area: tuple[str, ...]) -> Mentions:
+def find(
+    tokens: tuple[str, ...],
+    catalog: Catalog,
+    context_area: tuple[str, ...],
+    plurals: frozenset[str] = frozenset(),
+) -> Mentions:
+    """What `tokens` (stems) mention. `plurals` are the stems that were said in the plural
+    ("lights"): "the master bedroom lights" are all of them, not the one named "Master
+    Bedroom Light"."""
     text = " ".join(tokens)
     areas = [a for a in catalog.areas if _find_phrase(tokens, a)]
     # A longer area contains a shorter one's words ("living room" and "room"): keep longest.
@@ -146,6 +166,7 @@ def find(tokens: tuple[str, ...], catalog: Catalog, context_area: tuple[str, ...
             for o in full
             if o is not m
         )
+        and not _generic_plural(m, tokens, plurals, area_words)
     ]
 
     nouns: dict[str, set[str]] = {}
@@ -165,6 +186,25 @@ def find(tokens: tuple[str, ...], catalog: Catalog, context_area: tuple[str, ...
         everything=bool(_EVERYTHING.search(text)),
         nouns={d: frozenset(n) for d, n in nouns.items()},
     )
+
+
+def _one_area(catalog: Catalog, word: str) -> bool:
+    return word not in _GENERIC and sum(1 for a in catalog.areas if word in a) == 1
+
+
+def _generic_plural(
+    match: NameMatch, tokens: tuple[str, ...], plurals: frozenset[str], area_words: set[str]
+) -> bool:
+    """A name of area words and a domain noun ("Kids Room Light") heard with the noun in the
+    plural ("the kids room lights") means the area's devices of that kind, not this one."""
+    heard = [tokens[p] for p in match.positions]
+    if not all(t in _GENERIC or t in area_words for t in heard):
+        return False
+    said_plural = {t for t in heard if t in _GENERIC and t in plurals}
+    if not said_plural:
+        return False
+    own = {w.casefold() for w in re.findall(r"[\w']+", match.entry.capability.name)}
+    return not any(w != stem(w) and stem(w) in said_plural for w in own)
 
 
 def _match_name(
@@ -190,6 +230,13 @@ def _match_name(
             taken.add(spots[0])
         else:
             missing.append(word)
+    for word in name:
+        if word not in _FUNCTION_WORDS or word in missing:
+            continue
+        spot = next(p for p in _positions(tokens, word) if p in taken)
+        if not {spot - 1, spot + 1} & taken:
+            taken.discard(spot)  # "can" the modal verb, far from "lights"
+            missing.append(word)
     if not taken:
         return None
     area_words = set(entry.area)
@@ -199,15 +246,24 @@ def _match_name(
         # "the ceiling light" in the kitchen: the area word comes from where one is.
         if entry.area in present:
             quality = 0.9
-        elif all(tokens[p] in _GENERIC or tokens[p] in area_words for p in taken):
-            return None  # "the light" alone does not name the "Hallway light"
+        elif all(tokens[p] in _GENERIC or tokens[p] in area_words for p in taken) and not any(
+            tokens[p] in area_words and _one_area(catalog, tokens[p]) for p in taken
+        ):
+            # "the light" alone does not name the "Hallway light"; "the porch light" names
+            # the "Front Porch Light", "porch" being a word of one area only.
+            return None
         else:
             quality = 0.8
-    elif set(missing) <= area_words | generic_nouns and any(
-        tokens[p] not in _GENERIC and tokens[p] not in area_words for p in taken
+    elif set(missing) <= area_words | generic_nouns and (
+        any(tokens[p] not in _GENERIC and tokens[p] not in area_words for p in taken)
+        or (
+            any(tokens[p] in area_words for p in taken)
+            and any(tokens[p] in generic_nouns for p in taken)
+        )
     ):
         # "the upstairs temperature" for "Upstairs Thermostat", "the back door" for "Back
-        # Door Lock": the distinctive word is heard, the domain's noun said another way.
+        # Door Lock": the distinctive word is heard, the domain's noun said another way; an
+        # area word counts with another word ("the front door" of the front porch's lock).
         quality = 0.85
     else:
         heard = sum(catalog.weight(w) for w in name if w not in missing and w not in area_words)

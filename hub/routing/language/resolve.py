@@ -114,7 +114,8 @@ class Resolver:
         if utterance.question or not cues_hint(utterance):
             stems += tuple(_MEASURES[t] for t in stems if t in _MEASURES)
         area = words(str(context.get("area") or ""))
-        mentions = find(stems, self._catalog, area)
+        plurals = frozenset(s for t, s in zip(utterance.tokens, stems) if s != t)
+        mentions = find(stems, self._catalog, area, plurals)
         cues = action_cues(utterance)
         quantities = read(utterance.text)
 

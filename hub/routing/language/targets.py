@@ -31,7 +31,7 @@ READ_ONLY = frozenset({"sensor", "binary_sensor", "weather", "person", "device_t
 # their name ("all the lights" is every light, also the "TV backlight").
 _CATEGORY_NOUNS = frozenset(
     {"light", "lighting", "brightness", "fan", "lock", "switch", "cover", "sensor", "climate",
-     "vacuum", "vacuuming", "cleaning", "camera", "scene", "volume", "music", "sound", "audio",
+     "vacuum", "vacuuming", "cleaning", "clean", "mop", "mopping", "timer", "camera", "scene", "volume", "music", "sound", "audio",
      "media", "temperature", "song", "track", "playback", "heating", "heat", "reading"}
 )  # fmt: skip
 
@@ -65,15 +65,18 @@ def by_domain(
     text = utterance.text
     domains = set(mentions.nouns) & known
     source, evidence, confidence = "noun", 2.0, 0.75
+    if domains and first_supported(cues, domains) is None and any(c.weight >= 4 for c in cues):
+        domains = set()  # "let some light in": the noun belongs to a verb phrase for covers
     if not domains:
         domains = {d for pattern, d in PHRASE_DOMAINS if re.search(pattern, text)}
         domains &= known
         source, evidence, confidence = "verb", 1.5, 0.65
+    preference: tuple[str, ...] = ()
     if not domains and cues:
         for c in cues:
             implied = set(ACTION_DOMAINS.get(c.action, ())) & known
             if implied:
-                domains = implied
+                domains, preference = implied, ACTION_DOMAINS[c.action]
                 break
     asks = not cues or any(c.action is not Action.QUERY for c in cues)
     if not domains and asks:  # "what rhymes with orange" names no light
@@ -120,6 +123,12 @@ def by_domain(
     if not chosen and areas and not spoken and not mentions.here:
         chosen, where = pool, "the whole home (nothing of that kind here)"
     chosen = _narrow_by_noun(chosen, mentions)
+    if len({e.domain for e in chosen}) > 1 and preference:
+        # A bare "pause" in a room with a TV and a robot vacuum: the verb's first domain
+        # that is present here, rather than a command over both.
+        first = next(d for d in preference if any(e.domain == d for e in chosen))
+        chosen = [e for e in chosen if e.domain == first]
+        domains = {first}
     if not chosen:
         return None
     if spoken or (areas and source != "everything"):
