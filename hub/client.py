@@ -22,14 +22,12 @@ from urllib.parse import quote
 import httpx
 
 from hub.errors import (
+    HTTP_ERRORS,
     AtmosphereError,
     CallTimeout,
     FabricError,
-    NoCapableNode,
     PayloadError,
     RegistryError,
-    TokenError,
-    ToolError,
 )
 from hub.model import ToolResult
 
@@ -42,26 +40,16 @@ CALL_MARGIN = 5.0
 (which names the capability) arrives before the client gives up on its own."""
 
 _ERRORS: Mapping[str, type[AtmosphereError]] = {
-    "unauthorized": TokenError,
-    "not_found": RegistryError,
+    **{code: kind for kind, _, code in HTTP_ERRORS},
+    # codes the server answers without an exception of ours behind them
     "unknown_capability": RegistryError,
     "unknown_tool": RegistryError,
-    "no_capable_node": NoCapableNode,
-    "bad_request": PayloadError,
     "body_too_large": PayloadError,
-    "tool_error": ToolError,
-    "timeout": CallTimeout,
-    "fabric_unavailable": FabricError,
     "shutting_down": FabricError,
 }
 _BY_STATUS: Mapping[int, type[AtmosphereError]] = {
-    400: PayloadError,
-    401: TokenError,
-    404: RegistryError,
+    **{status: kind for kind, status, _ in reversed(HTTP_ERRORS)},  # first listed wins
     413: PayloadError,
-    502: ToolError,
-    503: FabricError,
-    504: CallTimeout,
 }
 
 

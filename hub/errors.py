@@ -69,3 +69,16 @@ class NoCapableNode(AtmosphereError):
 class ModelMismatch(AtmosphereError):
     """Two vectors from different embedding models were compared: their spaces are
     unrelated, so no score between them means anything."""
+
+
+HTTP_ERRORS: tuple[tuple[type[AtmosphereError], int, str], ...] = (
+    (CallTimeout, 504, "timeout"),  # before FabricError: a CallTimeout is one
+    (FabricError, 503, "fabric_unavailable"),
+    (RegistryError, 404, "not_found"),
+    (NoCapableNode, 404, "no_capable_node"),
+    (PayloadError, 400, "bad_request"),
+    (ToolError, 502, "tool_error"),
+    (TokenError, 401, "unauthorized"),
+)
+"""How the HTTP API answers each error, most specific first: the server (web/errors.py)
+maps exceptions to status and code with it, the client (hub/client.py) maps them back."""

@@ -15,29 +15,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.errors import (
+    HTTP_ERRORS,
     AtmosphereError,
-    CallTimeout,
-    FabricError,
-    NoCapableNode,
-    PayloadError,
-    RegistryError,
-    TokenError,
-    ToolError,
 )
 from web.views import ModelJSONResponse
 
 _LOGGER = logging.getLogger(__name__)
 
-# Most specific first: CallTimeout is a FabricError.
-_STATUS: tuple[tuple[type[AtmosphereError], int, str], ...] = (
-    (CallTimeout, 504, "timeout"),
-    (FabricError, 503, "fabric_unavailable"),
-    (RegistryError, 404, "not_found"),
-    (NoCapableNode, 404, "no_capable_node"),
-    (PayloadError, 400, "bad_request"),
-    (ToolError, 502, "tool_error"),
-    (TokenError, 401, "unauthorized"),
-)
 
 _HTTP_CODES: Mapping[int, str] = {
     400: "bad_request",
@@ -75,7 +59,7 @@ def error_response(
 
 def status_for(exc: AtmosphereError) -> tuple[int, str]:
     """The HTTP status and error code for a hub error."""
-    for kind, status, code in _STATUS:
+    for kind, status, code in HTTP_ERRORS:
         if isinstance(exc, kind):
             return status, code
     return 500, "hub_error"
