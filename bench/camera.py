@@ -41,9 +41,9 @@ from typing import Any
 import yaml
 
 from bench.report import report
-from hub.broker import EmbeddedBroker
 from hub.config import load_config
 from hub.events import TriggerFired
+from hub.fabric import EmbeddedBroker
 from hub.model import ToolResult
 from hub.runtime import Hub
 from tests.broker import free_port

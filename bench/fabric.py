@@ -33,11 +33,19 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.report import report
-from hub.broker import EmbeddedBroker
-from hub.envelope import Envelope, ReplayGuard, seal, unseal
-from hub.fabric import Fabric, FabricSettings, Message
+from hub.fabric import (
+    EmbeddedBroker,
+    Envelope,
+    Fabric,
+    FabricSettings,
+    Message,
+    ReplayGuard,
+    RpcClient,
+    RpcServer,
+    seal,
+    unseal,
+)
 from hub.model import NodeId, ToolResult
-from hub.rpc import RpcClient, RpcServer
 
 PAYLOAD = b"x" * 100
 TOPIC = "bench/fabric/data"

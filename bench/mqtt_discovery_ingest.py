@@ -30,9 +30,9 @@ from typing import Any
 import yaml
 
 from bench.report import report
-from hub.broker import EmbeddedBroker
 from hub.config import load_config
 from hub.events import StateChanged
+from hub.fabric import EmbeddedBroker
 from hub.runtime import Hub
 
 PREFIX = "bench/ha"

@@ -24,7 +24,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from hub.config.fields import (
+from hub.domains import KNOWN_TYPES, is_device_domain, standard_tool, standard_tools
+from hub.errors import PayloadError
+from hub.located import (
+    Located,
+    Problems,
     Section,
     as_bool,
     as_list,
@@ -32,11 +36,8 @@ from hub.config.fields import (
     as_number,
     as_text,
     did_you_mean,
+    load_yaml,
 )
-from hub.config.loader import load_yaml
-from hub.config.located import Located, Problems
-from hub.domains import KNOWN_TYPES, is_device_domain, standard_tool, standard_tools
-from hub.errors import PayloadError
 from hub.model import Capability, NodeId, Tool, Trigger
 
 ID_PATTERN = re.compile(r"^[a-z0-9_-]+(?:[./][a-z0-9_-]+)*$")

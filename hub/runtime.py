@@ -13,18 +13,15 @@ from typing import TYPE_CHECKING, Any, Self
 
 from hub import plugins
 from hub.arguments import check_arguments
-from hub.badinput import BadInputLog
-from hub.broker import EmbeddedBroker, broker_answers
 from hub.clock import Clock, SystemClock
 from hub.config import HubConfig
+from hub.devices import BadInputLog, TriggerFiring
 from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
-from hub.fabric import Fabric, FabricSettings
-from hub.firing import TriggerFiring
+from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, RpcClient, RpcServer, broker_answers
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.model import NodeId, ToolHandler, ToolResult, WorkUnit
 from hub.registry import Registry
-from hub.rpc import RpcClient, RpcServer
 from hub.store import Store
 
 if TYPE_CHECKING:

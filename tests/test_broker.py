@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.broker import EmbeddedBroker, broker_answers
 from hub.errors import FabricError
-from hub.fabric import Fabric, FabricSettings, Message
+from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, Message, broker_answers
 from tests.broker import Mosquitto, free_port
 from tests.waiting import eventually
 

@@ -8,9 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from hub.errors import PayloadError
-from hub.httpframes import mask_url
-from hub.jpeg import is_jpeg, jpeg_problem
-from hub.mjpeg import MjpegReader, boundary_of
+from hub.media import MjpegReader, boundary_of, is_jpeg, jpeg_problem, mask_url
 from tests.cameras import jpeg_frame
 
 FRAMES = [jpeg_frame(6_000, seed) for seed in range(3)]

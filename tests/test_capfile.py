@@ -14,9 +14,9 @@ from hub.capfile import (
     load_capability_file,
     parse_capabilities,
 )
-from hub.config import parse_yaml
 from hub.domains import standard_tool, standard_tools
 from hub.errors import ConfigError, PayloadError
+from hub.located import parse_yaml
 from hub.model import Capability, NodeId
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.config import Located, Problems, Tagged, load_yaml, located, parse_yaml
 from hub.errors import ConfigError
+from hub.located import Located, Problems, Tagged, load_yaml, located, parse_yaml
 
 
 def write(directory: Path, name: str, text: str) -> Path:
@@ -313,7 +313,7 @@ def _positions(node: Located) -> list[tuple[str, str, str]]:
 
 
 def test_libyaml_and_pure_python_give_the_same_tree(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hub.config.loader as loader_module
+    import hub.located.loader as loader_module
 
     text = (Path(__file__).resolve().parents[1] / "tests/data/routing/devices.yaml").read_text()
     fast = parse_yaml(text, file="devices.yaml")

@@ -3,10 +3,9 @@ import asyncio
 import pytest
 
 from hub.clock import ManualClock
-from hub.confirmations import Confirmations
+from hub.devices import Confirmations, TriggerFiring, fill
 from hub.errors import ToolError
 from hub.events import EventBus, TriggerFired
-from hub.firing import TriggerFiring, fill
 from hub.model import Trigger
 
 

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 from hub.config import check_config
-from hub.config.located import located
 from hub.errors import ConfigError
 from hub.events import BadInput, StateChanged, TriggerFired
+from hub.located import located
 from hub.model import Capability
 from hub.runtime import Hub
 from integrations.demo import validate

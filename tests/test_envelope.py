@@ -11,8 +11,8 @@ import struct
 import nacl.signing
 import pytest
 
-from hub.envelope import Envelope, ReplayGuard, seal, unseal
 from hub.errors import PayloadError, TokenError
+from hub.fabric import Envelope, ReplayGuard, seal, unseal
 from hub.model import NodeId
 
 NOW = 1_780_000_000.0

@@ -518,7 +518,7 @@ async def test_bad_input_is_counted_per_camera_and_the_hub_keeps_going(
                          max_frame_bytes=100_000)
     events = f"{p}/events"
     oversized = json.dumps({"type": "new", "after": tracked()}) + " " * (300 * 1024)
-    caplog.set_level(logging.WARNING, logger="hub.badinput")
+    caplog.set_level(logging.WARNING, logger="hub.devices.badinput")
     async with Hub(config) as hub:
         fired: list[TriggerFired] = []
         hub.bus.listen(TriggerFired, fired.append)
@@ -574,7 +574,7 @@ async def test_bad_input_is_counted_per_camera_and_the_hub_keeps_going(
         f"{p}/available: expected 'online' or 'offline', got b'up'",
     ]
     # logged once per source, not once per message
-    warnings = [r.getMessage() for r in caplog.records if r.name == "hub.badinput"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "hub.devices.badinput"]
     assert [w.split(":")[0] for w in warnings] == [
         f"bad input source={events} count=1", "bad input source=camera.front_door count=1",
         f"bad input source={p}/available count=1",

@@ -484,7 +484,7 @@ async def test_device_trigger_needs_a_device(rig: Rig) -> None:
 async def test_bad_configurations_are_counted_and_others_keep_working(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="hub.badinput")
+    caplog.set_level(logging.WARNING, logger="hub.devices.badinput")
     bad = {
         "json": (b'{"stat_t": "a", ', "payload is not JSON"),
         "utf8": (b'{"stat_t": "\xff"}', "payload is not UTF-8"),

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hub.config.located import located
 from hub.errors import ConfigError, PayloadError
+from hub.located import located
 from hub.templates import Templates
 from integrations.mqtt_discovery import validate
 from integrations.mqtt_discovery.abbreviations import ABBREVIATIONS, base_topic, expand

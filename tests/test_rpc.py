@@ -13,11 +13,9 @@ from typing import Any
 import nacl.signing
 import pytest
 
-from hub.envelope import Envelope, seal
 from hub.errors import CallTimeout, PayloadError, RegistryError, ToolError
-from hub.fabric import Fabric, FabricSettings
+from hub.fabric import Envelope, Fabric, FabricSettings, RpcClient, RpcServer, rpc_topic, seal
 from hub.model import NodeId, ToolHandler, ToolResult
-from hub.rpc import RpcClient, RpcServer, rpc_topic
 from tests.broker import Mosquitto
 from tests.waiting import eventually
 

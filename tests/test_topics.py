@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from hub.topics import TopicTree, validate_filter
+from hub.fabric import TopicTree, validate_filter
 
 
 def test_topic_tree_matches_like_mqtt() -> None:

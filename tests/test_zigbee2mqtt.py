@@ -524,7 +524,7 @@ async def test_bad_input_is_counted_and_logged_once_per_device_and_others_carry_
     tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     base = f"{topic_prefix}/z2m"
-    caplog.set_level(logging.WARNING, logger="hub.badinput")
+    caplog.set_level(logging.WARNING, logger="hub.devices.badinput")
     devices = copy.deepcopy(DEVICES)
     del devices[5]["definition"]["exposes"][0]["property"]  # hallway/motion's occupancy
     with fake_zigbee2mqtt(mosquitto, base, devices) as z2m:

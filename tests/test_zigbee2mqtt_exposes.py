@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from hub.config import parse_yaml
 from hub.errors import ConfigError, PayloadError, ToolError
+from hub.located import parse_yaml
 from integrations.zigbee2mqtt import Zigbee2MQTTConfig, validate
 from integrations.zigbee2mqtt.colour import hs_to_rgb, rgb_to_hs, rgb_to_xy
 from integrations.zigbee2mqtt.definition import DeviceInfo, parse_device

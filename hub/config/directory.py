@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hub import plugins
-from hub.config.loader import load_yaml
-from hub.config.located import Problems
 from hub.config.schema import HubConfig, read_config
 from hub.errors import ConfigError
+from hub.located import Problems, load_yaml
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -16,9 +16,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from hub import capfile  # the module, not its names: hub.capfile imports this package
-from hub.config.fields import Section, as_choice, as_mapping
-from hub.config.located import Located, Mark, Problems, located
+from hub.capfile import NO_NODE, read_capabilities
+from hub.located import Located, Mark, Problems, Section, as_choice, as_mapping, located
 from hub.model import Capability
 
 MqttProtocol = Literal["5", "3.1.1"]
@@ -243,4 +242,4 @@ def _integrations(node: Located | None, problems: Problems) -> Mapping[str, Loca
 def _capabilities(node: Located | None, problems: Problems) -> tuple[Capability, ...]:
     if node is None:
         return ()
-    return capfile.read_capabilities(node, problems, node_id=capfile.NO_NODE, source="config")
+    return read_capabilities(node, problems, node_id=NO_NODE, source="config")

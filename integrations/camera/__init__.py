@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
-from hub.httpframes import FrameFetcher
+from hub.media import FrameFetcher
 from integrations.camera.config import CameraConfig, Config, validate
 from integrations.camera.device import HttpCamera
 

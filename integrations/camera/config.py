@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from hub.config.fields import Section, as_list
-from hub.config.located import Located, Problems
-from hub.httpframes import FetchSettings, HttpAuth, mask_url
-from hub.jpeg import MAX_FRAME_BYTES
+from hub.located import Located, Problems, Section, as_list
+from hub.media import MAX_FRAME_BYTES, FetchSettings, HttpAuth, mask_url
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _CAPABILITY_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)?$")

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.domains import standard_tool
 from hub.errors import ToolError
-from hub.httpframes import FrameFetcher, mask_url
-from hub.jpeg import JPEG_TYPE
+from hub.media import JPEG_TYPE, FrameFetcher, mask_url
 from hub.model import Capability, Tool, ToolResult
 from integrations.camera.config import CameraConfig
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.config.fields import Section
-from hub.config.located import Located, Problems
+from hub.located import Located, Problems, Section
 
 _KEYS = ("topic_prefix", "motion_interval", "person_interval", "sensor_interval",
          "camera_interval")

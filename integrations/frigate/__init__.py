@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
-from hub.httpframes import FrameFetcher, mask_url
+from hub.media import FrameFetcher, mask_url
 from integrations.frigate.bridge import FrigateBridge
 from integrations.frigate.camera import FrigateCamera
 from integrations.frigate.config import CameraConfig, Config, Filters, TriggerSpec, validate

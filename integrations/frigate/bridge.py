@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hub.errors import PayloadError
 from hub.fabric import Cancel, Message
-from hub.httpframes import FrameFetcher
-from hub.jpeg import jpeg_problem
+from hub.media import FrameFetcher, jpeg_problem
 from integrations.frigate.camera import FrigateCamera
 from integrations.frigate.config import CAMERA_NAME, Config, spoken
 from integrations.frigate.messages import (

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.domains import standard_tool
 from hub.errors import ToolError
-from hub.httpframes import FrameFetcher
-from hub.jpeg import JPEG_TYPE
+from hub.media import JPEG_TYPE, FrameFetcher
 from hub.model import Capability, Tool, ToolResult, Trigger
 from integrations.frigate.config import CAMERA_NAME, CameraConfig, Config, TriggerSpec, spoken
 

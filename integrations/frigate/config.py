@@ -27,10 +27,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from hub.config.fields import Section, as_list, as_text
-from hub.config.located import Located, Problems
-from hub.httpframes import FetchSettings, mask_url
-from hub.jpeg import MAX_FRAME_BYTES
+from hub.located import Located, Problems, Section, as_list, as_text
+from hub.media import MAX_FRAME_BYTES, FetchSettings, mask_url
 
 CAMERA_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 """What Frigate accepts as a camera (and zone) name."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.config.fields import Section
-from hub.config.located import Located, Problems
+from hub.located import Located, Problems, Section
 
 _KEYS = (
     "discovery_prefix", "birth", "birth_topic", "birth_payload", "command_timeout",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from hub.confirmations import Confirmations, Predicate
+from hub.devices import Confirmations, Predicate
 from hub.domains import standard_tools
 from hub.errors import PayloadError, ToolError
 from hub.model import Capability, Tool, ToolResult, Trigger

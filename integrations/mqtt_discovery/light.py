@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hub.confirmations import Predicate
+from hub.devices import Predicate
 from hub.errors import PayloadError, ToolError
 from hub.model import Tool, ToolResult
 from integrations.mqtt_discovery.colors import Target, mired_kelvin, rgb_to_hs, rgb_to_xy, target

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hub.badinput import BadInputLog
+from hub.devices import BadInputLog
 from hub.errors import PayloadError
 from hub.fabric import Fabric, Message
 from hub.templates import UndefinedValue

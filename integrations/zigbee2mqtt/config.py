@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from hub.config.fields import Section, as_mapping
-from hub.config.located import Located, Problems
+from hub.located import Located, Problems, Section, as_mapping
 from integrations.zigbee2mqtt.definition import friendly_name_problem
 
 _OPTIONS = ("base_topic", "command_timeout", "discovery_wait", "devices")

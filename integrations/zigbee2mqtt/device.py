@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from hub.confirmations import Confirmations
+from hub.devices import Confirmations
 from hub.errors import PayloadError, RegistryError, ToolError
 from hub.fabric import Message
 from hub.model import ToolResult, Trigger

@@ -11,10 +11,11 @@ forever with jittered exponential backoff, every subscription is restored, the b
 message is re-published, and QoS 1 messages published meanwhile are sent once the broker
 is back (a bounded backlog; overflow is counted, never raised).
 
-The parts: connecting, the 3.1.1 fallback and reconnecting are `hub.mqttconnect`; the
-event loop's side of paho is `hub.mqttloop`; the subscription table is
-`hub.subscriptions` (matching topics against it, `hub.topics`); paho's client with the
-fast receive path (and every use of paho internals) is `hub.mqttclient`.
+The parts: what to connect to is `hub.fabric.settings`; connecting, the 3.1.1 fallback
+and reconnecting are `hub.fabric.connect`; the event loop's side of paho is
+`hub.fabric.loop`; the subscription table is `hub.fabric.subscriptions` (matching topics
+against it, `hub.fabric.topics`); paho's client with the fast receive path (and every use
+of paho internals) is `hub.fabric.client`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
@@ -34,42 +35,17 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from hub.clock import Clock, SystemClock
 from hub.errors import FabricError
+from hub.fabric.client import FastClient, message_fields
+from hub.fabric.connect import Connector
+from hub.fabric.settings import FabricSettings
+from hub.fabric.subscriptions import Subscription, Subscriptions
+from hub.fabric.topics import validate_filter
 from hub.logthrottle import LogThrottle
-from hub.mqttclient import FastClient, message_fields
-from hub.mqttconnect import Connector
-from hub.subscriptions import Subscription, Subscriptions
-from hub.topics import validate_filter
 
 _LOGGER = logging.getLogger(__name__)
 
 Cancel = Callable[[], None]
 MessageCallback = Callable[["Message"], None]
-
-
-@dataclass(frozen=True, slots=True)
-class FabricSettings:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    username: str | None = None
-    password: str | None = field(default=None, repr=False)  # never in logs or tracebacks
-    client_id: str = ""
-    """Empty: a random ``atmosphere-<hex>`` id per fabric."""
-    keepalive: int = 30
-    protocol: Literal["5", "3.1.1"] = "5"
-    """MQTT 5 falls back to 3.1.1 when the broker refuses it."""
-    connect_timeout: float = 5.0
-    backoff_initial: float = 0.1
-    backoff_max: float = 30.0
-    max_backlog: int = 10_000
-    """QoS 1 messages held while the broker is away (and queued in flight)."""
-    max_inflight: int = 100
-    session_expiry: int = 0
-    """Seconds the broker keeps our session (subscriptions, queued QoS 1) while we are
-    away; 0 asks for a clean session. Needs a fixed `client_id` to be useful."""
-
-    @property
-    def where(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import difflib
 from collections.abc import Collection, Mapping, Sequence
 from typing import TypeVar
 
-from hub.config.located import Located, Problems
+from hub.located.values import Located, Problems
 
 T = TypeVar("T")
 

@@ -3,7 +3,7 @@
 It builds the client from `FabricSettings`, connects it (TCP in a worker thread, so the
 loop never blocks on a handshake, then the CONNACK), falls back to MQTT 3.1.1 when the
 broker refuses 5, and after a loss reconnects with jittered exponential backoff. The
-socket is driven by the event loop through `hub.mqttloop.SocketWatch`.
+socket is driven by the event loop through `hub.fabric.loop.SocketWatch`.
 
 The fabric owns the session: its paho callbacks decide when the connection is up or gone
 and report it here (`established`, `refused`, `closed`), which settles the CONNACK an
@@ -17,7 +17,6 @@ import logging
 import random
 import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -27,12 +26,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from hub.clock import Clock
 from hub.errors import FabricError
+from hub.fabric.client import FastClient
+from hub.fabric.loop import SocketWatch
+from hub.fabric.settings import FabricSettings
 from hub.logthrottle import LogThrottle
-from hub.mqttclient import FastClient
-from hub.mqttloop import SocketWatch
-
-if TYPE_CHECKING:  # hub.fabric imports this module
-    from hub.fabric import FabricSettings
 
 _LOGGER = logging.getLogger(__name__)
 

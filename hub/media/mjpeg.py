@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from hub.errors import PayloadError
-from hub.jpeg import MAX_FRAME_BYTES, jpeg_problem
+from hub.media.jpeg import MAX_FRAME_BYTES, jpeg_problem
 
 _MAX_PREAMBLE = 64 * 1024
 _MAX_HEADERS = 16 * 1024

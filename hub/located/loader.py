@@ -32,8 +32,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from hub.config.located import Located, Mark, Problems, Tagged, child_path
-from hub.config.syntax import syntax_message
+from hub.located.syntax import syntax_message
+from hub.located.values import Located, Mark, Problems, Tagged, child_path
 
 DIR_TAGS = (
     "!include_dir_list", "!include_dir_merge_list", "!include_dir_merge_named", "!include_dir_named",

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from hub.errors import PayloadError, ToolError
-from hub.jpeg import MAX_FRAME_BYTES, jpeg_problem
-from hub.mjpeg import MjpegReader
+from hub.media.jpeg import MAX_FRAME_BYTES, jpeg_problem
+from hub.media.mjpeg import MjpegReader
 
 _MASK = "***"
 # Query parameters that carry credentials in camera URLs (``?usr=admin&pwd=...``).

@@ -21,7 +21,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from hub.clock import Cancel
-from hub.topics import TopicTree
+from hub.fabric.topics import TopicTree
 
 C = TypeVar("C")
 """The callback type, which the table only keeps."""

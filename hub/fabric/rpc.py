@@ -26,7 +26,6 @@ from typing import Any, Self
 import nacl.signing
 
 from hub.clock import Clock, SystemClock
-from hub.envelope import JSON_TYPE, Envelope, PublicKeyLookup, ReplayGuard, seal, unseal
 from hub.errors import (
     AtmosphereError,
     CallTimeout,
@@ -34,7 +33,8 @@ from hub.errors import (
     RegistryError,
     ToolError,
 )
-from hub.fabric import Cancel, Fabric, Message
+from hub.fabric.connection import Cancel, Fabric, Message
+from hub.fabric.envelope import JSON_TYPE, Envelope, PublicKeyLookup, ReplayGuard, seal, unseal
 from hub.logthrottle import LogThrottle
 from hub.model import NodeId, ToolHandler, ToolResult
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from hub.mqttclient import FastClient
+from hub.fabric.client import FastClient
 
 
 class SocketWatch:

@@ -1,0 +1,55 @@
+"""The fabric: the hub's MQTT connection and what travels over it.
+
+    async with Fabric(FabricSettings(host="127.0.0.1", port=1883), clock=clock) as fabric:
+        cancel = fabric.subscribe("zigbee2mqtt/+", on_message)
+        fabric.publish("atmosphere/v1/...", b"...", qos=1)
+
+The modules, bottom up: `settings` (where the broker is), `client` (paho's client with a
+fast PUBLISH decode: the only use of paho internals), `loop` (the event loop's side of
+the socket), `connect` (connecting, the 3.1.1 fallback, reconnecting with backoff),
+`topics` and `subscriptions` (filters, the topic tree, MQTT 5 subscription ids),
+`connection` (`Fabric`: publish, subscribe, birth and last will, the QoS 1 backlog),
+`envelope` (the signed binary envelope and the replay guard), `rpc` (tool calls as
+request/response with deadlines) and `broker` (the embedded Mosquitto and the probe).
+
+The fabric knows nothing of capabilities or the registry: `rpc` is handed a resolver.
+"""
+
+from hub.fabric.broker import EmbeddedBroker, broker_answers, find_mosquitto
+from hub.fabric.connection import Cancel, Fabric, FabricCounters, Message, MessageCallback
+from hub.fabric.envelope import (
+    JSON_TYPE,
+    Envelope,
+    PublicKeyLookup,
+    ReplayGuard,
+    seal,
+    unseal,
+)
+from hub.fabric.rpc import RpcClient, RpcCounters, RpcServer, reply_topic, rpc_topic
+from hub.fabric.settings import FabricSettings
+from hub.fabric.topics import TopicTree, validate_filter
+
+__all__ = [
+    "JSON_TYPE",
+    "Cancel",
+    "EmbeddedBroker",
+    "Envelope",
+    "Fabric",
+    "FabricCounters",
+    "FabricSettings",
+    "Message",
+    "MessageCallback",
+    "PublicKeyLookup",
+    "ReplayGuard",
+    "RpcClient",
+    "RpcCounters",
+    "RpcServer",
+    "TopicTree",
+    "broker_answers",
+    "find_mosquitto",
+    "reply_topic",
+    "rpc_topic",
+    "seal",
+    "unseal",
+    "validate_filter",
+]
