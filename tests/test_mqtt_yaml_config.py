@@ -107,26 +107,26 @@ mqtt:
     # the configuration's own problems first, then the entities' (checked by the integration)
     assert check_config(config_dir(tmp_path, text), env={}) == [
         "configuration.yaml:3:3: mqtt: unknown key 'lihgt'; did you mean 'light'?",
-        "configuration.yaml:13:7: mqtt.switch[2]: expected a mapping (key: value lines), "
-        "got 42",
-        "configuration.yaml:5:3: mqtt.number: Home Assistant's number platform is not "
+        ("configuration.yaml:13:7: mqtt.switch[2]: expected a mapping (key: value lines), "
+        "got 42"),
+        ("configuration.yaml:5:3: mqtt.number: Home Assistant's number platform is not "
         "supported (yet); supported: binary_sensor, button, camera, climate, cover, fan, "
-        "light, lock, sensor, switch",
-        "configuration.yaml:9:7: mqtt.switch[0]: command_topic: missing; this component "
-        "needs it",
+        "light, lock, sensor, switch"),
+        ("configuration.yaml:9:7: mqtt.switch[0]: command_topic: missing; this component "
+        "needs it"),
         "configuration.yaml:12:12: mqtt.switch[1].qos: expected an integer in 0..2, got 5",
-        "configuration.yaml:17:16: mqtt.light[0].bri_scl: expected an integer >= 1, got "
-        "'high'",
-        "configuration.yaml:19:7: mqtt.light[1].comand_topic: unknown key; did you mean "
-        "'command_topic'?",
-        "configuration.yaml:21:21: mqtt.light[1].stat_val_tpl: template '{{ value': line 1: "
-        "unexpected end of template, expected 'end of print statement'.",
-        "configuration.yaml:22:15: mqtt.light[2].schema: 'template' is not supported; use "
-        "default or json",
-        "configuration.yaml:27:7: mqtt.sensor[1]: capability id sensor.porch is taken by "
-        "mqtt.sensor[0] (configuration.yaml:25:7); give each its own name or object_id",
-        "configuration.yaml:33:11: mqtt.sensor[2].availability[1]: topic: missing; this "
-        "component needs it",
+        ("configuration.yaml:17:16: mqtt.light[0].bri_scl: expected an integer >= 1, got "
+        "'high'"),
+        ("configuration.yaml:19:7: mqtt.light[1].comand_topic: unknown key; did you mean "
+        "'command_topic'?"),
+        ("configuration.yaml:21:21: mqtt.light[1].stat_val_tpl: template '{{ value': line 1: "
+        "unexpected end of template, expected 'end of print statement'."),
+        ("configuration.yaml:22:15: mqtt.light[2].schema: 'template' is not supported; use "
+        "default or json"),
+        ("configuration.yaml:27:7: mqtt.sensor[1]: capability id sensor.porch is taken by "
+        "mqtt.sensor[0] (configuration.yaml:25:7); give each its own name or object_id"),
+        ("configuration.yaml:33:11: mqtt.sensor[2].availability[1]: topic: missing; this "
+        "component needs it"),
     ]
 
 
@@ -139,18 +139,18 @@ mqtt:
   - just text
 """
     assert check_config(config_dir(tmp_path, text), env={}) == [
-        "configuration.yaml:3:5: mqtt[1].host: host is already set at configuration.yaml:2:5; "
-        "give each broker setting once",
-        "configuration.yaml:5:5: mqtt[2]: expected a mapping (key: value lines), got "
-        "'just text'",
+        ("configuration.yaml:3:5: mqtt[1].host: host is already set at configuration.yaml:2:5; "
+        "give each broker setting once"),
+        ("configuration.yaml:5:5: mqtt[2]: expected a mapping (key: value lines), got "
+        "'just text'"),
     ]
 
 
 def test_mqtt_is_not_an_integrations_key(tmp_path: Path) -> None:
     text = "integrations:\n  mqtt:\n    light: []\n"
     assert check_config(config_dir(tmp_path, text), env={}) == [
-        "configuration.yaml:2:3: integrations.mqtt: manual MQTT entities go under the "
-        "top-level mqtt: key, next to the broker settings (docs/integrations/mqtt.md)",
+        ("configuration.yaml:2:3: integrations.mqtt: manual MQTT entities go under the "
+        "top-level mqtt: key, next to the broker settings (docs/integrations/mqtt.md)"),
     ]
 
 
@@ -170,3 +170,11 @@ def test_config_check_command_prints_them_and_exits_2(
     assert capsys.readouterr().err == (
         "configuration.yaml:3:7: mqtt.switch[0]: command_topic: missing; this component "
         "needs it\n")
+
+
+def test_the_example_checks_clean_with_its_entities() -> None:
+    example = Path(__file__).resolve().parents[1] / "config" / "examples" / "mqtt-entities"
+    assert check_config(example, env={}) == []
+    section = load_config(example, env={}).integrations["mqtt"]
+    assert sorted(section) == ["binary_sensor", "climate", "cover", "fan", "light", "lock",
+                               "sensor", "switch"]

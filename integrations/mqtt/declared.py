@@ -159,7 +159,7 @@ class Checker:
 def _report(node: Located, message: str, problems: Problems) -> None:
     """Put a discovery error (``<path>: key: what``) at the key's place in the file."""
     prefix = f"{node.path}: "
-    text = message[len(prefix):] if message.startswith(prefix) else message
+    text = message.removeprefix(prefix)
     target = node
     for _ in range(2):  # a key, then a key of a list item (availability[1]: topic: ...)
         head, sep, tail = text.partition(": ")
