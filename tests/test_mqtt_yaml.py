@@ -16,8 +16,10 @@ import httpx
 import pytest
 
 from hub.config import load_config
+from hub.domains import standard_tools
 from hub.errors import ToolError
 from hub.events import Event, TriggerFired
+from hub.model import Capability
 from hub.runtime import Hub
 from tests.broker import Mosquitto
 from tests.hubs import write_config
@@ -489,3 +491,23 @@ def test_the_capabilities_command_shows_why_one_is_unavailable() -> None:
         "switch.kettle  switch          yes               on",
         "fan.attic      fan             no",
     ]
+
+
+async def test_a_capability_restored_without_its_provider_says_so(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    config = load_config(write_config(tmp_path, mqtt={"host": mosquitto.host,
+                                                      "port": mosquitto.port}))
+    async with Hub(config) as hub:  # a provider that registers it, and is gone next time
+        hub.registry.add(Capability(id="switch.kept", type="switch", source="zigbee2mqtt",
+                                    tools=standard_tools("switch")))
+    async with Hub(config) as hub:
+        kept = hub.registry.get("switch.kept")
+        assert (kept.available, kept.reason) == (False, "no provider")
+        with pytest.raises(ToolError, match=r"^switch.kept has no provider on this node: its "
+                                            r"provider \(zigbee2mqtt\) has not registered it "
+                                            r"since the hub started$"):
+            await hub.call("switch.kept", "turn_on")
+        hub.registry.add(kept, None)
+        hub.registry.set_available("switch.kept", True)
+        assert hub.registry.get("switch.kept").reason == ""  # back: no reason any more

@@ -178,3 +178,25 @@ def test_the_example_checks_clean_with_its_entities() -> None:
     section = load_config(example, env={}).integrations["mqtt"]
     assert sorted(section) == ["binary_sensor", "climate", "cover", "fan", "light", "lock",
                                "sensor", "switch"]
+
+
+def test_topics_the_hub_could_not_subscribe_to_are_reported_at_load(tmp_path: Path) -> None:
+    text = """\
+mqtt:
+  sensor:
+    - name: Porch
+      state_topic: porch/#/lux
+      availability:
+        - topic: porch/lwt+
+  switch:
+    - name: Kettle
+      command_topic: kitchen/+/set
+"""
+    assert check_config(config_dir(tmp_path, text), env={}) == [
+        ("configuration.yaml:4:20: mqtt.sensor[0].state_topic: not a topic the hub can "
+        "subscribe to: '#' must be a whole level and the last one"),
+        ("configuration.yaml:6:18: mqtt.sensor[0].availability[0].topic: not a topic the hub "
+        "can subscribe to: '+' must be a whole level"),
+        ("configuration.yaml:9:22: mqtt.switch[0].command_topic: expected a topic without + "
+        "or #, got 'kitchen/+/set'"),
+    ]

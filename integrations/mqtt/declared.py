@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from hub.errors import PayloadError
+from hub.fabric import validate_filter
 from hub.located import Located, Problems, did_you_mean
 from hub.templates import Templates
 from integrations.mqtt_discovery.abbreviations import ABBREVIATIONS, expand
@@ -114,7 +115,7 @@ class Checker:
         except PayloadError as exc:
             _report(node, str(exc), self.problems)
         self._unknown_keys(node, platform, config, entity)
-        if entity is None:
+        if not self._topics(node) or entity is None:
             return None
         named = config.get("name") or (entity.device is not None and entity.device.name)
         if named and "default_entity_id" not in config and "object_id" not in config:
@@ -137,6 +138,28 @@ class Checker:
             hint = (f"did you mean '{close}'?" if close is not None
                     else f"Home Assistant's MQTT {platform} has no such option")
             self.problems.add(child, f"unknown key; {hint}", at_key=True)
+
+    def _topics(self, node: Located) -> bool:
+        """Every topic is one the broker accepts as a filter (the fabric would refuse it
+        when the entity starts); False after reporting one that is not."""
+        good = True
+        items = [node]
+        availability = node.get("availability") or node.get("avty")
+        if availability is not None and availability.is_sequence:
+            items.extend(item for item in availability if item.is_mapping)
+        for item in items:
+            for key, child in item.items():
+                long = ABBREVIATIONS.get(key, key)
+                if not (long == "topic" or long.endswith("_topic")):
+                    continue
+                if not isinstance(child.value, str) or not child.value:
+                    continue  # the entity reports what is not a topic at all
+                try:
+                    validate_filter(child.value)
+                except ValueError as exc:
+                    self.problems.add(child, f"not a topic the hub can subscribe to: {exc}")
+                    good = False
+        return good
 
     def _keys_read(self, platform: str, schema: Any) -> frozenset[str]:
         """Every key the platform's entity reads, found once by building one from a probe."""
