@@ -15,8 +15,8 @@ ingest latency.) Values nested in a state (a parsed payload's lists and dicts) a
 by the store's thread too: whoever sets a state must not change them afterwards.
 
 What survives a restart: each capability's definition and last state. Availability and
-load are live facts: restored capabilities come back ``available=False`` (and load 0)
-until whoever provides them registers them again.
+load are live facts: restored capabilities come back ``available=False`` with the reason
+``no provider`` (and load 0) until whoever provides them registers them again.
 """
 
 from __future__ import annotations
