@@ -94,7 +94,8 @@ class HubConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     integrations: Mapping[str, Located] = field(default_factory=lambda: _EMPTY_INTEGRATIONS)
-    """Integration name -> its raw section, checked by the integration's own ``validate``."""
+    """Integration name -> its raw section, checked by the integration's own ``validate``.
+    ``mqtt`` comes first when `mqtt:` holds entities (hub/config/mqtt.py)."""
     capabilities: tuple[Capability, ...] = ()
     """Capabilities declared by the user (node left empty: the runtime fills it in)."""
 
