@@ -47,7 +47,7 @@ MAX_ID_LENGTH = 200
 
 ENTRY_KEYS = (
     "id", "type", "name", "aliases", "area", "description", "tools", "triggers",
-    "attributes", "node", "state", "available", "load",
+    "attributes", "node", "state", "available", "reason", "load",
 )  # fmt: skip
 TOOL_KEYS = ("name", "description", "parameters", "result", "timeout")
 TRIGGER_KEYS = ("name", "description", "intent", "payload", "priority", "throttle")
@@ -163,6 +163,7 @@ def _entry(entry: Located, problems: Problems, node_id: NodeId, source: str) -> 
     attributes = _attributes(section.get("attributes"), problems)
     state = _plain_mapping(section.get("state"), problems)
     available = section.flag("available", True)
+    reason = section.text("reason", "", allow_empty=True)
     load = section.number("load", 0.0, low=0.0, high=1.0)
     if cap_id is None or cap_type is None or len(problems) > before:
         return None
@@ -181,6 +182,7 @@ def _entry(entry: Located, problems: Problems, node_id: NodeId, source: str) -> 
         available=available,
         load=load,
         source=source,
+        reason=reason,
     )
 
 
@@ -439,6 +441,7 @@ def capability_to_dict(cap: Capability) -> dict[str, Any]:
         "available": cap.available,
         "load": cap.load,
         "source": cap.source,
+        "reason": cap.reason,
     }
 
 
@@ -468,6 +471,7 @@ def capability_from_dict(d: Mapping[str, Any]) -> Capability:
             available=bool(d.get("available", True)),
             load=float(d.get("load", 0.0)),
             source=str(d.get("source", "")),
+            reason=str(d.get("reason", "")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         ident = d.get("id", "?") if isinstance(d, Mapping) else "?"

@@ -198,15 +198,23 @@ def cmd_capabilities(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(capabilities, indent=2, ensure_ascii=False))
         return EXIT_OK
+    for line in capability_table(capabilities):
+        print(line)
+    return EXIT_OK
+
+
+def capability_table(capabilities: list[dict[str, Any]]) -> list[str]:
+    """The lines `atmosphere capabilities` prints: one a capability, in columns; an
+    unavailable one says why when the hub knows (``no (no provider)``)."""
     rows = [("ID", "TYPE", "AREA", "AVAILABLE", "STATE")]
     for cap in capabilities:
         state = cap.get("state") or {}
-        rows.append((cap["id"], cap["type"], cap.get("area", ""),
-                     "yes" if cap.get("available") else "no", str(state.get("state", ""))))
+        reason = cap.get("reason")
+        available = "yes" if cap.get("available") else (f"no ({reason})" if reason else "no")
+        rows.append((cap["id"], cap["type"], cap.get("area", ""), available,
+                     str(state.get("state", ""))))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-    return EXIT_OK
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:

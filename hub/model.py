@@ -89,6 +89,8 @@ class Capability:
     """0.0 idle .. 1.0 saturated."""
     source: str = ""
     """Who registered it: ``config``, an integration name, or ``mesh``."""
+    reason: str = ""
+    """Why it is not available, when that is known (``no provider``); empty otherwise."""
 
     def tool(self, name: str) -> Tool | None:
         for tool in self.tools:

@@ -15,8 +15,8 @@ ingest latency.) Values nested in a state (a parsed payload's lists and dicts) a
 by the store's thread too: whoever sets a state must not change them afterwards.
 
 What survives a restart: each capability's definition and last state. Availability and
-load are live facts: restored capabilities come back ``available=False`` (and load 0)
-until whoever provides them registers them again.
+load are live facts: restored capabilities come back ``available=False`` with the reason
+``no provider`` (and load 0) until whoever provides them registers them again.
 """
 
 from __future__ import annotations
@@ -46,6 +46,8 @@ from hub.store import Store
 _LOGGER = logging.getLogger(__name__)
 
 
+NO_PROVIDER = "no provider"
+"""The `Capability.reason` of one that nothing on this node serves (yet)."""
 _MISSING = object()
 _KNOWN_SHOWN = 5
 """How many ids an unknown-id error lists."""
@@ -121,7 +123,8 @@ class Registry:
             for cap in restored:
                 if cap.id in self._caps:
                     continue  # registered before the restore: the live one wins
-                cap = dataclasses.replace(cap, available=False, load=0.0)
+                # nothing serves it until its provider registers it again
+                cap = dataclasses.replace(cap, available=False, load=0.0, reason=NO_PROVIDER)
                 self._caps[cap.id] = cap
                 self._bus.publish(CapabilityAdded(cap, time=self._now()))
             _LOGGER.info("registry restored capabilities=%d", len(restored))
@@ -265,7 +268,9 @@ class Registry:
         cap = self.get(capability_id)
         if cap.available == available:
             return False
-        self._caps[capability_id] = dataclasses.replace(cap, available=available)
+        # a reason says why it is unavailable: it goes when the capability comes back
+        reason = cap.reason if not available else ""
+        self._caps[capability_id] = dataclasses.replace(cap, available=available, reason=reason)
         if self._store is not None:  # the state row carries the last availability
             self._dirty_states.add(capability_id)
             self._wake.set()

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Self
 
 from hub import plugins
@@ -20,8 +21,8 @@ from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
 from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, RpcClient, RpcServer, broker_answers
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
-from hub.model import NodeId, ToolHandler, ToolResult, WorkUnit
-from hub.registry import Registry
+from hub.model import Capability, NodeId, ToolHandler, ToolResult, WorkUnit
+from hub.registry import NO_PROVIDER, Registry
 from hub.store import Store
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class Hub:
             RpcClient(self.fabric, node, signing_key, self._public_key, clock=self.clock)
         )
         for capability in self.config.capabilities:
-            self.registry.add(capability)
+            self.registry.add(self._declared(capability))
         for name, raw in self.config.integrations.items():
             module = plugins.load("atmosphere.integrations", name)
             integration_config = module.validate(raw)
@@ -168,6 +169,24 @@ class Hub:
             protocol=mqtt.protocol,
         )
 
+    def _declared(self, capability: Capability) -> Capability:
+        """A capability declared under `capabilities:`. One of this node's is unavailable
+        until something provides it (an MQTT entity or an integration registering the same
+        id replaces it); another node's is as declared."""
+        if capability.node and capability.node != self.node_id:
+            return capability
+        return replace(capability, available=False, reason=NO_PROVIDER)
+
+    @staticmethod
+    def _no_provider(capability: Capability) -> str:
+        text = f"{capability.id} has no provider on this node"
+        if capability.source == "config":
+            return (f"{text}: it is declared under capabilities: but nothing drives it; "
+                    "declare it under mqtt: with its state and command topics "
+                    "(docs/integrations/mqtt.md), or configure an integration that provides it")
+        return (f"{text}: its provider ({capability.source or 'unknown'}) has not registered "
+                "it since the hub started")
+
     def _status_payload(self, state: str) -> bytes:
         return json.dumps(
             {"state": state, "node": self.identity.node_id, "name": self.config.name}
@@ -197,7 +216,7 @@ class Hub:
                     value={"state": dict(current.state), "available": current.available}
                 )
             if handler is None:
-                raise ToolError(f"{capability_id} has no provider on this node")
+                raise ToolError(self._no_provider(capability))
             return await handler(tool_name, arguments)
 
         return call

@@ -187,7 +187,7 @@ capabilities:
         (
             "devices.yaml:8:5: capabilities[2]: unknown key 'colour'; expected one of: id, type, "
             "name, aliases, area, description, tools, triggers, attributes, node, state, "
-            "available, load"
+            "available, reason, load"
         ),
         "devices.yaml:9:14: capabilities[2].aliases: expected a list, got a mapping",
         "devices.yaml:10:11: capabilities[2].load: expected a number 0..1, got 2",

@@ -17,6 +17,8 @@ from types import MappingProxyType
 from typing import Literal
 
 from hub.capfile import NO_NODE, read_capabilities
+from hub.config.mqtt import INTEGRATION as MQTT_INTEGRATION
+from hub.config.mqtt import read_mqtt
 from hub.located import Located, Mark, Problems, Section, as_choice, as_mapping, located
 from hub.model import Capability
 
@@ -92,16 +94,14 @@ class HubConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     integrations: Mapping[str, Located] = field(default_factory=lambda: _EMPTY_INTEGRATIONS)
-    """Integration name -> its raw section, checked by the integration's own ``validate``."""
+    """Integration name -> its raw section, checked by the integration's own ``validate``.
+    ``mqtt`` comes first when `mqtt:` holds entities (hub/config/mqtt.py)."""
     capabilities: tuple[Capability, ...] = ()
     """Capabilities declared by the user (node left empty: the runtime fills it in)."""
 
 
 TOP_LEVEL = (
     "name", "data_dir", "mqtt", "http", "logging", "routing", "integrations", "capabilities",
-)  # fmt: skip
-MQTT_KEYS = (
-    "host", "port", "username", "password", "client_id", "keepalive", "protocol", "embedded",
 )  # fmt: skip
 
 
@@ -140,18 +140,19 @@ def read_config(
 ) -> HubConfig:
     """Check a configuration document; problems go to `problems`, defaults fill the gaps."""
     top = Section(raw, problems, TOP_LEVEL)
+    broker, entities = read_mqtt(top.get("mqtt"), problems)
     return HubConfig(
         name=top.text("name", "") or default_name(),
         data_dir=_data_dir(top, config_dir, env),
         config_dir=config_dir,
-        mqtt=_mqtt(Section(top.get("mqtt"), problems, MQTT_KEYS)),
+        mqtt=_mqtt(broker),
         http=_http(Section(top.get("http"), problems, ("host", "port"))),
         logging=_logging(Section(top.get("logging"), problems, ("level", "logs"))),
         routing=_routing(
             Section(top.get("routing"), problems, ("model", "tokenizer", "threads", "per_channel")),
             config_dir,
         ),
-        integrations=_integrations(top.get("integrations"), problems),
+        integrations=_integrations(top.get("integrations"), problems, entities),
         capabilities=_capabilities(top.get("capabilities"), problems),
     )
 
@@ -223,11 +224,24 @@ def _logging(section: Section) -> LoggingConfig:
     return LoggingConfig(level=level, logs=MappingProxyType(logs))
 
 
-def _integrations(node: Located | None, problems: Problems) -> Mapping[str, Located]:
-    if node is None or not as_mapping(node, problems):
-        return _EMPTY_INTEGRATIONS
+def _integrations(
+    node: Located | None, problems: Problems, mqtt_entities: Located | None
+) -> Mapping[str, Located]:
+    # the entities under `mqtt:` come first: they claim their ids before any discovery
     result: dict[str, Located] = {}
+    if mqtt_entities is not None:
+        result[MQTT_INTEGRATION] = mqtt_entities
+    if node is None or not as_mapping(node, problems):
+        return MappingProxyType(result) if result else _EMPTY_INTEGRATIONS
     for name, child in node.items():
+        if name == MQTT_INTEGRATION:
+            problems.add(
+                child,
+                "manual MQTT entities go under the top-level mqtt: key, next to the broker "
+                "settings (docs/integrations/mqtt.md)",
+                at_key=True,
+            )
+            continue
         if not _INTEGRATION_NAME.match(name):
             problems.add(
                 child,

@@ -76,6 +76,14 @@ class Discovered:
     fallback_id: str
     """Capability id suffix when the configuration names none (from the topic)."""
     config: Mapping[str, Any]
+    declared_at: str = ""
+    """``file:line:col`` for an entity written under `mqtt:` in YAML (integrations/mqtt),
+    whose `topic` is then its path (``mqtt.light[0]``); empty for a discovered one."""
+
+    @property
+    def source(self) -> str:
+        """Who registers it: ``mqtt`` (declared in YAML) or ``mqtt_discovery``."""
+        return "mqtt" if self.declared_at else "mqtt_discovery"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +204,8 @@ class Entity:
         return {}
 
     def description(self) -> str:
-        return f"{self.domain.replace('_', ' ')} announced by MQTT discovery"
+        how = "configured over MQTT" if self.found.declared_at else "announced by MQTT discovery"
+        return f"{self.domain.replace('_', ' ')} {how}"
 
     async def run(self, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
         raise ToolError(f"{self.id}: tool {tool!r} is not supported")
@@ -237,10 +246,10 @@ class Entity:
         return self.device.area if self.device is not None else ""
 
     def capability(self) -> Capability:
-        attributes: dict[str, Any] = {
-            "protocol": "mqtt_discovery",
-            "discovery_topic": self.found.topic,
-        }
+        found = self.found
+        attributes: dict[str, Any] = (
+            {"protocol": "mqtt", "declared_at": found.declared_at} if found.declared_at
+            else {"protocol": "mqtt_discovery", "discovery_topic": found.topic})
         if self.unique_id:
             attributes["unique_id"] = self.unique_id
         if self.device is not None:
@@ -253,7 +262,7 @@ class Entity:
             area=self.area, description=f"{self.description()}{where}",
             tools=self.tools(), triggers=self.triggers(),
             attributes=MappingProxyType(attributes), available=self.availability.available,
-            source="mqtt_discovery",
+            source=found.source,
         )
 
     # -- lifecycle -------------------------------------------------------------------------
