@@ -30,8 +30,8 @@ from hub.errors import ConfigError
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 EXAMPLES = ROOT / "config"
-_BLOCK = re.compile(r"^```ya?ml[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
-_NOT_CHECKED = re.compile(r"<!--\s*not checked:\s*\S.*?-->\s*$", re.S)
+_BLOCK = re.compile(r"^```ya?ml[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+_NOT_CHECKED = re.compile(r"<!--\s*not checked:\s*\S.*?-->\s*$", re.DOTALL)
 _FIRST_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):")
 SECRETS = "mqtt_password: correct-horse-battery-staple\nporch_camera: secret\n"
 ENV = {"MQTT_HOST": "localhost", "MQTT_PORT": "1883"}
@@ -97,10 +97,11 @@ def check_snippet(snippet: Snippet, workdir: Path) -> list[str]:
             f"  {line}\n" if line.strip() else "\n" for line in snippet.text.splitlines()
         )
     else:
-        return [
+        problem = (
             f"first key {key!r} is neither a configuration key nor an integration nor a "
             "capability list: make it one, or mark it <!-- not checked: why -->"
-        ]
+        )
+        return [problem]
     (workdir / "configuration.yaml").write_text(document)
     return check_config(workdir, env=ENV)
 
