@@ -162,15 +162,49 @@ def _client(args: argparse.Namespace) -> Any:
     return HubClient(url, token, timeout=args.timeout)
 
 
+_ARGS_HINT = (
+    "In a shell, put the JSON in single quotes, so that its double quotes reach the hub:\n"
+    "  --args '{\"brightness_pct\": 30}'"
+)
+
+
+def _bad_args(exc: json.JSONDecodeError) -> str:
+    """What is wrong with --args, where (the text with a caret under the column), and the
+    usual cause: a shell that ate the double quotes."""
+    line = exc.doc.splitlines()[exc.lineno - 1] if exc.doc.strip() else exc.doc
+    return (
+        f"atmosphere call: --args is not valid JSON: {exc.msg} (line {exc.lineno},"
+        f" column {exc.colno}):\n  {line}\n  {' ' * (exc.colno - 1)}^\n{_ARGS_HINT}"
+    )
+
+
+def _output_problem(output: str) -> str | None:
+    """Why --output cannot be written, checked before the tool is called (a camera's
+    frame is not fetched only to be lost)."""
+    path = Path(output)
+    folder = path.parent
+    if path.is_dir():
+        return f"atmosphere call: --output {output} is a folder; give a file name in it"
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        return f"atmosphere call: --output {output}: the folder {folder} {what}; create it first"
+    if not os.access(folder, os.W_OK):
+        return f"atmosphere call: --output {output}: the folder {folder} is not writable"
+    return None
+
+
 def cmd_call(args: argparse.Namespace) -> int:
     try:
         arguments = json.loads(args.args) if args.args else {}
-    except ValueError as exc:
-        print(f"atmosphere call: --args is not valid JSON: {exc}", file=sys.stderr)
+    except json.JSONDecodeError as exc:
+        print(_bad_args(exc), file=sys.stderr)
         return EXIT_CONFIG
     if not isinstance(arguments, dict):
-        print("atmosphere call: --args must be a JSON object, e.g. '{\"brightness_pct\": 30}'",
-              file=sys.stderr)
+        print("atmosphere call: --args must be a JSON object, e.g. '{\"brightness_pct\": 30}',"
+              f" got: {args.args}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.output and (problem := _output_problem(args.output)):
+        print(problem, file=sys.stderr)
         return EXIT_CONFIG
 
     async def call() -> Any:
@@ -180,7 +214,10 @@ def cmd_call(args: argparse.Namespace) -> int:
     result = asyncio.run(call())
     if result.data:
         if args.output:
-            Path(args.output).write_bytes(result.data)
+            try:
+                Path(args.output).write_bytes(result.data)
+            except OSError as exc:  # the folder changed since it was checked
+                raise AtmosphereError(f"cannot write {args.output}: {exc.strerror}") from None
             print(f"wrote {len(result.data)} bytes ({result.content_type}) to {args.output}")
         else:
             print(f"{len(result.data)} bytes of {result.content_type}; use --output FILE to save")
@@ -190,6 +227,13 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_capabilities(args: argparse.Namespace) -> int:
+    if args.action == "remove":
+        return _remove_capability(args)
+    if args.id is not None:
+        print(f"atmosphere capabilities: 'list' takes no id (got {args.id!r}); did you mean"
+              f" `atmosphere capabilities remove {args.id}`?", file=sys.stderr)
+        return EXIT_CONFIG
+
     async def fetch() -> Any:
         async with _client(args) as client:
             return await client.capabilities()
@@ -217,14 +261,29 @@ def capability_table(capabilities: list[dict[str, Any]]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
+def _remove_capability(args: argparse.Namespace) -> int:
+    if args.id is None:
+        print("atmosphere capabilities remove: which one? Give its id, e.g."
+              " `atmosphere capabilities remove light.old_porch`", file=sys.stderr)
+        return EXIT_CONFIG
+
+    async def remove() -> str:
+        async with _client(args) as client:
+            return str(await client.remove_capability(args.id))
+
+    print(f"removed {asyncio.run(remove())}")
+    return EXIT_OK
+
+
 def cmd_config_check(args: argparse.Namespace) -> int:
-    from hub.config import check_config
+    from hub.config import check_config, config_dir_of
 
     directory = _config_dir(args.directory)
     if directory is None:
         print("atmosphere config check: no configuration directory found; pass DIR",
               file=sys.stderr)
         return EXIT_CONFIG
+    directory = config_dir_of(directory)  # configuration.yaml itself names its directory
     problems = check_config(directory)
     if problems:
         for problem in problems:
@@ -266,15 +325,23 @@ def build_parser() -> argparse.ArgumentParser:
     _client_options(call)
     call.set_defaults(func=cmd_call)
 
-    caps = sub.add_parser("capabilities", help="list the capabilities of a running hub")
-    caps.add_argument("--json", action="store_true", help="print JSON")
+    caps = sub.add_parser(
+        "capabilities", help="list the capabilities of a running hub, or remove one",
+        description="list (the default) the capabilities of a running hub, or remove one"
+        " that nobody provides any more (see docs/capabilities.md)",
+    )
+    caps.add_argument("action", nargs="?", choices=["list", "remove"], default="list")
+    caps.add_argument("id", nargs="?", help="the capability to remove")
+    caps.add_argument("--json", action="store_true", help="print JSON (list)")
     _client_options(caps)
     caps.set_defaults(func=cmd_capabilities)
 
     config = sub.add_parser("config", help="configuration tools")
     config_sub = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
     check = config_sub.add_parser("check", help="validate a configuration directory")
-    check.add_argument("directory", nargs="?", help="default: $ATMOSPHERE_CONFIG or config/")
+    check.add_argument("directory", nargs="?", metavar="DIR",
+                       help="the directory holding configuration.yaml (or that file itself);"
+                       " default: $ATMOSPHERE_CONFIG or config/")
     check.set_defaults(func=cmd_config_check)
 
     try:

@@ -6,7 +6,7 @@
 
 Errors come back as the project's exceptions, with the server's message: an unknown
 capability or tool is a `RegistryError`, a bad argument a `PayloadError`, a failing tool a
-`ToolError`, a call past its deadline a `CallTimeout`, a hub that cannot be reached a
+`ToolError`, a capability that cannot be removed a `CapabilityInUse`, a call past its deadline a `CallTimeout`, a hub that cannot be reached a
 `FabricError`, a refused token a `TokenError`. This module must not import `web`.
 """
 
@@ -97,6 +97,14 @@ class HubClient:
 
     async def capability(self, capability_id: str) -> dict[str, Any]:
         return _object(await self._request("GET", f"/api/capabilities/{_path(capability_id)}"))
+
+    async def remove_capability(self, capability_id: str) -> str:
+        """Remove a capability nobody provides any more; returns its id.
+
+        `CapabilityInUse` (409) when the configuration or a provider running on the hub
+        would add it again; its message says where to remove it instead."""
+        path = f"/api/capabilities/{_path(capability_id)}"
+        return str(_object(await self._request("DELETE", path)).get("removed", capability_id))
 
     async def states(self) -> dict[str, Any]:
         return _object(await self._request("GET", "/api/states"))

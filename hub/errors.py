@@ -6,6 +6,7 @@
     ├── FabricError        the MQTT fabric: not connected, broker unreachable
     │   └── CallTimeout    a tool call passed its deadline
     ├── RegistryError      unknown capability or tool
+    │   └── CapabilityInUse  removing what a running provider or the configuration adds again
     ├── ToolError          a tool ran and failed
     ├── StoreError         the SQLite store
     ├── MeshError          gossip and peers
@@ -46,6 +47,11 @@ class RegistryError(AtmosphereError):
     """An unknown capability or tool, or a conflicting registration."""
 
 
+class CapabilityInUse(RegistryError):
+    """A capability cannot be removed: the configuration declares it, or a provider running
+    on this hub registered it and would register it again."""
+
+
 class ToolError(AtmosphereError):
     """A tool was reached but failed; the message is the provider's."""
 
@@ -74,6 +80,7 @@ class ModelMismatch(AtmosphereError):
 HTTP_ERRORS: tuple[tuple[type[AtmosphereError], int, str], ...] = (
     (CallTimeout, 504, "timeout"),  # before FabricError: a CallTimeout is one
     (FabricError, 503, "fabric_unavailable"),
+    (CapabilityInUse, 409, "capability_in_use"),  # before RegistryError: it is one
     (RegistryError, 404, "not_found"),
     (NoCapableNode, 404, "no_capable_node"),
     (PayloadError, 400, "bad_request"),

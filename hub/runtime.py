@@ -21,6 +21,7 @@ from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
 from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, RpcClient, RpcServer, broker_answers
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
+from hub.leftovers import Leftovers
 from hub.model import Capability, NodeId, ToolHandler, ToolResult, WorkUnit
 from hub.registry import NO_PROVIDER, Registry
 from hub.store import Store
@@ -63,6 +64,7 @@ class Hub:
         self.store: Store
         self.fabric: Fabric
         self.registry: Registry
+        self.leftovers: Leftovers
         self._rpc: RpcClient
         self._routing: Routing | None = None
 
@@ -116,6 +118,14 @@ class Hub:
         )
         self.registry = await stack.enter_async_context(
             Registry(self.bus, node_id=node, store=self.store, clock=self.clock)
+        )
+        # Before anything registers: what the registry holds now is what it restored.
+        self.leftovers = await stack.enter_async_context(
+            Leftovers(
+                self.registry, self.bus, self.clock, node=node, store=self.store,
+                configured=self.config.capabilities,
+                stale_after=self.config.registry.stale_after,
+            )
         )
         signing_key = self.identity.signing_key
         await stack.enter_async_context(
@@ -220,6 +230,11 @@ class Hub:
             return await handler(tool_name, arguments)
 
         return call
+
+    def remove_capability(self, capability_id: str) -> Capability:
+        """Remove a capability nobody provides any more (see hub/leftovers.py); raises
+        `CapabilityInUse` for one the configuration or a running provider would add again."""
+        return self.leftovers.remove(capability_id)
 
     async def call(
         self,

@@ -187,6 +187,19 @@ class Store:
         skipped with a warning."""
         return await self.run("load capabilities", self._load)
 
+    async def last_written(self) -> dict[str, float]:
+        """When each stored capability's definition or state was last written (Unix
+        seconds): the last time anything was heard of it."""
+
+        def read(conn: sqlite3.Connection) -> dict[str, float]:
+            rows = conn.execute(
+                "SELECT c.id, max(c.updated, coalesce(s.updated, c.updated))"
+                " FROM capabilities AS c LEFT JOIN states AS s ON s.id = c.id"
+            ).fetchall()
+            return {cap_id: float(updated) for cap_id, updated in rows}
+
+        return await self.run("read when capabilities were written", read)
+
     async def get(self, key: str) -> Any | None:
         """The JSON value stored under `key`, or None."""
         row = await self.run(

@@ -248,3 +248,29 @@ def test_a_bare_demo_section_means_the_defaults() -> None:
     assert "integrations.demo.topic_prefix: expected an MQTT topic without wildcards or empty " \
         "levels, got 'a//b'" in str(caught.value)
     assert "integrations.demo.camera_interval: expected a number > 0, got 0" in str(caught.value)
+
+
+async def retained_on(broker: Mosquitto) -> dict[str, bytes]:
+    """Every retained message on the broker: subscribe to '#', then wait for a marker sent
+    after the SUBACK, which the broker delivers after the retained messages."""
+    with mqtt_peer(broker.host, broker.port) as peer:
+        peer.subscribe("#")
+        peer.publish("marker/end", b"end")
+        await eventually(lambda: peer.messages("marker/end") != [])
+        with peer.lock:
+            return {t: p for t, p in peer.received if t != "marker/end"}
+
+
+async def test_a_clean_stop_leaves_no_retained_demo_messages_on_the_broker(
+    tmp_path: Path, private_mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    async with demo_hub(tmp_path, private_mosquitto, topic_prefix) as hub:
+        await hub.call(LIGHT, "turn_on", {"brightness_pct": 50})
+        node = hub.node_id
+        during = await retained_on(private_mosquitto)
+        assert f"{topic_prefix}/demo/frigate/front_door/person/snapshot" in during
+        assert len([t for t in during if t.startswith(f"{topic_prefix}/demo/")]) >= 12
+    after = await retained_on(private_mosquitto)
+    # only the hub's own presence stays, as its last will says: offline
+    assert list(after) == [f"atmosphere/v1/nodes/{node}/status"]
+    assert json.loads(after[f"atmosphere/v1/nodes/{node}/status"])["state"] == "offline"

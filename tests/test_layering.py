@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "logthrottle events capfile",
         "fabric devices store config",
         "registry",
-        "routing",
+        "routing leftovers",
         "runtime",
         "cli",
     )

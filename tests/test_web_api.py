@@ -277,10 +277,95 @@ async def test_unknown_endpoints_and_methods_answer_json(client: httpx.AsyncClie
         "message": "no endpoint at /api/nothing-here; see docs/http-api.md for the API",
     }
     response = await client.get("/api/capabilities/light.test_lamp/tools/turn_on")
-    assert response.status_code == 404  # read as a capability id, which does not exist
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert error_of(response) == {
+        "code": "method_not_allowed",
+        "message": "GET is not allowed on /api/capabilities/light.test_lamp/tools/turn_on: a"
+                   " tool is called with POST, its arguments a JSON object in the body",
+    }
+    response = await client.delete("/api/capabilities/light.test_lamp/tools/turn_on")
+    assert response.status_code == 405
     response = await client.delete("/api/states")
     assert response.status_code == 405
     assert error_of(response)["message"] == "DELETE is not allowed on /api/states"
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/api/capabilities?typ=light",
+         "unknown query parameter 'typ' for GET /api/capabilities; it takes: type, area"),
+        ("/api/capabilities?type=light&type=sensor", "query parameter 'type' given more than once"),
+        ("/api/states?verbose=1",
+         "unknown query parameter 'verbose' for GET /api/states; it takes none"),
+        ("/api/capabilities/light.test_lamp?x=1",
+         "unknown query parameter 'x' for GET /api/capabilities/light.test_lamp; it takes none"),
+        ("/api/health?full=1", "unknown query parameter 'full' for GET /api/health; it takes none"),
+        ("/api/events?type=state_changed",
+         "unknown query parameter 'type' for GET /api/events; it takes: types"),
+    ],
+)
+async def test_an_unknown_query_parameter_is_400_naming_it(
+    client: httpx.AsyncClient, path: str, message: str
+) -> None:
+    response = await client.get(path)
+    assert response.status_code == 400
+    assert error_of(response) == {"code": "bad_request", "message": message}
+
+
+async def test_an_unknown_query_parameter_of_a_call_is_400_and_reaches_no_tool(
+    lamp: Lamp, client: httpx.AsyncClient
+) -> None:
+    response = await client.post("/api/capabilities/light.test_lamp/tools/turn_on?timout=2")
+    assert response.status_code == 400
+    assert error_of(response)["message"] == (
+        "unknown query parameter 'timout' for POST"
+        " /api/capabilities/light.test_lamp/tools/turn_on; it takes: timeout"
+    )
+    response = await client.post("/api/route?execute=1", json={"text": "lamp on"})
+    assert response.status_code == 400
+    assert lamp.calls == []
+
+
+# -- removing ----------------------------------------------------------------------------
+
+
+async def test_removing_a_capability_a_running_provider_registered_is_409(
+    hub: Hub, client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    response = await anonymous.delete("/api/capabilities/light.test_lamp")
+    assert response.status_code == 401
+    response = await client.delete("/api/capabilities/light.test_lamp")
+    assert response.status_code == 409
+    assert error_of(response) == {
+        "code": "capability_in_use",
+        "message": "light.test_lamp is provided by a provider running on this hub, which would"
+                   " register it again: remove the device from its integration (or the"
+                   " integration from configuration.yaml); only capabilities no provider has"
+                   " registered since the hub started can be removed",
+    }
+    assert TEST_LIGHT.id in hub.registry
+    missing = await client.delete("/api/capabilities/light.nowhere")
+    assert missing.status_code == 404
+    assert error_of(missing)["code"] == "unknown_capability"
+
+
+async def test_a_leftover_from_an_earlier_run_can_be_removed(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    async with running_hub(tmp_path, mosquitto):
+        pass  # the lamp and the sensor are saved as the hub stops
+    async with Hub(hub_config(tmp_path, mosquitto.host, mosquitto.port)) as hub:
+        assert not hub.registry.get(TEST_LIGHT.id).available  # restored, nobody claims it
+        async with asgi_client(create_app(hub), hub.api_token) as client:
+            response = await client.delete(f"/api/capabilities/{TEST_LIGHT.id}")
+            assert (response.status_code, response.json()) == (200, {"removed": TEST_LIGHT.id})
+            assert TEST_LIGHT.id not in hub.registry
+            again = await client.delete(f"/api/capabilities/{TEST_LIGHT.id}")
+            assert again.status_code == 404
+    async with Hub(hub_config(tmp_path, mosquitto.host, mosquitto.port)) as hub:
+        assert [c.id for c in hub.registry.all()] == [TEST_SENSOR.id]
 
 
 # -- tool calls ------------------------------------------------------------------------

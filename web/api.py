@@ -1,4 +1,4 @@
-"""The REST endpoints: health, capabilities, states and tool calls."""
+"""The REST endpoints: health, capabilities (listing, removing), states and tool calls."""
 
 from __future__ import annotations
 
@@ -25,8 +25,24 @@ def hub_of(request: Request) -> Hub:
     return hub
 
 
+def known_query(request: Request, *known: str) -> None:
+    """Refuse a query parameter the endpoint does not know (400), or one given twice: a
+    misspelt filter must not silently list everything."""
+    params = request.query_params
+    endpoint = f"{request.method} {request.url.path}"
+    for name in params:
+        if name not in known:
+            takes = f"it takes: {', '.join(known)}" if known else "it takes none"
+            raise ApiError(
+                400, "bad_request", f"unknown query parameter {name!r} for {endpoint}; {takes}"
+            )
+        if len(params.getlist(name)) > 1:
+            raise ApiError(400, "bad_request", f"query parameter {name!r} given more than once")
+
+
 async def health(request: Request) -> Response:
     """Public: enough for a monitor or the CLI to tell the hub is up, nothing private."""
+    known_query(request)
     hub = hub_of(request)
     connected = bool(hub.fabric.connected)
     return ModelJSONResponse(
@@ -42,6 +58,7 @@ async def health(request: Request) -> Response:
 
 
 async def list_capabilities(request: Request) -> Response:
+    known_query(request, "type", "area")
     hub = hub_of(request)
     wanted_type = request.query_params.get("type")
     wanted_area = request.query_params.get("area")
@@ -55,17 +72,43 @@ async def list_capabilities(request: Request) -> Response:
 
 
 async def get_capability(request: Request) -> Response:
+    known_query(request)
     capability = _capability(hub_of(request), request.path_params["id"])
     return ModelJSONResponse(capability_view(capability))
 
 
+async def remove_capability(request: Request) -> Response:
+    """Remove a capability nobody provides any more; 409 (`CapabilityInUse`, saying where
+    to remove it instead) for one the configuration or a running provider adds again."""
+    known_query(request)
+    hub = hub_of(request)
+    capability_id: str = request.path_params["id"]
+    _capability(hub, capability_id)  # the API's own 404 for an unknown id
+    removed = hub.remove_capability(capability_id)
+    return ModelJSONResponse({"removed": removed.id})
+
+
 async def states(request: Request) -> Response:
+    known_query(request)
     hub = hub_of(request)
     return ModelJSONResponse({c.id: jsonable(c.state) for c in hub.registry.all()})
 
 
 async def call_tool(request: Request) -> Response:
-    """Call a tool with the body's JSON object as arguments; answer its result."""
+    """Call a tool with the body's JSON object as arguments; answer its result.
+
+    The route takes every method, so that a tool's URL read with GET says how to call it
+    (405) instead of being looked up as a capability id ending in ``/tools/<tool>``.
+    """
+    if request.method != "POST":
+        raise ApiError(
+            405,
+            "method_not_allowed",
+            f"{request.method} is not allowed on {request.url.path}: a tool is called with"
+            " POST, its arguments a JSON object in the body",
+            headers={"Allow": "POST"},
+        )
+    known_query(request, "timeout")
     hub = hub_of(request)
     capability_id: str = request.path_params["id"]
     tool_name: str = request.path_params["tool"]

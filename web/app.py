@@ -32,8 +32,11 @@ def api_routes() -> list[Route]:
         Route("/", home.home, methods=["GET"]),
         Route("/api/health", api.health, methods=["GET"]),
         Route("/api/capabilities", api.list_capabilities, methods=["GET"]),
-        Route("/api/capabilities/{id:path}/tools/{tool}", api.call_tool, methods=["POST"]),
+        # every method: a tool's URL read with GET answers 405 (call_tool says how to call)
+        Route("/api/capabilities/{id:path}/tools/{tool}", api.call_tool,
+              methods=["POST", "GET", "PUT", "PATCH", "DELETE"]),
         Route("/api/capabilities/{id:path}", api.get_capability, methods=["GET"]),
+        Route("/api/capabilities/{id:path}", api.remove_capability, methods=["DELETE"]),
         Route("/api/states", api.states, methods=["GET"]),
         Route("/api/route", route.route_text, methods=["POST"]),
         Route("/api/events", sse.events, methods=["GET"]),

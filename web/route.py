@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.errors import AtmosphereError
+from web.api import known_query
 from web.errors import ApiError
 from web.views import ModelJSONResponse, jsonable
 
@@ -26,6 +27,7 @@ MAX_TEXT = 1000
 
 
 async def route_text(request: Request) -> Response:
+    known_query(request)
     hub: Hub = request.app.state.hub
     text, context, execute = _body(await request.body())
     resolution = await hub.resolve(text, context)

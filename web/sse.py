@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from hub.events import Event, EventBus
-from web.api import hub_of
+from web.api import hub_of, known_query
 from web.errors import ApiError
 from web.views import STREAMED_EVENTS, dumps, event_name, event_view
 
@@ -105,6 +105,7 @@ def close_event_streams(app: Starlette) -> None:
 
 
 async def events(request: Request) -> Response:
+    known_query(request, "types")
     hub = hub_of(request)
     types = event_types(request.query_params.get("types"))
     closing = closing_event(request.app)

@@ -8,7 +8,13 @@ See docs/configuration.md for the keys and the tags (``!secret``, ``!include``,
 ``!env_var``).
 """
 
-from hub.config.directory import CONFIG_FILE, check_config, default_config_dir, load_config
+from hub.config.directory import (
+    CONFIG_FILE,
+    check_config,
+    config_dir_of,
+    default_config_dir,
+    load_config,
+)
 from hub.config.schema import (
     EmbeddedBrokerConfig,
     HttpConfig,
@@ -16,6 +22,7 @@ from hub.config.schema import (
     LoggingConfig,
     MqttConfig,
     MqttProtocol,
+    RegistryConfig,
     RoutingConfig,
     builtin_config,
     default_data_dir,
@@ -30,9 +37,11 @@ __all__ = [
     "LoggingConfig",
     "MqttConfig",
     "MqttProtocol",
+    "RegistryConfig",
     "RoutingConfig",
     "builtin_config",
     "check_config",
+    "config_dir_of",
     "default_config_dir",
     "default_data_dir",
     "load_config",

@@ -28,8 +28,22 @@ def default_config_dir() -> Path | None:
     return candidate if (candidate / CONFIG_FILE).is_file() else None
 
 
+def config_dir_of(path: Path) -> Path:
+    """The configuration directory `path` names: itself, or the directory of a
+    ``configuration.yaml`` given by its own path. Any other file is a ConfigError."""
+    path = path.expanduser().absolute()
+    if path.is_file():
+        if path.name == CONFIG_FILE:
+            return path.parent
+        raise ConfigError(
+            f"{path} is a file: give the configuration directory, the one that holds "
+            f"{CONFIG_FILE} (its files are included from there)"
+        )
+    return path
+
+
 def _read(config_dir: Path, problems: Problems, env: Mapping[str, str] | None) -> HubConfig:
-    config_dir = config_dir.expanduser().absolute()
+    config_dir = config_dir_of(config_dir)
     path = config_dir / CONFIG_FILE
     if not path.is_file():
         where = "does not exist" if not config_dir.is_dir() else f"has no {CONFIG_FILE}"

@@ -7,6 +7,7 @@ leaves a key out both get them.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import socket
@@ -82,6 +83,20 @@ class RoutingConfig:
     """Run a per-channel quantised copy built once in the data directory (half the RSS)."""
 
 
+STALE_AFTER_S = 7 * 86400.0
+"""How long a capability restored from the store may go without its provider before it is
+withdrawn, by default: a week covers a holiday with a bridge switched off."""
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryConfig:
+    """What the hub does with capabilities nobody provides any more (hub/leftovers.py)."""
+
+    stale_after: float = STALE_AFTER_S
+    """Seconds a restored capability may go unclaimed by its provider before it is
+    withdrawn."""
+
+
 @dataclass(frozen=True, slots=True)
 class HubConfig:
     name: str
@@ -93,6 +108,7 @@ class HubConfig:
     http: HttpConfig = field(default_factory=HttpConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    registry: RegistryConfig = field(default_factory=RegistryConfig)
     integrations: Mapping[str, Located] = field(default_factory=lambda: _EMPTY_INTEGRATIONS)
     """Integration name -> its raw section, checked by the integration's own ``validate``.
     ``mqtt`` comes first when `mqtt:` holds entities (hub/config/mqtt.py)."""
@@ -101,7 +117,8 @@ class HubConfig:
 
 
 TOP_LEVEL = (
-    "name", "data_dir", "mqtt", "http", "logging", "routing", "integrations", "capabilities",
+    "name", "data_dir", "mqtt", "http", "logging", "routing", "registry", "integrations",
+    "capabilities",
 )  # fmt: skip
 
 
@@ -152,6 +169,7 @@ def read_config(
             Section(top.get("routing"), problems, ("model", "tokenizer", "threads", "per_channel")),
             config_dir,
         ),
+        registry=_registry(Section(top.get("registry"), problems, ("stale_after",))),
         integrations=_integrations(top.get("integrations"), problems, entities),
         capabilities=_capabilities(top.get("capabilities"), problems),
     )
@@ -210,6 +228,41 @@ def _routing(section: Section, config_dir: Path | None) -> RoutingConfig:
         threads=section.integer("threads", 1, low=1, high=64),
         per_channel=section.flag("per_channel", True),
     )
+
+
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*([smhdw]?)\s*)+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
+_UNIT_S: Mapping[str, float] = MappingProxyType(
+    {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+)
+
+
+def parse_duration(text: str) -> float | None:
+    """``90``, ``45s``, ``30m``, ``12h``, ``7d``, ``2w``, ``1d12h`` -> seconds; None if not
+    a duration."""
+    if not _DURATION.match(text):
+        return None
+    return sum(float(n) * _UNIT_S[unit] for n, unit in _DURATION_PART.findall(text))
+
+
+def _registry(section: Section) -> RegistryConfig:
+    node = section.get("stale_after")
+    if node is None:
+        return RegistryConfig()
+    value = node.value
+    seconds: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str):
+        seconds = parse_duration(value)
+    if seconds is None or not 0 < seconds < math.inf:
+        section.problems.add(
+            node,
+            f"expected a duration > 0 such as 7d, 12h, 30m or a number of seconds, got "
+            f"{node.describe()}",
+        )
+        return RegistryConfig()
+    return RegistryConfig(stale_after=seconds)
 
 
 def _logging(section: Section) -> LoggingConfig:
