@@ -57,7 +57,7 @@ def guarded_filters(meter: Meter, filters: Mapping[str, Filter]) -> dict[str, Fi
         wrap = environment.newline_sequence if wrapstring is None else wrapstring
         meter.allow(f"wordwrap({width})", len(text) + breaks * len(str(wrap)))
         return jinja.do_wordwrap(environment, s, width, break_long_words, wrapstring,
-                                 break_on_hyphens)  # type: ignore[no-any-return]
+                                 break_on_hyphens)
 
     def format_(value: Any, *args: Any, **kwargs: Any) -> str:
         guards.percent(meter, str(value), kwargs or args)
@@ -126,7 +126,7 @@ def guarded_globals(meter: Meter) -> dict[str, Callable[..., Any]]:
                                  f"{limit} operations", "operations")
         return numbers
 
-    def lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:  # noqa: A002
+    def lipsum(n: int = 5, html: bool = True, min: int = 20, max: int = 100) -> str:
         meter.charge(max * n if n > 0 and max > 0 else 1)  # a unit per word it may make
         return generate_lorem_ipsum(n, html, min, max)
 

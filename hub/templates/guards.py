@@ -11,7 +11,7 @@ from typing import Any
 
 from hub.templates.budget import MAX_INT_BITS, BudgetExceeded, Meter, printed_size
 
-_PERCENT = re.compile(r"%(\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?(.?)", re.S)
+_PERCENT = re.compile(r"%(\([^)]*\))?[#0 +\-]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?(.?)", re.DOTALL)
 _DIGITS = re.compile(r"\d+")
 _TEXT = (str, bytes)
 _SEQUENCE = (str, bytes, list, tuple)
@@ -105,7 +105,7 @@ def method(meter: Meter, owner: Any, name: str, args: tuple[Any, ...],
         elif name == "expandtabs":
             tabsize = arg(0, "tabsize", 8)
             if isinstance(tabsize, int):
-                tabs = owner.count("\t" if isinstance(owner, str) else b"\t")
+                tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
                 meter.allow(f"expandtabs({tabsize})", len(owner) + tabs * max(tabsize, 0))
         elif name == "replace" and len(args) >= 2:
             replace(meter, owner, args[0], args[1], args[2] if len(args) > 2 else -1)

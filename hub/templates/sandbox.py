@@ -176,12 +176,12 @@ class Environment(ImmutableSandboxedEnvironment):
         guards.binop(self.meter, operator, left, right)
         return self.binop_table[operator](left, right)
 
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        meter = __self.meter
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        meter = self.meter
         meter.tick()
-        if type(__obj) is types.BuiltinMethodType and __obj.__name__ in _AMPLIFIERS:
-            args = guards.method(meter, __obj.__self__, __obj.__name__, args, kwargs)
-        result = super().call(__context, __obj, *args, **kwargs)
+        if type(obj) is types.BuiltinMethodType and obj.__name__ in _AMPLIFIERS:
+            args = guards.method(meter, obj.__self__, obj.__name__, args, kwargs)
+        result = super().call(context, obj, *args, **kwargs)
         meter.made(result)
         return result
 
@@ -208,7 +208,7 @@ class Environment(ImmutableSandboxedEnvironment):
             if is_map:
                 if kwargs or len(args) != 1:
                     raise TypeError("format_map() takes exactly one argument, a mapping")
-                args, kwargs = (), args[0]
+                return type(text)(formatter.vformat(text, (), args[0]))
             return type(text)(formatter.vformat(text, args, kwargs))
 
         return formatted
