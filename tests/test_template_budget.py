@@ -124,7 +124,7 @@ def test_a_long_source_is_refused_before_compiling() -> None:
 
 def test_a_deeply_nested_source_is_a_payload_error(templates: Templates) -> None:
     with pytest.raises(PayloadError, match="nested too deeply"):
-        templates.compile("{{" + "(" * 5000 + "1" + ")" * 5000 + "}}")
+        templates.compile("{{" + "(" * 3000 + "1" + ")" * 3000 + "}}")
 
 
 def test_constant_bombs_are_not_folded_at_compile_time(templates: Templates) -> None:
@@ -177,3 +177,20 @@ DATA: dict[str, Any] = {
 def test_what_home_assistant_templates_do_still_works(templates: Templates, source: str,
                                                       expected: str) -> None:
     assert templates.render(source, DATA) == expected
+
+
+@pytest.mark.parametrize("source", [
+    "{{ (range(10000)|list * 20) | sort | length }}",
+    "{{ (range(10000)|list * 20) | unique | list | length }}",
+])
+def test_sorting_is_charged_before_it_runs(templates: Templates, source: str) -> None:
+    with pytest.raises(BudgetExceeded, match="over the budget of 10000 operations"):
+        templates.render(source)
+
+
+def test_sorting_what_devices_send_still_works(templates: Templates) -> None:
+    data = {"value_json": {"list": [3, 1, 2], "map": {"b": 1, "a": 2}}}
+    assert templates.render("{{ value_json.list | sort | join }}{{ value_json.list | unique "
+                            "| list | length }}{{ value_json.map | dictsort | first }}"
+                            "{{ value_json.list | sort(reverse=true) | first }}", data) \
+        == "1233('a', 2)3"

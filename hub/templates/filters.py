@@ -56,6 +56,7 @@ def guarded_filters(meter: Meter, filters: Mapping[str, Filter]) -> dict[str, Fi
                   + text.count("\n") + 1)
         wrap = environment.newline_sequence if wrapstring is None else wrapstring
         meter.allow(f"wordwrap({width})", len(text) + breaks * len(str(wrap)))
+        meter.charge(breaks // 8)  # textwrap works in Python, word by word
         return jinja.do_wordwrap(environment, s, width, break_long_words, wrapstring,
                                  break_on_hyphens)
 
@@ -105,10 +106,25 @@ def guarded_filters(meter: Meter, filters: Mapping[str, Filter]) -> dict[str, Fi
             return type(start)(chain(start, *parts))  # linear, where sum() is quadratic
         return jinja.sync_do_sum(environment, iterable, attribute, start)
 
+    def sorting(original: Filter) -> Filter:
+        @wraps(original)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            # sorting n items costs ~n log n comparisons, in one step the clock cannot stop:
+            # charged beforehand, a unit per 8 comparisons (Jinja sorts with a key function)
+            at = 1 if hasattr(original, "jinja_pass_arg") else 0
+            items = args[at] if isinstance(args[at], Mapping) else list(args[at])
+            n = len(items)
+            meter.charge(1 + n * n.bit_length() // 8)
+            return original(*args[:at], items, *args[at + 1:], **kwargs)
+
+        return checked
+
     guarded: dict[str, Filter] = {
         "center": center, "indent": indent, "wordwrap": wordwrap, "format": format_,
         "join": join, "replace": replace, "batch": batch, "slice": slice_, "sum": sum_,
     }
+    for name in ("sort", "unique", "dictsort", "groupby"):
+        guarded[name] = sorting(filters[name])
     for name in ("string", "tojson", "pprint", "xmlattr", "to_json"):
         if name in filters:
             guarded[name] = _printing(meter, filters[name], name)

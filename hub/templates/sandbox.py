@@ -141,7 +141,7 @@ class Environment(ImmutableSandboxedEnvironment):
         super().__init__(finalize=self._printed, **options)
         self.meter = meter
         self.tick: Callable[[], None] = meter.tick
-        self.made: Callable[[Any], Any] = self._made
+        self.made: Callable[[Any], Any] = meter.made
 
     def install_guards(self) -> None:
         """Replace the filters and globals that need a check (after every filter is in)."""
@@ -149,10 +149,6 @@ class Environment(ImmutableSandboxedEnvironment):
         self.globals.update(guarded_globals(self.meter))
 
     # -- called by the generated code -----------------------------------------------------
-
-    def _made(self, value: Any) -> Any:
-        self.meter.made(value)
-        return value
 
     def _printed(self, value: Any) -> Any:
         if type(value) is not str:
@@ -173,7 +169,9 @@ class Environment(ImmutableSandboxedEnvironment):
         return _Buffer(self.meter)
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
-        guards.binop(self.meter, operator, left, right)
+        # arithmetic on floats (most device templates) cannot grow: no check
+        if type(left) is not float and type(right) is not float:
+            guards.binop(self.meter, operator, left, right)
         return self.binop_table[operator](left, right)
 
     def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:

@@ -135,10 +135,10 @@ class Template:
 class Templates:
     """The sandboxed environment and a cache of compiled templates (least recently used
     dropped past `cache_size`). Every render is charged against `budget` (`timer` reads
-    the time it takes). One per hub; not thread-safe (use it on the loop)."""
+    the CPU time it takes). One per hub; not thread-safe (use it on the loop)."""
 
     def __init__(self, *, cache_size: int = 2048, budget: Budget | None = None,
-                 timer: Callable[[], float] = time.perf_counter) -> None:
+                 timer: Callable[[], float] = time.thread_time) -> None:
         self.budget = budget or Budget()
         self._meter = Meter(self.budget, timer)
         env = Environment(self._meter, undefined=Missing, autoescape=False)
