@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 @asynccontextmanager
 async def setup(hub: Hub, config: Config) -> AsyncIterator[None]:
     """Listen for announcements while inside; withdraw every discovered capability on exit."""
-    ctx = Context(hub, Templates(), TopicRouter(hub.fabric, hub.bad_input), config)
+    ctx = Context(hub, Templates(budget=config.template_budget), TopicRouter(hub.fabric, hub.bad_input), config)
     async with Discovery(ctx):
         yield
 

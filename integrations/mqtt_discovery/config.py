@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.located import Located, Problems, Section
+from hub.templates import Budget
+
+_BUDGET = Budget()
 
 _KEYS = (
     "discovery_prefix", "birth", "birth_topic", "birth_payload", "command_timeout",
-    "max_image_bytes", "trigger_priority", "trigger_throttle",
+    "max_image_bytes", "trigger_priority", "trigger_throttle", "template_time",
+    "template_operations", "template_size",
 )
 
 
@@ -29,6 +33,17 @@ class Config:
     """Priority of device triggers (button presses...) and binary sensor triggers."""
     trigger_throttle: float = 0.0
     """Minimum seconds between two firings of the same device trigger."""
+    template_time: float = _BUDGET.time
+    """Seconds one render of a device's template may take."""
+    template_operations: int = _BUDGET.operations
+    """Operations one render may spend (loop iterations, calls, filters, operators)."""
+    template_size: int = _BUDGET.size
+    """Characters of any text one render makes, and of its output."""
+
+    @property
+    def template_budget(self) -> Budget:
+        return Budget(time=self.template_time, operations=self.template_operations,
+                      size=self.template_size)
 
     @property
     def status_topic(self) -> str:
@@ -61,6 +76,13 @@ def validate(raw: Located | None) -> Config:
                                          low=0, high=10),
         trigger_throttle=section.number("trigger_throttle", defaults.trigger_throttle,
                                         low=0, high=86400),
+        template_time=section.number("template_time", defaults.template_time,
+                                     low=0, high=1, low_open=True),
+        template_operations=section.integer("template_operations",
+                                            defaults.template_operations, low=100,
+                                            high=10_000_000),
+        template_size=section.integer("template_size", defaults.template_size,
+                                      low=1024, high=64 * 1024 * 1024),
     )
     problems.raise_if_any()
     return config

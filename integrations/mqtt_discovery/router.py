@@ -4,6 +4,11 @@ Every entity subscribes through the router. A message is wrapped in one `Payload
 handed to each entity that reads its topic; what a handler cannot read (`PayloadError`) is
 bad input, counted against the message's topic (the device's topic) once per message, so a
 device whose shared state topic feeds ten entities counts one bad message, not ten.
+
+A handler whose template goes over its budget (`BudgetExceeded`) `STRIKES` times in a row
+is dropped, with a WARNING naming the template and the entity: a template that never ends
+must not cost the loop its whole budget on every message for ever. The entity reads that
+topic again when its configuration is announced again.
 """
 
 from __future__ import annotations
@@ -15,13 +20,16 @@ from dataclasses import dataclass
 from hub.devices import BadInputLog
 from hub.errors import PayloadError
 from hub.fabric import Fabric, Message
-from hub.templates import UndefinedValue
+from hub.templates import BudgetExceeded, UndefinedValue
 from integrations.mqtt_discovery.payload import MAX_TEXT_BYTES, Payload
 
 _LOGGER = logging.getLogger(__name__)
 
 Handler = Callable[[Payload], None]
 Cancel = Callable[[], None]
+
+STRIKES = 3
+"""Renders over budget in a row after which a handler is dropped."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -40,8 +48,11 @@ class TopicRouter:
         self._bad_input = bad_input
         self._routes: dict[str, list[_Route]] = {}
         self._cancels: dict[str, Cancel] = {}
+        self._strikes: dict[_Route, int] = {}
         self.messages = 0
         """Messages dispatched so far (for benchmarks)."""
+        self.disabled = 0
+        """Handlers dropped for going over their template budget."""
 
     def __len__(self) -> int:
         return len(self._routes)
@@ -55,23 +66,24 @@ class TopicRouter:
             routes = self._routes[topic] = []
             # bound to this topic's list: dispatch does no lookup per message
             self._cancels[topic] = self._fabric.subscribe(
-                topic, lambda message: self._dispatch(routes, message), qos
+                topic, lambda message: self._dispatch(topic, routes, message), qos
             )
         elif qos > 0:
             self._fabric.subscribe(topic, _ignore, qos)()  # raise the broker-side QoS only
         routes.append(route)
 
-        def cancel() -> None:
-            if route not in routes:
-                return
-            routes.remove(route)
-            if not routes and self._routes.get(topic) is routes:
-                del self._routes[topic]
-                self._cancels.pop(topic)()
+        return lambda: self._drop(topic, routes, route)
 
-        return cancel
+    def _drop(self, topic: str, routes: list[_Route], route: _Route) -> None:
+        self._strikes.pop(route, None)
+        if route not in routes:
+            return
+        routes.remove(route)
+        if not routes and self._routes.get(topic) is routes:
+            del self._routes[topic]
+            self._cancels.pop(topic)()
 
-    def _dispatch(self, routes: list[_Route], message: Message) -> None:
+    def _dispatch(self, topic: str, routes: list[_Route], message: Message) -> None:
         self.messages += 1
         payload = Payload(message.topic, message.payload, message.retain)
         size = len(message.payload)
@@ -84,6 +96,8 @@ class TopicRouter:
                         f"{route.max_bytes} bytes"
                     )
                 route.handler(payload)
+                if self._strikes:
+                    self._strikes.pop(route, None)
             except UndefinedValue as exc:
                 broken = payload.json_error
                 if broken is not None and not reported:
@@ -95,12 +109,25 @@ class TopicRouter:
                 _LOGGER.debug("no value for entity source=%s topic=%s: %s",
                               route.source, message.topic, exc)
             except PayloadError as exc:
+                if isinstance(exc, BudgetExceeded):
+                    self._strike(topic, routes, route, exc)
                 if not reported:
                     reported = True
                     self._bad_input.report(message.topic, str(exc))
                 else:
                     _LOGGER.debug("bad input again topic=%s source=%s: %s",
                                   message.topic, route.source, exc)
+
+
+    def _strike(self, topic: str, routes: list[_Route], route: _Route,
+                exc: BudgetExceeded) -> None:
+        strikes = self._strikes[route] = self._strikes.get(route, 0) + 1
+        if strikes >= STRIKES:
+            self._drop(topic, routes, route)
+            self.disabled += 1
+            _LOGGER.warning("template disabled for entity source=%s topic=%s after %d "
+                            "renders over budget in a row: %s", route.source, topic,
+                            strikes, exc)
 
 
 def _ignore(_message: Message) -> None:
