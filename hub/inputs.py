@@ -26,7 +26,7 @@ import re
 import sys
 from collections.abc import Mapping
 from itertools import accumulate
-from typing import Any
+from typing import Any, Literal
 
 from hub.errors import PayloadError
 
@@ -36,11 +36,10 @@ MAX_JSON_DEPTH = 64
 """Nesting levels read: Zigbee2MQTT's device list, the deepest JSON the hub reads, has
 about 10; Python's parser and every recursive walk stay far from the recursion limit."""
 
-_FORBIDDEN_IN_TOPICS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-    + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(1, 17))
-    + "]"
-)
+_FORBIDDEN_IN_TOPICS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
+"""What Mosquitto refuses in a topic, in the Basic Multilingual Plane; the other planes'
+non-characters (U+1FFFE, U+1FFFF, ... U+10FFFF) are checked apart: a character class
+holding them makes every search several times slower."""
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -88,8 +87,12 @@ def shown(value: Any, limit: int = 60) -> str:
 
 def _topic_string_problem(topic: str) -> str | None:
     if not topic:
-        return "is empty"
+        return "must not be empty"
     if topic.isascii():
+        if len(topic) > MAX_TOPIC_BYTES:
+            return f"is {len(topic)} bytes long; MQTT allows at most {MAX_TOPIC_BYTES}"
+        if topic.isprintable():  # ASCII without control characters: the usual topic
+            return None
         size = len(topic)
     else:
         try:
@@ -101,16 +104,24 @@ def _topic_string_problem(topic: str) -> str | None:
         return f"is {size} bytes long; MQTT allows at most {MAX_TOPIC_BYTES}"
     found = _FORBIDDEN_IN_TOPICS.search(topic)
     if found is not None:
-        return (f"holds {_char(found.group())} at {found.start()}, which MQTT brokers refuse "
-                "in a topic (NUL, control characters, surrogates and non-characters)")
+        return _refused(found.group(), found.start())
+    if max(topic) > "\uffff":
+        for i, char in enumerate(topic):
+            if ord(char) & 0xFFFE == 0xFFFE:
+                return _refused(char, i)
     return None
+
+
+def _refused(char: str, index: int) -> str:
+    return (f"holds {_char(char)} at {index}, which MQTT brokers refuse in a topic (NUL, "
+            "control characters, surrogates and non-characters)")
 
 
 def topic_problem(topic: str) -> str | None:
     """Why `topic` cannot be published to (None when it can)."""
     problem = _topic_string_problem(topic)
     if problem is None and ("+" in topic or "#" in topic):
-        return "holds a wildcard (+ or #), which only subscriptions may use"
+        return "must not hold a wildcard (+ or #): only subscriptions may use them"
     return problem
 
 
@@ -122,14 +133,14 @@ def filter_problem(pattern: str) -> str | None:
     levels = pattern.split("/")
     if levels[0] == "$share":
         if len(levels) < 3 or not levels[1] or "+" in levels[1] or "#" in levels[1]:
-            return "is not $share/<group>/<filter> with a group name free of wildcards"
+            return "must be $share/<group>/<filter>, the group named without wildcards"
         levels = levels[2:]
     last = len(levels) - 1
     for i, level in enumerate(levels):
         if "#" in level and (level != "#" or i != last):
-            return "has '#' that is not a whole level and the last one"
+            return "'#' must be a whole level and the last one"
         if "+" in level and level != "+":
-            return "has '+' that is not a whole level"
+            return "'+' must be a whole level"
     return None
 
 
@@ -177,10 +188,24 @@ def check_number(value: Any, where: str) -> float:
 # -- values on their way to the store and the API ----------------------------------------------
 
 
-def value_problem(value: Any, path: str = "value") -> str | None:
+class _Marked:
+    """Where a non-finite number was in JSON read with ``bad="keep"``: its text, which
+    `value_problem` reports and nothing can mistake for a number."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __repr__(self) -> str:
+        return self.token
+
+
+def value_problem(value: Any, path: str = "") -> str | None:
     """Where `value` holds what JSON (as the store and the API write it) cannot carry: a
-    number that is not finite or text with a lone surrogate, as ``"path: what"``; None
-    when it holds neither. Mappings, lists and tuples are walked (keys too)."""
+    number that is not finite or text with a lone surrogate, as ``"path: what"`` (``path``
+    ``""`` is the value itself: ``": what"``); None when it holds neither. Mappings, lists
+    and tuples are walked, keys included."""
     stack: list[tuple[str, Any]] = [(path, value)]
     while stack:
         where, item = stack.pop()
@@ -194,12 +219,15 @@ def value_problem(value: Any, path: str = "value") -> str | None:
                 if found is not None:
                     return (f"{where}: text holds {_char(found.group())}, a lone surrogate, "
                             "which is not Unicode text")
-        elif isinstance(item, Mapping):
+        elif kind is _Marked:
+            return f"{where}: {item.token} is not a finite number"
+        elif kind is dict or isinstance(item, Mapping):
             for key, child in item.items():
                 if type(key) is str and not key.isascii() and _LONE_SURROGATE.search(key):
-                    return f"{where}: a key holds a lone surrogate, which is not Unicode text"
-                stack.append((f"{where}.{key}", child))
-        elif isinstance(item, (list, tuple)):
+                    return (f"{where + ': ' if where else ''}the key {shown(key)} holds a "
+                            "lone surrogate, which is not Unicode text")
+                stack.append((f"{where}.{key}" if where else str(key), child))
+        elif kind is list or kind is tuple:
             stack.extend((f"{where}[{i}]", child) for i, child in enumerate(item))
     return None
 
@@ -225,24 +253,14 @@ def state_problem(changes: Mapping[str, Any]) -> str | None:
 # -- JSON ----------------------------------------------------------------------------------------
 
 
+Bad = Literal["refuse", "drop", "keep"]
+"""What `load_json` does with a non-finite number or a lone surrogate: refuse the input,
+drop the top-level members holding one, or keep them for the caller to judge piece by
+piece with `value_problem` (non-finite numbers then come back as marks, never floats)."""
+
+
 class _NotFinite(Exception):
     """Raised by the strict decoder's hooks: the text holds a number no float can hold."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__(token)
-        self.token = token
-
-
-class _Marked:
-    """What the marking decoder puts where a non-finite number was."""
-
-    __slots__ = ("token",)
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __repr__(self) -> str:
-        return self.token
 
 
 def _refuse_constant(token: str) -> Any:
@@ -272,26 +290,6 @@ def json_depth(text: str) -> int:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
 
-def _marked_problem(value: Any, path: str) -> str | None:
-    """The first non-finite number (marked) or lone surrogate in a decoded value."""
-    stack: list[tuple[str, Any]] = [(path, value)]
-    while stack:
-        where, item = stack.pop()
-        if type(item) is _Marked:
-            return f"{where}: {item.token} is not a finite number"
-        if type(item) is str:
-            if not item.isascii() and _LONE_SURROGATE.search(item):
-                return f"{where}: text holds a lone surrogate, which is not Unicode text"
-        elif type(item) is dict:
-            for key, child in item.items():
-                if not key.isascii() and _LONE_SURROGATE.search(key):
-                    return f"{where}: a key holds a lone surrogate, which is not Unicode text"
-                stack.append((f"{where}.{key}" if where else key, child))
-        elif type(item) is list:
-            stack.extend((f"{where}[{i}]", child) for i, child in enumerate(item))
-    return None
-
-
 def load_json(
     data: bytes | str,
     where: str = "",
@@ -299,15 +297,18 @@ def load_json(
     subject: str = "payload",
     max_bytes: int | None = None,
     max_depth: int = MAX_JSON_DEPTH,
+    bad: Bad = "refuse",
     dropped: list[str] | None = None,
 ) -> Any:
     """The JSON value of `data`, or PayloadError saying what is wrong with it.
 
-    `where` starts every message (a topic; nothing when empty), `subject` names the
-    thing read (``payload``, ``body``). With `dropped` given, a top-level object keeps
-    its good members: those holding a non-finite number or a lone surrogate are removed
-    and described in `dropped` (a sensor's one bad reading costs that reading, not the
-    report); without it, any such value refuses the whole input.
+    `where` starts every message (a topic; nothing when empty) and `subject` names the
+    thing read (``payload``, ``body``). Checked: the size (`max_bytes`, when given), UTF-8,
+    the nesting depth (before parsing), the syntax, integers of at most 4,300 digits, and
+    per `bad` the numbers that are not finite and text with lone surrogates. With
+    ``bad="drop"`` a top-level object keeps its good members and each dropped one is
+    described in `dropped`: a sensor's one broken reading costs that reading, not the
+    report.
     """
     prefix = f"{where}: " if where else ""
     if max_bytes is not None and len(data) > max_bytes:
@@ -329,11 +330,27 @@ def load_json(
     try:
         value = _parse(_STRICT, text, prefix, subject)
     except _NotFinite:
-        # the slow path for a rare input: parsed again, the numbers marked where they are
-        return _clean(_parse(_MARKING, text, prefix, subject), prefix, subject, dropped)
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
-        return _clean(value, prefix, subject, dropped)
-    return value
+        # the slow path, for rare input: parsed again, the numbers marked where they are
+        value = _parse(_MARKING, text, prefix, subject)
+    else:
+        if "\\u" not in text or not _SURROGATE_ESCAPE.search(text):
+            return value  # the usual case: nothing to judge
+    if bad == "keep":
+        return value
+    if bad == "drop" and type(value) is dict:
+        for key in list(value):
+            problem = value_problem({key: value[key]})
+            if problem is not None:
+                del value[key]
+                if dropped is not None:
+                    dropped.append(problem)
+        return value
+    problem = value_problem(value)
+    if problem is None:
+        return value
+    if problem.startswith(":"):  # the value itself, not a part of it
+        problem = subject + problem
+    raise PayloadError(prefix + problem)
 
 
 def _parse(decoder: json.JSONDecoder, text: str, prefix: str, subject: str) -> Any:
@@ -352,24 +369,3 @@ def _parse(decoder: json.JSONDecoder, text: str, prefix: str, subject: str) -> A
     except RecursionError:  # the depth check makes this unreachable; be sure all the same
         raise PayloadError(f"{prefix}{subject} is nested too deeply") from None
     return value
-
-
-def _clean(value: Any, prefix: str, subject: str, dropped: list[str] | None) -> Any:
-    """`value` with its non-finite numbers (marked) and lone surrogates dealt with: the
-    members holding them dropped (when `dropped` is given and `value` is an object), or
-    PayloadError."""
-    if dropped is not None and type(value) is dict:
-        for key in list(value):
-            problem = _marked_problem(value[key], key)
-            if problem is None and not key.isascii() and _LONE_SURROGATE.search(key):
-                problem = f"{shown(key)}: a key holds a lone surrogate"
-            if problem is not None:
-                del value[key]
-                dropped.append(problem)
-        return value
-    problem = _marked_problem(value, "")
-    if problem is None:
-        return value
-    if problem.startswith(":"):  # the value itself, not a member of it
-        problem = subject + problem
-    raise PayloadError(prefix + problem)
