@@ -82,10 +82,7 @@ async def test_a_retained_device_list_with_poisoned_names_survives_a_restart(
             async with Hub(config) as hub:
                 assert LAMP_ID in hub.registry, run
                 zigbee = {c.id for c in hub.registry.all() if c.source == "zigbee2mqtt"}
-                assert all(i.startswith(LAMP_ID) or i.startswith("sensor.living_room_floor")
-                           or i.startswith("select.") or i.startswith("number.")
-                           or "floor_lamp" in i for i in zigbee), zigbee
-                assert not any("bad" in i for i in zigbee)
+                assert zigbee and all("floor_lamp" in i for i in zigbee), zigbee
                 reasons = "\n".join(
                     f"{source}: {count}" for source, count in hub.bad_input.counts.items())
                 assert sum(hub.bad_input.counts.values()) == len(POISON), reasons
@@ -204,9 +201,9 @@ async def test_a_nan_reading_is_dropped_and_counted_and_the_rest_is_saved(
                 == {"state": 41})
             assert hub.registry.get("sensor.living_room_climate_temperature").state == {}
             assert hub.registry.get("sensor.living_room_climate_pressure").state == {}
-            assert [b.reason for b in bad] == [
+            assert [b.reason for b in bad] == [(
                 f"{topic}: temperature: NaN is not a finite number; "
-                "pressure: 1e999 is not a finite number"]
+                "pressure: 1e999 is not a finite number")]
             z2m.peer.publish(topic, b'{"temperature": Infinity}')
             z2m.peer.publish(topic, b'{"temperature": 21.5}')
             await eventually(
@@ -266,7 +263,10 @@ async def test_one_unencodable_state_never_stops_the_others_being_saved(
         lost = await store.save_states([bad, *good])
         assert lost == ("sensor.bad",)
         loaded = {c.id: c for c in await store.load_capabilities()}
-    assert set(loaded) == {c.id for c in good}
+    assert {i: dict(c.state) for i, c in loaded.items()} == {
+        **{c.id: {"state": int(c.id[8:])} for c in good},
+        # new capabilities: their definitions were saved, their states were not
+        "sensor.bad": {}, "sensor.worse": {}}
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1, "rate-limited: one line for the same trouble"
     assert "capability=sensor.bad" in errors[0].getMessage()
@@ -320,7 +320,7 @@ async def test_deep_huge_and_non_finite_http_bodies_are_400_not_500(
                          b'{"text": "lights off", "context": {"n": NaN}}'):
                 answer = await http.post("/api/route", content=body)
                 assert answer.status_code == 400, answer.text
-        with pytest.raises(PayloadError, match="brightness_pct: expected a finite number"):
+        with pytest.raises(PayloadError, match="brightness_pct: NaN is not a finite number"):
             await hub.call(TEST_LIGHT.id, "turn_on", {"brightness_pct": float("nan")})
         assert lamp.calls == []
 
