@@ -283,11 +283,23 @@ _STRICT = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_
 _MARKING = json.JSONDecoder(parse_constant=_Marked, parse_float=_mark_float)
 
 
-def json_depth(text: str) -> int:
+_DEPTH_CHUNK = 4096
+
+
+def json_depth(text: str, limit: int | None = None) -> int:
     """How deeply `text` nests arrays and objects (brackets inside strings not counted);
-    computed without parsing, in C-speed passes, so deep input costs no recursion."""
+    computed without parsing, in C-speed passes, so deep input costs no recursion. With
+    `limit`, counting stops in the first chunk of brackets that goes deeper (the result
+    is then the depth reached so far): hostile nesting costs a chunk, not the payload."""
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
-    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+    deepest = depth = 0
+    for start in range(0, len(brackets), _DEPTH_CHUNK):
+        levels = list(accumulate(map(_STEP.__getitem__, brackets[start:start + _DEPTH_CHUNK]),
+                                 initial=depth))
+        deepest, depth = max(deepest, max(levels)), levels[-1]
+        if limit is not None and deepest > limit:
+            break
+    return deepest
 
 
 def load_json(
@@ -310,28 +322,28 @@ def load_json(
     described in `dropped`: a sensor's one broken reading costs that reading, not the
     report.
     """
-    prefix = f"{where}: " if where else ""
     if max_bytes is not None and len(data) > max_bytes:
-        raise PayloadError(f"{prefix}{subject} of {len(data)} bytes is over the limit of "
-                           f"{max_bytes} bytes")
-    if isinstance(data, str):
+        raise PayloadError(f"{_prefix(where)}{subject} of {len(data)} bytes is over the limit "
+                           f"of {max_bytes} bytes")
+    if type(data) is str:
         text = data
     else:
         try:
             text = data.decode()
         except UnicodeDecodeError as exc:
-            raise PayloadError(f"{prefix}{subject} is not UTF-8 (bad byte at {exc.start})"
-                               ) from None
+            raise PayloadError(f"{_prefix(where)}{subject} is not UTF-8 (bad byte at "
+                               f"{exc.start})") from None
     if text.count("[") + text.count("{") > max_depth:  # else it cannot be too deep
-        depth = json_depth(text)
+        depth = json_depth(text, max_depth)
         if depth > max_depth:
-            raise PayloadError(f"{prefix}{subject} is nested {depth} levels deep; at most "
-                               f"{max_depth} are read")
+            shown_depth = f"{depth}" if depth < _DEPTH_CHUNK else f"at least {depth}"
+            raise PayloadError(f"{_prefix(where)}{subject} is nested {shown_depth} levels "
+                               f"deep; at most {max_depth} are read")
     try:
-        value = _parse(_STRICT, text, prefix, subject)
+        value = _parse(_STRICT, text, where, subject)
     except _NotFinite:
         # the slow path, for rare input: parsed again, the numbers marked where they are
-        value = _parse(_MARKING, text, prefix, subject)
+        value = _parse(_MARKING, text, where, subject)
     else:
         if "\\u" not in text or not _SURROGATE_ESCAPE.search(text):
             return value  # the usual case: nothing to judge
@@ -350,10 +362,14 @@ def load_json(
         return value
     if problem.startswith(":"):  # the value itself, not a part of it
         problem = subject + problem
-    raise PayloadError(prefix + problem)
+    raise PayloadError(_prefix(where) + problem)
 
 
-def _parse(decoder: json.JSONDecoder, text: str, prefix: str, subject: str) -> Any:
+def _prefix(where: str) -> str:
+    return f"{where}: " if where else ""
+
+
+def _parse(decoder: json.JSONDecoder, text: str, where: str, subject: str) -> Any:
     try:
         try:
             value, end = decoder.raw_decode(text)  # the fast path: no leading whitespace
@@ -362,10 +378,10 @@ def _parse(decoder: json.JSONDecoder, text: str, prefix: str, subject: str) -> A
         if end != len(text):
             value = decoder.decode(text)  # json.loads' rules (whitespace) and its messages
     except json.JSONDecodeError as exc:
-        raise PayloadError(f"{prefix}{subject} is not JSON: {exc}") from None
+        raise PayloadError(f"{_prefix(where)}{subject} is not JSON: {exc}") from None
     except ValueError:  # int() refuses more digits than the interpreter's limit
-        raise PayloadError(f"{prefix}{subject} holds an integer of more than "
+        raise PayloadError(f"{_prefix(where)}{subject} holds an integer of more than "
                            f"{sys.get_int_max_str_digits()} digits") from None
     except RecursionError:  # the depth check makes this unreachable; be sure all the same
-        raise PayloadError(f"{prefix}{subject} is nested too deeply") from None
+        raise PayloadError(f"{_prefix(where)}{subject} is nested too deeply") from None
     return value

@@ -307,7 +307,7 @@ async def test_deep_huge_and_non_finite_http_bodies_are_400_not_500(
         url = f"/api/capabilities/{TEST_LIGHT.id}/tools/turn_on"
         async with asgi_client(create_app(hub), hub.api_token) as http:
             for body, message in [
-                (b"[" * 10_000 + b"]" * 10_000, "nested 10000 levels deep"),
+                (b"[" * 10_000 + b"]" * 10_000, "nested at least 4096 levels deep"),
                 (b'{"brightness_pct": ' + b"9" * 5001 + b"}", "more than 4300 digits"),
                 (b'{"brightness_pct": NaN}', "brightness_pct: NaN is not a finite number"),
                 (b'{"brightness_pct": 1e999}', "brightness_pct: 1e999 is not a finite"),
