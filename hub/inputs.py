@@ -325,7 +325,7 @@ def load_json(
     if max_bytes is not None and len(data) > max_bytes:
         raise PayloadError(f"{_prefix(where)}{subject} of {len(data)} bytes is over the limit "
                            f"of {max_bytes} bytes")
-    if type(data) is str:
+    if isinstance(data, str):
         text = data
     else:
         try:
