@@ -1,5 +1,8 @@
 """Checking tool arguments against the tool's JSON Schema, at the edge, before a handler runs.
 
+Numbers must be finite and text must be Unicode (no lone surrogates), whatever the schema
+says: a NaN compares false with every bound and would pass any range.
+
 A deliberately small subset of JSON Schema (type, properties, required, anyOf, enum,
 minimum, maximum, minLength, maxLength, items, minItems, maxItems, additionalProperties) is enough
 for device and AI tools, and keeps the call path free of a heavy validator.
@@ -7,10 +10,14 @@ for device and AI tools, and keeps the call path free of a heavy validator.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from hub.errors import PayloadError
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "object": (dict,),
@@ -37,6 +44,13 @@ def _type_ok(expected: str, value: Any) -> bool:
 
 
 def _check(schema: Mapping[str, Any], value: Any, path: str) -> None:
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        # NaN compares false with every bound: without this it passed minimum and maximum
+        raise PayloadError(f"{path}: expected a finite number, got {value!r}")
+    if kind is str and not value.isascii() and (found := _LONE_SURROGATE.search(value)):
+        raise PayloadError(f"{path}: text holds U+{ord(found.group()):04X}, a lone surrogate,"
+                           " which is not Unicode text")
     expected = schema.get("type")
     if expected is not None:
         options = expected if isinstance(expected, list) else [expected]

@@ -31,7 +31,7 @@ from types import MappingProxyType, TracebackType
 from typing import Any, Self
 
 from hub.clock import Clock, SystemClock
-from hub.errors import ConfigError, RegistryError
+from hub.errors import ConfigError, PayloadError, RegistryError
 from hub.events import (
     AvailabilityChanged,
     CapabilityAdded,
@@ -40,6 +40,7 @@ from hub.events import (
     EventBus,
     StateChanged,
 )
+from hub.inputs import state_problem
 from hub.model import Capability, NodeId, ToolHandler
 from hub.store import Store
 
@@ -236,11 +237,17 @@ class Registry:
     ) -> bool:
         """Merge `changes` into the state (or replace it whole); True if anything changed.
 
-        Emits `StateChanged` only on a change. No I/O: the store is written behind.
+        Emits `StateChanged` only on a change. No I/O: the store is written behind. A
+        value neither the store nor the API can write (a number that is not finite, text
+        with a lone surrogate) refuses the change with PayloadError.
         """
         cap = self._caps.get(capability_id)
         if cap is None:
             raise RegistryError(self._unknown(capability_id))
+        problem = state_problem(changes)
+        if problem is not None:
+            # the integrations check at their edge; this is the last line before the store
+            raise PayloadError(f"{capability_id}: {problem}")
         old = cap.state
         if replace:
             if old == changes:

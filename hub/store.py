@@ -39,7 +39,9 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from hub.capfile import capability_from_dict, capability_to_dict
+from hub.clock import Clock, SystemClock
 from hub.errors import PayloadError, StoreError
+from hub.logthrottle import LogThrottle
 from hub.model import Capability
 
 _LOGGER = logging.getLogger(__name__)
@@ -104,10 +106,13 @@ _DELETE_STATES = "DELETE FROM states WHERE id IN (SELECT value FROM json_each(?)
 class Store:
     """``async with Store(path) as store``: the database, open for the block's duration."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, clock: Clock | None = None) -> None:
         self.path = Path(path)
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
+        self._throttle = LogThrottle(clock or SystemClock())
+        self.unsaved = 0
+        """Rows not written because JSON cannot carry them (lost work, logged at ERROR)."""
 
     async def __aenter__(self) -> Self:
         if self._executor is not None:
@@ -144,16 +149,18 @@ class Store:
         """
         return await self._submit(lambda: self._call(what, fn))
 
-    async def save_capabilities(self, caps: Iterable[Capability]) -> None:
-        """Insert or replace `caps`, definition and state, all in one transaction."""
-        await self.save_changes(defined=caps)
+    async def save_capabilities(self, caps: Iterable[Capability]) -> tuple[str, ...]:
+        """Insert or replace `caps`, definition and state, all in one transaction; the ids
+        of those not saved (see `save_changes`)."""
+        return await self.save_changes(defined=caps)
 
-    async def save_states(self, caps: Iterable[Capability]) -> None:
-        """Insert or replace the state and availability of `caps`, not their definitions.
+    async def save_states(self, caps: Iterable[Capability]) -> tuple[str, ...]:
+        """Insert or replace the state and availability of `caps`, not their definitions;
+        the ids of those not saved (see `save_changes`).
 
         A state whose capability has no definition row is kept but not loaded.
         """
-        await self.save_changes(states=caps)
+        return await self.save_changes(states=caps)
 
     async def delete_capabilities(self, ids: Iterable[str]) -> None:
         await self.save_changes(deleted=ids)
@@ -164,23 +171,44 @@ class Store:
         defined: Iterable[Capability] = (),
         states: Iterable[Capability] = (),
         deleted: Iterable[str] = (),
-    ) -> None:
+    ) -> tuple[str, ...]:
         """One atomic write of the registry snapshot: definition and state of `defined`,
         the state only of `states`, and both rows of each id in `deleted` removed.
 
-        Only references are taken here; everything is encoded on the store's thread. A
-        value JSON cannot carry refuses the whole write, naming the capability.
+        Only references are taken here; everything is encoded on the store's thread. A row
+        JSON cannot carry (a NaN, bytes: a bug or bad input that got past the edge) never
+        stops the others: it is left out, its old row stays, and it is lost work, logged
+        at ERROR (at most once per 10 s) and counted in `unsaved`. Returns the ids of the
+        capabilities left out, in order.
         """
         # taken now, on the caller's side: the iterables may be views of live data
         defs, live, gone = tuple(defined), tuple(states), tuple(deleted)
         if not (defs or live or gone):
-            return
+            return ()
         parts = [
             f"{len(items)} {noun}"
             for items, noun in ((defs, "definitions"), (live, "states"), (gone, "deletions"))
             if items
         ]
-        await self.run(f"save {', '.join(parts)}", lambda conn: self._write(conn, defs, live, gone))
+        lost: dict[str, str] = {}
+        await self.run(
+            f"save {', '.join(parts)}", lambda conn: self._write(conn, defs, live, gone, lost)
+        )
+        if lost:
+            self.unsaved += len(lost)
+            if self._throttle.allow("unsaved"):
+                culprit, reason = next(iter(lost.items()))
+                _LOGGER.error(
+                    "capability not saved, its change is lost capability=%s path=%s"
+                    " lost_now=%d lost_total=%d: its attributes or state hold a value JSON"
+                    " cannot carry (%s)",
+                    culprit,
+                    self.path,
+                    len(lost),
+                    self.unsaved,
+                    reason,
+                )
+        return tuple(lost)
 
     async def load_capabilities(self) -> list[Capability]:
         """Every stored capability with its last state, ordered by id; unreadable rows are
@@ -249,6 +277,7 @@ class Store:
         defined: Sequence[Capability],
         states: Sequence[Capability],
         deleted: Sequence[str],
+        lost: dict[str, str],
     ) -> None:
         now = time.time()
         # Each batch is one JSON document that SQLite unpacks with json_each: one trip into
@@ -256,11 +285,13 @@ class Store:
         # the event loop is saturated the worker can wait long to get it back (see above).
         statements: list[tuple[str, tuple[Any, ...]]] = []
         if defined:
-            rows = self._encode(defined, lambda cap: [cap.id, _definition(cap)], _DEFINITIONS)
+            rows = self._encode(
+                defined, lambda cap: [cap.id, _definition(cap)], _DEFINITIONS, lost
+            )
             statements.append((_SAVE_DEFINITIONS, (now, rows)))
         if defined or states:
             everything = (*defined, *states)
-            rows = self._encode(everything, _state_row, _STATES)
+            rows = self._encode(everything, _state_row, _STATES, lost)
             statements.append((_SAVE_STATES, (now, rows)))
         if deleted:
             ids = _dumps(deleted)
@@ -273,10 +304,14 @@ class Store:
                 conn.execute(*statement)
 
     def _encode(
-        self, caps: Sequence[Capability], row: Callable[[Capability], Any], chunk: int
+        self,
+        caps: Sequence[Capability],
+        row: Callable[[Capability], Any],
+        chunk: int,
+        lost: dict[str, str],
     ) -> str:
-        """The rows of `caps` as one JSON array, `chunk` rows per `json.dumps` call; a
-        StoreError names the first capability whose row JSON cannot carry.
+        """The rows of `caps` as one JSON array, `chunk` rows per `json.dumps` call; a row
+        JSON cannot carry is left out, its capability's id and the reason put in `lost`.
 
         Encoding on this thread keeps it off the event loop, but not off the GIL: a dumps
         call runs in C holding it (1,000 light definitions, 4 MB, took 50 ms in one
@@ -292,12 +327,14 @@ class Store:
             rows = [row(cap) for cap in batch]
             try:
                 parts.append(_dumps(rows)[1:-1])  # the rows without the brackets
-            except (TypeError, ValueError) as exc:
-                culprit, error = _first_unencodable(batch, rows, exc)
-                raise StoreError(
-                    f"{self.path}: cannot save capability {culprit.id!r}: its attributes or"
-                    f" state hold a value JSON cannot carry ({error})"
-                ) from error
+            except (TypeError, ValueError):
+                # the slow path, for a chunk with a bad row: each row on its own, so that
+                # one value JSON cannot carry costs that row and not the chunk
+                for cap, one in zip(batch, rows, strict=True):
+                    try:
+                        parts.append(_dumps(one))
+                    except (TypeError, ValueError) as exc:
+                        lost.setdefault(cap.id, str(exc))
         return f"[{','.join(parts)}]"
 
     def _load(self, conn: sqlite3.Connection) -> list[Capability]:
@@ -405,18 +442,6 @@ def _advice(exc: sqlite3.Error) -> str:
     if "locked" in text or "busy" in text:
         return "; another process holds the database: is a second hub using this data_dir?"
     return ""
-
-
-def _first_unencodable(
-    caps: Sequence[Capability], rows: list[Any], error: Exception
-) -> tuple[Capability, Exception]:
-    """Which of `caps` made encoding their `rows` fail, and why."""
-    for cap, row in zip(caps, rows, strict=True):
-        try:
-            _dumps(row)
-        except (TypeError, ValueError) as exc:
-            return cap, exc
-    return caps[0], error
 
 
 def _state_row(cap: Capability) -> list[Any]:

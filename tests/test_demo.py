@@ -178,7 +178,7 @@ async def test_malformed_device_payloads_are_counted_and_the_hub_keeps_going(
         assert reasons[0].startswith(f"{light_topic}: payload is not JSON")
         assert reasons[1:] == [
             f"{light_topic}: brightness: expected 0..254, got 'high'",
-            f"{light_topic}: payload is not UTF-8",
+            f"{light_topic}: payload is not UTF-8 (bad byte at 0)",
             f"{light_topic}: expected a JSON object, got a list",
         ]
         assert [b.reason for b in bad if b.source == CAMERA] == [

@@ -167,13 +167,14 @@ def test_a_time_that_is_not_finite_is_refused(key: str, value: float) -> None:
     # json reads NaN and Infinity; a NaN time compared false against the skew and got in,
     # and its replay-guard entry never expired
     header = {"from": ALICE, "ts": NOW, "id": "x", "kind": "request", key: value}
-    with pytest.raises(PayloadError, match=f"'{key}' must be a finite number, got {value}"):
+    # refused by the loader, which reads no number JSON cannot hold
+    with pytest.raises(PayloadError, match=rf"{key}: -?(NaN|Infinity) is not a finite number"):
         open_(_with_header(header))
 
 
 def test_header_that_is_not_json() -> None:
     unsigned = struct.pack("!BH", 1, 3) + b"{x}"
-    with pytest.raises(PayloadError, match="header is not UTF-8 JSON"):
+    with pytest.raises(PayloadError, match="envelope header is not JSON: Expecting"):
         open_(unsigned + KEY.sign(unsigned).signature)
 
 

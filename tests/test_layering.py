@@ -19,7 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
         "model errors",
-        "clock located plugins arguments templates domains identity media client",
+        "clock located plugins arguments templates domains identity media client inputs",
         "logthrottle events capfile",
         "fabric devices store config",
         "registry",

@@ -135,15 +135,19 @@ async def test_sqlite_errors_say_what_failed(tmp_path: Path) -> None:
             await store.run("count traces", lambda c: c.execute("SELECT count(*) FROM traces"))
 
 
-async def test_state_json_cannot_carry_is_refused_by_name(tmp_path: Path) -> None:
+async def test_a_state_json_cannot_carry_is_left_out_by_name(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     bad = SENSOR.with_state({"state": b"\x00raw"})
     async with Store(tmp_path / "hub.db") as store:
-        with pytest.raises(StoreError, match="cannot save capability 'sensor.hall'"):
-            await store.save_capabilities([LIGHT, bad])
-        # the transaction never started: nothing of the batch was written
-        assert await store.load_capabilities() == []
+        assert await store.save_capabilities([LIGHT, bad]) == ("sensor.hall",)
+        # the rest was written: the sensor's definition, but not its state
+        assert await store.load_capabilities() == [LIGHT, SENSOR.with_state({})]
+        assert store.unsaved == 1
         with pytest.raises(StoreError, match="cannot store 'x': not JSON"):
             await store.set("x", {1, 2})
+    assert "capability not saved, its change is lost capability=sensor.hall" in caplog.text
+    assert "bytes is not JSON" in caplog.text
 
 
 async def test_an_unreadable_row_is_skipped_not_fatal(tmp_path: Path) -> None:
@@ -216,15 +220,11 @@ async def test_one_save_writes_definitions_states_and_deletions_or_nothing(
     async with Store(path) as store:
         await store.save_capabilities([SENSOR])
         bad = dataclasses.replace(LIGHT, id="light.bad", state=MappingProxyType({"x": b"raw"}))
-        with pytest.raises(
-            StoreError,
-            match=re.escape(
-                f"{path}: cannot save capability 'light.bad': its attributes or state hold a"
-                " value JSON cannot carry (bytes is not JSON)"
-            ),
-        ):
-            await store.save_changes(defined=[LIGHT], states=[bad], deleted=["sensor.hall"])
-        assert await store.load_capabilities() == [SENSOR]
+        # a row JSON cannot carry is left out; the rest of the write happens
+        lost = await store.save_changes(defined=[LIGHT], states=[bad], deleted=["sensor.hall"])
+        assert lost == ("light.bad",)
+        assert await store.load_capabilities() == [LIGHT]
+        await store.save_capabilities([SENSOR])
         await store.save_changes(
             defined=[LIGHT], states=[SENSOR.with_state({"state": 19.0})], deleted=["sensor.hall"]
         )
@@ -288,13 +288,8 @@ async def test_large_batches_round_trip_and_name_a_bad_capability(tmp_path: Path
         changed = [cap.with_state({"level": -i, "name": "ü"}) for i, cap in enumerate(caps)]
         await store.save_states(changed)
         assert await store.load_capabilities() == changed
-        bad = [*changed[:500], caps[500].with_state({"level": float("nan")}), *changed[501:]]
-        with pytest.raises(
-            StoreError,
-            match=re.escape(
-                "cannot save capability 'light.n500': its attributes or state hold a value JSON"
-                " cannot carry (Out of range float values are not JSON compliant"
-            ),
-        ):
-            await store.save_states(bad)
-        assert await store.load_capabilities() == changed
+        again = [cap.with_state({"level": i}) for i, cap in enumerate(changed)]
+        bad = [*again[:500], caps[500].with_state({"level": float("nan")}), *again[501:]]
+        assert await store.save_states(bad) == ("light.n500",)
+        # every other row of the chunk and of the batch was saved; light.n500 kept its last
+        assert await store.load_capabilities() == [*again[:500], changed[500], *again[501:]]

@@ -432,8 +432,8 @@ async def test_unknown_capability_and_tool_are_404_with_what_exists(
         (b'"on"', "body must be a JSON object of arguments, got a string;"),
         (b"42", "body must be a JSON object of arguments, got a number;"),
         (b"null", "body must be a JSON object of arguments, got null;"),
-        (b"{oops", "body is not valid JSON (Expecting property name enclosed in double quotes"),
-        (b"\xff\xfe", "body is not valid JSON ("),
+        (b"{oops", "body is not JSON: Expecting property name enclosed in double quotes"),
+        (b"\xff\xfe", "body is not UTF-8 (bad byte at 0); it must be a JSON object"),
     ],
 )
 async def test_a_body_that_is_not_a_json_object_is_400(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,8 @@ from starlette.responses import Response
 
 from hub import __version__
 from hub.arguments import check_arguments
+from hub.errors import PayloadError
+from hub.inputs import load_json
 from hub.model import Capability, ToolResult
 from web.errors import ApiError
 from web.views import ModelJSONResponse, capability_view, jsonable
@@ -135,8 +136,8 @@ def result_response(result: ToolResult) -> Response:
     value = result.value
     if value is None and result.data:
         try:  # a provider that sent its JSON pre-encoded
-            value = json.loads(result.data)
-        except ValueError:
+            value = load_json(result.data, subject="result")
+        except PayloadError:
             return Response(result.data, media_type=result.content_type)
     return ModelJSONResponse({"result": value})
 
@@ -155,14 +156,13 @@ def _capability(hub: Hub, capability_id: str) -> Capability:
 def _arguments(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}  # a tool without parameters may be called with no body at all
-    try:
-        arguments = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    try:  # depth, digits, NaN and lone surrogates: hub.inputs' rules for outside JSON
+        arguments = load_json(body, subject="body")
+    except PayloadError as exc:
         raise ApiError(
             400,
             "bad_request",
-            f"body is not valid JSON ({exc}); it must be a JSON object of arguments,"
-            ' e.g. {"brightness_pct": 30}',
+            f"{exc}; it must be a JSON object of arguments, e.g. {{\"brightness_pct\": 30}}",
         ) from exc
     if not isinstance(arguments, dict):
         raise ApiError(

@@ -9,13 +9,13 @@ is called on every target and each target's result (or error) is reported too.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.errors import AtmosphereError
+from hub.errors import AtmosphereError, PayloadError
+from hub.inputs import load_json
 from web.api import known_query
 from web.errors import ApiError
 from web.views import ModelJSONResponse, jsonable
@@ -74,10 +74,10 @@ async def _call(hub: Hub, target: str, tool: str, args: dict[str, Any]) -> dict[
 
 
 def _body(raw: bytes) -> tuple[str, dict[str, Any], bool]:
-    try:
-        body = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "bad_request", f"body is not valid JSON ({exc})") from exc
+    try:  # depth, digits, NaN and lone surrogates: hub.inputs' rules for outside JSON
+        body = load_json(raw or b"null", subject="body")
+    except PayloadError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from exc
     if not isinstance(body, dict) or not isinstance(body.get("text"), str):
         raise ApiError(
             400,

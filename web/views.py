@@ -86,8 +86,17 @@ def event_view(event: Event) -> dict[str, Any]:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON of a model value; never fails on a stray non-JSON type."""
-    return json.dumps(jsonable(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    """Compact JSON of a model value; never fails on a stray non-JSON type, nor on text
+    that is not Unicode (a lone surrogate: escaped, so that the answer still encodes as
+    UTF-8; the edges refuse such text, this is the last line)."""
+    plain = jsonable(value)
+    text = json.dumps(plain, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            text = json.dumps(plain, allow_nan=False, separators=(",", ":"))
+    return text
 
 
 class ModelJSONResponse(JSONResponse):

@@ -39,7 +39,7 @@ from hub.fabric.client import FastClient, message_fields
 from hub.fabric.connect import Connector
 from hub.fabric.settings import FabricSettings
 from hub.fabric.subscriptions import Subscription, Subscriptions
-from hub.fabric.topics import validate_filter
+from hub.inputs import filter_problem, shown, topic_problem
 from hub.logthrottle import LogThrottle
 
 _LOGGER = logging.getLogger(__name__)
@@ -81,6 +81,9 @@ class Fabric:
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings
+        for end in (will, birth):
+            if end is not None:
+                _check_topic(end[0])
         self._will = (will[0], _to_bytes(will[1])) if will else None
         self._birth = (birth[0], _to_bytes(birth[1])) if birth else None
         clock = clock or SystemClock()
@@ -139,6 +142,7 @@ class Fabric:
         While the broker is away QoS 0 is dropped (and counted) and QoS 1 waits in the
         backlog; a full backlog drops (and counts) the message.
         """
+        _check_topic(topic)
         data = payload.encode() if isinstance(payload, str) else payload
         client = self._conn.client
         if client is None:
@@ -176,6 +180,7 @@ class Fabric:
         timeout: float = 10.0,
     ) -> None:
         """Publish and wait until the broker acknowledged it (for QoS 0: until sent)."""
+        _check_topic(topic)
         client = self._conn.client
         if client is None:
             raise FabricError(f"cannot publish to {topic!r}: the fabric is not open")
@@ -212,12 +217,14 @@ class Fabric:
     def subscribe(self, pattern: str, callback: MessageCallback, qos: int = 0) -> Cancel:
         """Call `callback` for every message matching `pattern` (``+``/``#`` allowed).
 
-        Returns an idempotent cancel. The subscription survives reconnects.
+        Returns an idempotent cancel. The subscription survives reconnects. A filter the
+        broker would refuse (a NUL, a control character, a lone surrogate...: see
+        `hub.inputs`) raises FabricError before anything is sent or kept: the broker
+        would drop the connection for it, and every reconnect would send it again.
         """
-        try:
-            validate_filter(pattern)
-        except ValueError as exc:
-            raise FabricError(f"cannot subscribe to {pattern!r}: {exc}") from exc
+        problem = filter_problem(pattern) if isinstance(pattern, str) else "is not text"
+        if problem is not None:
+            raise FabricError(f"cannot subscribe to {shown(pattern)}: {problem}")
         return self._subs.add(pattern, qos, callback)
 
     async def wait_connected(self, timeout: float) -> None:
@@ -425,6 +432,14 @@ class Fabric:
             _LOGGER.warning(
                 "message dropped topic=%s reason=%s dropped=%d", topic, reason, self._dropped
             )
+
+
+def _check_topic(topic: str) -> None:
+    """FabricError unless `topic` can be published to: checked before anything is queued,
+    so a bad topic never reaches paho, the backlog or the broker."""
+    problem = topic_problem(topic) if isinstance(topic, str) else "is not text"
+    if problem is not None:
+        raise FabricError(f"cannot publish to {shown(topic)}: {problem}")
 
 
 def _to_bytes(payload: bytes | str) -> bytes:

@@ -34,6 +34,7 @@ import nacl.exceptions
 import nacl.signing
 
 from hub.errors import PayloadError, TokenError
+from hub.inputs import load_json
 from hub.model import NodeId
 
 VERSION = 1
@@ -41,6 +42,8 @@ SIGNATURE_SIZE = 64
 _PREFIX = struct.Struct("!BH")
 _MIN_SIZE = _PREFIX.size + SIGNATURE_SIZE
 JSON_TYPE = "application/json"
+_HEADER_DEPTH = 4
+"""The header is one flat object; a little room for fields of later versions."""
 
 PublicKeyLookup = Callable[[NodeId], bytes | None]
 
@@ -211,10 +214,9 @@ def unseal(
 
 
 def _parse_header(head: bytes) -> Envelope:
-    try:
-        header = json.loads(head)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError(f"envelope header is not UTF-8 JSON: {exc}") from exc
+    # a flat object: deep nesting, lone surrogates and the like are refused by the loader
+    # before they can reach the recursive parser or a reply topic
+    header = load_json(head, subject="envelope header", max_depth=_HEADER_DEPTH)
     if not isinstance(header, dict):
         raise PayloadError(f"envelope header must be a JSON object, got {type(header).__name__}")
     deadline = header.get("dl")

@@ -35,6 +35,7 @@ from hub.errors import (
 )
 from hub.fabric.connection import Cancel, Fabric, Message
 from hub.fabric.envelope import JSON_TYPE, Envelope, PublicKeyLookup, ReplayGuard, seal, unseal
+from hub.inputs import load_json
 from hub.logthrottle import LogThrottle
 from hub.model import NodeId, ToolHandler, ToolResult
 
@@ -199,14 +200,14 @@ class RpcServer(_Endpoint):
 
     async def _run(self, request: Envelope) -> tuple[bytes, str]:
         try:
-            call = json.loads(request.body)
+            call = load_json(request.body, subject="request")  # hub.inputs' limits
             capability, tool = call["capability"], call["tool"]
             arguments = call.get("arguments") or {}
             if not (isinstance(capability, str) and isinstance(tool, str)):
                 raise TypeError("capability and tool must be strings")
             if not isinstance(arguments, dict):
                 raise TypeError("arguments must be an object")
-        except (ValueError, KeyError, TypeError) as exc:
+        except (PayloadError, ValueError, KeyError, TypeError) as exc:
             raise _Failure("bad_arguments", f"malformed request: {exc}") from exc
         handler = self._resolve(capability)
         if handler is None:
@@ -352,13 +353,13 @@ def _result(reply: Envelope, node: NodeId, where: str) -> ToolResult:
         if reply.content_type != JSON_TYPE:
             return ToolResult(data=reply.body, content_type=reply.content_type)
         try:
-            return ToolResult(value=json.loads(reply.body))
-        except ValueError as exc:
+            return ToolResult(value=load_json(reply.body, subject="result"))
+        except PayloadError as exc:
             raise ToolError(f"{where} on node {node}: result is not JSON: {exc}") from exc
     try:
-        error = json.loads(reply.body)
+        error = load_json(reply.body, subject="error reply")
         code, message = str(error["code"]), str(error["message"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (PayloadError, KeyError, TypeError) as exc:
         raise ToolError(f"{where} on node {node}: malformed error reply") from exc
     if code in ("unknown_capability", "unknown_tool"):
         raise RegistryError(message)

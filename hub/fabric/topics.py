@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
+from hub.inputs import filter_problem
+
 T = TypeVar("T")
 
 
 def validate_filter(pattern: str) -> None:
-    """Raise ValueError unless `pattern` is a valid MQTT topic filter."""
-    if not pattern:
-        raise ValueError("a topic filter must not be empty")
-    levels = pattern.split("/")
-    for i, level in enumerate(levels):
-        if "#" in level and (level != "#" or i != len(levels) - 1):
-            raise ValueError("'#' must be a whole level and the last one")
-        if "+" in level and level != "+":
-            raise ValueError("'+' must be a whole level")
+    """Raise ValueError unless `pattern` is a valid MQTT topic filter (the rules are
+    `hub.inputs.filter_problem`'s: MQTT 5's, as strict as Mosquitto)."""
+    problem = filter_problem(pattern)
+    if problem is not None:
+        raise ValueError(problem)
 
 
 def _filter_levels(pattern: str) -> list[str]:

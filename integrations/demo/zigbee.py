@@ -19,7 +19,9 @@ import random
 from typing import Any
 
 from hub.clock import Cancel, Clock
+from hub.errors import PayloadError
 from hub.fabric import Fabric, Message
+from hub.inputs import load_json
 from integrations.demo.devices import SimLight, SimMotion, coordinator_entry
 
 _LOGGER = logging.getLogger(__name__)
@@ -80,8 +82,8 @@ class SimZigbee2MQTT:
 
     def _on_set(self, message: Message) -> None:
         try:
-            command = json.loads(message.payload)
-        except ValueError:
+            command = load_json(message.payload, message.topic)
+        except PayloadError:
             command = None
         if not isinstance(command, dict):
             # Zigbee2MQTT logs such a message and does nothing else

@@ -10,12 +10,12 @@ Errors name the topic and the field: ``frigate/events: after.score: expected a n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from hub.errors import PayloadError
+from hub.inputs import load_json
 
 MAX_JSON_BYTES = 256 * 1024
 """Larger JSON messages are dropped as bad input: Frigate's are a few KiB."""
@@ -87,12 +87,12 @@ def parse_json(topic: str, payload: bytes) -> dict[str, Any]:
                            f"{MAX_JSON_BYTES} bytes for a JSON message")
     try:
         # decoded first: json.loads(bytes) would also guess UTF-16 and UTF-32
-        value = json.loads(payload.decode("utf-8"))
+        text = payload.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PayloadError(f"{topic}: payload is not UTF-8 text ({exc.reason} at byte "
                            f"{exc.start})") from exc
-    except ValueError as exc:
-        raise PayloadError(f"{topic}: payload is not JSON: {exc}") from exc
+    # depth, digits, NaN and lone surrogates: hub.inputs' rules for outside JSON
+    value = load_json(text, topic)
     if not isinstance(value, dict):
         raise PayloadError(f"{topic}: expected a JSON object, got {_kind(value)}")
     return value

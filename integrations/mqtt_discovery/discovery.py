@@ -15,7 +15,6 @@ against its discovery topic; the entity it would have replaced stays as it was.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -24,6 +23,7 @@ from typing import Any, Self
 
 from hub.errors import PayloadError
 from hub.fabric import Message
+from hub.inputs import load_json
 from hub.runtime import status_topic
 from integrations.mqtt_discovery.abbreviations import base_topic, expand
 from integrations.mqtt_discovery.camera import Camera
@@ -123,8 +123,8 @@ class Discovery:
 
     def _on_own_status(self, message: Message) -> None:
         try:
-            online = json.loads(message.payload).get("state") == "online"
-        except (ValueError, AttributeError):
+            online = load_json(message.payload, message.topic).get("state") == "online"
+        except (PayloadError, AttributeError):
             online = False
         if online:
             config = self._ctx.config

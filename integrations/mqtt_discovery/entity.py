@@ -8,7 +8,6 @@ state topics it reads, `run` carries out a tool call. Everything else is here.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from hub.devices import Confirmations, Predicate
 from hub.domains import standard_tools
 from hub.errors import PayloadError, ToolError
+from hub.inputs import load_json, text_problem
 from hub.model import Capability, Tool, ToolResult, Trigger
 from hub.templates import Template, Templates
 from integrations.mqtt_discovery.availability import Tracker, read_spec
@@ -113,6 +113,10 @@ def read_device(opts: Options) -> Device | None:
         raise opts.error("device", "needs identifiers or connections")
     name = block.get("name")
     area = block.get("suggested_area")
+    for key, text in (("name", name), ("suggested_area", area)):
+        problem = text_problem(text) if isinstance(text, str) else None
+        if problem is not None:
+            raise opts.error("device", f"{key}: {text!r} {problem}")
     info = {k: v for k, v in block.items()
             if k in ("identifiers", "manufacturer", "model", "model_id", "sw_version",
                      "hw_version", "serial_number", "configuration_url", "via_device")
@@ -323,10 +327,10 @@ class Entity:
         if self._attr_template is not None:
             text = self._attr_template.render(payload.variables)
             try:
-                data = json.loads(text)
-            except ValueError:
+                data = load_json(text, payload.topic)
+            except PayloadError as exc:
                 raise PayloadError(f"{payload.topic}: json_attributes_template did not give "
-                                   f"JSON: {text[:60]!r}") from None
+                                   f"JSON: {text[:60]!r} ({exc})") from None
         else:
             data = payload.json
         if not isinstance(data, dict):

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hub.errors import PayloadError
+from hub.inputs import filter_problem, text_problem
 from hub.templates import Template, Templates
 
 _WILDCARDS = ("+", "#")
@@ -72,6 +73,9 @@ class Options:
 
     def _as_text(self, key: str, value: Any) -> str:
         if isinstance(value, str):
+            problem = text_problem(value)
+            if problem is not None:
+                raise self.error(key, f"{_shown(value)} {problem}")
             return value
         if isinstance(value, (bool, int, float)):
             return str(value)
@@ -89,6 +93,8 @@ class Options:
                 raise self._bad(key, "a number", value) from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._bad(key, "a number", value)
+        if isinstance(value, float) and value - value:  # "nan", "inf" and "1e999" in text
+            raise self._bad(key, "a finite number", value)
         if (low is not None and value < low) or (high is not None and value > high):
             raise self._bad(key, f"a number in {low}..{high}", value)
         return float(value)
@@ -137,7 +143,9 @@ class Options:
     # -- topics and templates --------------------------------------------------------------
 
     def subscribe_topic(self, key: str, *, required: bool = False) -> str | None:
-        """A topic to read from (wildcards allowed)."""
+        """A topic to read from (wildcards allowed, as whole levels). What a broker refuses
+        (a NUL, a control character...: `hub.inputs`) is an error here, before anything
+        is subscribed."""
         value = self.raw(key)
         if value is None:
             if required:
@@ -145,6 +153,9 @@ class Options:
             return None
         if not isinstance(value, str) or not value:
             raise self._bad(key, "a topic", value)
+        problem = filter_problem(value)
+        if problem is not None:
+            raise self.error(key, f"topic {_shown(value)} {problem}")
         return value
 
     def publish_topic(self, key: str, *, required: bool = False) -> str | None:

@@ -7,11 +7,11 @@ kept, so a message is parsed once, not once per entity.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from hub.errors import PayloadError
+from hub.inputs import load_json
 
 MAX_TEXT_BYTES = 256 * 1024
 """Largest discovery configuration or state message read (256 KiB); larger ones are bad
@@ -48,13 +48,14 @@ class Payload:
 
     @property
     def json(self) -> Any:
-        """The payload as JSON; PayloadError when it is not JSON."""
+        """The payload as JSON; PayloadError when it is not JSON (or holds what
+        `hub.inputs.load_json` refuses)."""
         value = self._json
         if value is _UNSET:
-            try:
-                value = json.loads(self.text)
-            except ValueError as exc:
-                value = PayloadError(f"{self.topic}: payload is not JSON: {exc}")
+            try:  # depth, NaN, lone surrogates: hub.inputs' rules for outside JSON
+                value = load_json(self.text, self.topic)
+            except PayloadError as exc:
+                value = exc
             self._json = value
         if isinstance(value, PayloadError):
             raise value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -16,15 +15,20 @@ from integrations.mqtt_discovery.router import Handler
 
 
 def number(text: str) -> int | float | None:
-    """``"21"`` -> 21, ``"21.5"`` -> 21.5, anything else None."""
+    """``"21"`` -> 21, ``"21.5"`` -> 21.5, anything else None: ``nan``, ``inf`` and
+    ``1e999`` too (no reading; JSON, the store and the API have no such number), and an
+    integer longer than Python reads (4,300 digits)."""
     if text.isdigit():  # the common integer case without raising
-        return int(text)
+        try:
+            return int(text)
+        except ValueError:  # too many digits, or digits int() does not read ("²")
+            return None
     try:
         value = float(text)
     except ValueError:
         return None
-    if math.isnan(value):
-        return None  # NaN is no reading
+    if value - value:
+        return None  # NaN or an infinity is no reading
     return int(value) if value.is_integer() and "." not in text and "e" not in text.lower() \
         else value
 

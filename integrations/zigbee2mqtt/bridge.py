@@ -15,8 +15,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-from hub.errors import PayloadError
+from hub.errors import FabricError, PayloadError
 from hub.fabric import Message
+from hub.inputs import value_problem
 from hub.model import Capability
 from integrations.zigbee2mqtt import naming
 from integrations.zigbee2mqtt.config import Zigbee2MQTTConfig
@@ -90,7 +91,9 @@ class Bridge:
         if not message.payload:
             return  # the retained list was cleared: no news about any device
         try:
-            entries = parse_json(message, BRIDGE_LIMIT)
+            # NaN or a lone surrogate in one entry costs that entry, not the list: kept here,
+            # and each entry is judged on its own below
+            entries = parse_json(message, BRIDGE_LIMIT, bad="keep")
             if not isinstance(entries, list):
                 raise PayloadError(f"{message.topic}: expected a JSON list of devices")
         except PayloadError as exc:
@@ -101,6 +104,9 @@ class Bridge:
         unidentified = False
         for i, entry in enumerate(entries):
             try:
+                problem = value_problem(entry, f"{message.topic}[{i}]")
+                if problem is not None:
+                    raise PayloadError(problem)
                 info = parse_device(entry, f"{message.topic}[{i}]")
             except PayloadError as exc:
                 name = entry_name(entry)
@@ -122,16 +128,28 @@ class Bridge:
         added = changed = 0
         for info in listed.values():  # running devices first keep their ids on a clash
             if info.ieee_address in self.devices:
-                changed += self._put(info)
+                changed += self._start(info, message.topic)
         for info in listed.values():
             if info.ieee_address not in self.devices:
-                added += self._put(info)
+                added += self._start(info, message.topic)
         if not unidentified:
             self._withdraw_stale()
         if added or changed or gone:
             _LOGGER.info("zigbee2mqtt devices=%d added=%d changed=%d removed=%d",
                          len(self.devices), added, changed, len(gone))
         self._listed.set()
+
+    def _start(self, info: DeviceInfo, source: str) -> int:
+        """`_put`, with what the fabric refuses (a topic too long for MQTT, say) reported as
+        bad input: one device never stops the others."""
+        try:
+            return self._put(info)
+        except (FabricError, PayloadError) as exc:
+            self._remove(info.ieee_address)
+            self.hub.bad_input.report(f"{self.config.base_topic}/{info.friendly_name}",
+                                      f"{source}: device {info.friendly_name!r} not started: "
+                                      f"{exc}")
+            return 0
 
     def _put(self, info: DeviceInfo) -> int:
         """Start the device, or restart it if its definition, name or options changed;
@@ -245,7 +263,7 @@ class Bridge:
         # The event carries the definition: the device works now, before the list follows.
         info = parse_device({**data, "type": "EndDevice"}, f"{message.topic} device_interview")
         if info is not None and info.ieee_address not in self.devices:
-            self._put(info)
+            self._start(info, message.topic)
 
     # -- bridge/state --------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.errors import PayloadError
+from hub.inputs import shown, topic_problem
 from integrations.zigbee2mqtt.exposes import Expose, parse_exposes
 
 
@@ -31,10 +32,11 @@ class DeviceInfo:
 
 
 def entry_name(raw: Any) -> str | None:
-    """The friendly name of a raw entry, if it has a usable one (for error sources)."""
+    """The friendly name of a raw entry, if it has a usable one (for error sources): one
+    that could be a topic, so that it is safe in a log line too."""
     if isinstance(raw, Mapping):
         name = raw.get("friendly_name")
-        if isinstance(name, str) and name:
+        if isinstance(name, str) and name and friendly_name_problem(name) is None:
             return name
     return None
 
@@ -81,11 +83,16 @@ def parse_device(raw: Any, where: str) -> DeviceInfo | None:
 
 
 def friendly_name_problem(name: str) -> str | None:
-    """Names become topic levels: wildcards or empty levels would break the subscriptions."""
+    """Names become topic levels: wildcards or empty levels would break the subscriptions,
+    and what a broker refuses in a topic (a NUL, a control character, a lone surrogate...)
+    would get the hub disconnected on every subscribe (`hub.inputs.topic_problem`)."""
     if "+" in name or "#" in name:
-        return f"friendly name {name!r} contains an MQTT wildcard (+ or #)"
+        return f"friendly name {shown(name)} contains an MQTT wildcard (+ or #)"
     if name.startswith("/") or name.endswith("/") or "//" in name:
-        return f"friendly name {name!r} has an empty topic level"
+        return f"friendly name {shown(name)} has an empty topic level"
+    problem = topic_problem(name)
+    if problem is not None:
+        return f"friendly name {shown(name)} {problem}"
     return None
 
 

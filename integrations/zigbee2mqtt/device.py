@@ -5,7 +5,7 @@ decoded and parsed once, each key goes to the one reader that owns it (a dict lo
 each entity with changes gets one `Registry.set_state`. Nothing is logged per message.
 
 A report whose JSON is broken is dropped whole. A report with some bad fields (a wrong
-type, an unknown key) keeps its good fields; either way the problem is counted once per
+type, an unknown key, a reading that is not a finite number) keeps its good fields; either way the problem is counted once per
 report with `hub.bad_input`, the device's state topic as the source.
 """
 
@@ -72,6 +72,10 @@ class Device:
     def attach(self, bridge_online: bool, states: Mapping[str, Mapping[str, Any]]) -> None:
         """Register the capabilities (with `states` carried over, by id) and subscribe."""
         self._bridge_online = bridge_online
+        fabric = self.hub.fabric
+        # subscribed first: a topic the fabric refuses leaves nothing registered behind
+        self._cancels = [fabric.subscribe(self.topic, self.on_state)]
+        self._cancels.append(fabric.subscribe(f"{self.topic}/availability", self.on_availability))
         registry = self.hub.registry
         for entity in self.entities:
             capability = dataclasses.replace(entity.capability, available=self._live)
@@ -79,11 +83,6 @@ class Device:
             if state:
                 capability = capability.with_state(state)
             entity.capability = registry.add(capability, partial(self.handle, entity))
-        fabric = self.hub.fabric
-        self._cancels = [
-            fabric.subscribe(self.topic, self.on_state),
-            fabric.subscribe(f"{self.topic}/availability", self.on_availability),
-        ]
 
     def detach(self) -> dict[str, Mapping[str, Any]]:
         """Unsubscribe and withdraw the capabilities; returns their last states by id."""
@@ -108,14 +107,16 @@ class Device:
     def on_state(self, message: Message) -> None:
         if not message.payload:
             return  # someone cleared a retained report: nothing was said
+        dropped: list[str] = []
         try:
-            data = parse_object(message, DEVICE_LIMIT)
+            # a reading that is not a finite number (NaN from a firmware) is dropped alone
+            data = parse_object(message, DEVICE_LIMIT, bad="drop", dropped=dropped)
         except PayloadError as exc:
             self.hub.bad_input.report(self.topic, str(exc))
             return
         readers, known = self._readers, self._known
         outs: dict[int, dict[str, Any]] = {}
-        problems: list[str] | None = None
+        problems: list[str] | None = dropped or None
         for key, value in data.items():
             entry = readers.get(key)
             if entry is None:
@@ -135,13 +136,17 @@ class Device:
                 problems = problems or []
                 problems.append(f"{key}: {exc}")
         if outs:
-            self._apply(outs, message.retain)
+            problem = self._apply(outs, message.retain)
+            if problem is not None:
+                problems = problems or []
+                problems.append(problem)
         if len(self._confirm):
             self._confirm.resolve(data)
         if problems:
             self.hub.bad_input.report(self.topic, f"{self.topic}: {'; '.join(problems)}")
 
-    def _apply(self, outs: dict[int, dict[str, Any]], retained: bool) -> None:
+    def _apply(self, outs: dict[int, dict[str, Any]], retained: bool) -> str | None:
+        """Set the entities' states; what the registry refused, if anything."""
         registry = self.hub.registry
         try:
             for index, out in outs.items():
@@ -157,6 +162,9 @@ class Device:
         except RegistryError:
             # withdrawn by someone else while we were still subscribed: nothing to update
             _LOGGER.debug("state for a withdrawn capability topic=%s", self.topic)
+        except PayloadError as exc:  # a reader made a value the store could not keep
+            return str(exc)
+        return None
 
     def _fire(self, capability_id: str, trigger: Trigger, payload: Mapping[str, Any]) -> None:
         self.hub.firing.fire(capability_id, trigger, payload, **self._fields)
