@@ -205,7 +205,8 @@ async def test_a_hub_forgets_a_capability_taken_out_of_its_configuration(
     caplog.set_level(logging.INFO, logger="hub.leftovers")
     async with Hub(load_config(write_config(tmp_path, mqtt=mqtt, capabilities=[porch]))) as hub:
         assert [c.id for c in hub.registry.all()] == ["light.porch"]
-        assert hub.registry.get("light.porch").available
+        # Still declared, so kept; nothing drives it, which it says (not an error).
+        assert hub.registry.get("light.porch").reason == "no provider"
     assert "capability withdrawn: no longer in the configuration capability=light.shed" in (
         caplog.text)
     assert stored_ids(tmp_path / "data" / "hub.db") == {"light.porch"}
