@@ -19,7 +19,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
         "model errors",
-        "clock located plugins arguments templates domains identity media client inputs",
+        "inputs",
+        "clock located plugins arguments templates domains identity media client",
         "logthrottle events capfile",
         "fabric devices store config",
         "registry",

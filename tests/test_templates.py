@@ -102,3 +102,11 @@ def test_long_sources_are_shortened_in_messages(templates: Templates) -> None:
     with pytest.raises(UndefinedValue) as caught:
         templates.render(source, DATA)
     assert "..." in str(caught.value) and len(str(caught.value)) < 200
+
+
+def test_from_json_refuses_nesting_that_would_exhaust_the_parser() -> None:
+    templates = Templates()
+    deep = "[" * 100_000 + "]" * 100_000
+    assert templates.render("{{ value | from_json(default='refused') }}", {"value": deep}) == (
+        "refused")
+    assert templates.render("{{ (value | from_json).a }}", {"value": '{"a": 3}'}) == "3"

@@ -12,6 +12,9 @@ from typing import Any, NoReturn
 
 from jinja2 import ChainableUndefined, Undefined
 
+from hub.errors import PayloadError
+from hub.inputs import load_json
+
 _NO_DEFAULT: Any = object()
 
 
@@ -103,8 +106,11 @@ def _iif(value: Any, if_true: Any = True, if_false: Any = False, if_none: Any = 
 
 def _from_json(value: Any, default: Any = _NO_DEFAULT) -> Any:
     try:
-        return json.loads(value)
-    except (TypeError, ValueError):
+        if not isinstance(value, str | bytes):
+            raise TypeError(value)
+        # Bounded: text from a device must not exhaust the parser's recursion.
+        return load_json(value, subject="from_json")
+    except (TypeError, PayloadError):
         if default is _NO_DEFAULT:
             _fail("from_json", value)
         return default
