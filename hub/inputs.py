@@ -150,7 +150,7 @@ def check_topic(topic: Any, where: str) -> str:
         raise PayloadError(f"{where}: expected a topic, got {shown(topic)}")
     problem = topic_problem(topic)
     if problem is not None:
-        raise PayloadError(f"{where}: topic {shown(topic)} {problem}")
+        raise PayloadError(f"{where}: topic {shown(topic)}: {problem}")
     return topic
 
 
@@ -160,7 +160,7 @@ def check_filter(pattern: Any, where: str) -> str:
         raise PayloadError(f"{where}: expected a topic, got {shown(pattern)}")
     problem = filter_problem(pattern)
     if problem is not None:
-        raise PayloadError(f"{where}: topic {shown(pattern)} {problem}")
+        raise PayloadError(f"{where}: topic {shown(pattern)}: {problem}")
     return pattern
 
 

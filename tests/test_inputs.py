@@ -78,11 +78,11 @@ def test_checks_name_where_and_show_the_value_safely() -> None:
     assert check_topic("a/b", "x") == "a/b"
     assert check_filter("a/+", "x") == "a/+"
     with pytest.raises(PayloadError, match=re.escape(
-            r"cfg: state_topic: topic 'a\x00' holds U+0000 at 1")):
+            r"cfg: state_topic: topic 'a\x00': holds U+0000 at 1")):
         check_topic("a\x00", "cfg: state_topic")
     with pytest.raises(PayloadError, match=r"x: expected a topic, got 5"):
         check_filter(5, "x")
-    with pytest.raises(PayloadError, match=r"topic 'xxxx.*\.\.\. is 70000 bytes long"):
+    with pytest.raises(PayloadError, match=r"topic 'xxxx.*\.\.\.: is 70000 bytes long"):
         check_topic("x" * 70_000, "t")
 
 

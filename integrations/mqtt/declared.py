@@ -110,12 +110,14 @@ class Checker:
         found = Discovered(platform, node.path, f"yaml/{node.path}", f"mqtt_{platform}",
                            config, declared_at=node.where)
         entity: Entity | None = None
-        try:
-            entity = FACTORIES[platform](self.ctx, found)
-        except PayloadError as exc:
-            _report(node, str(exc), self.problems)
+        # Every bad topic is reported at once; building the entity would stop at the first.
+        if self._topics(node):
+            try:
+                entity = FACTORIES[platform](self.ctx, found)
+            except PayloadError as exc:
+                _report(node, str(exc), self.problems)
         self._unknown_keys(node, platform, config, entity)
-        if not self._topics(node) or entity is None:
+        if entity is None:
             return None
         named = config.get("name") or (entity.device is not None and entity.device.name)
         if named and "default_entity_id" not in config and "object_id" not in config:

@@ -155,7 +155,7 @@ class Options:
             raise self._bad(key, "a topic", value)
         problem = filter_problem(value)
         if problem is not None:
-            raise self.error(key, f"topic {_shown(value)} {problem}")
+            raise self.error(key, f"topic {_shown(value)}: {problem}")
         return value
 
     def publish_topic(self, key: str, *, required: bool = False) -> str | None:
