@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self
 
 from hub import plugins
@@ -20,6 +21,7 @@ from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
 from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, RpcClient, RpcServer, broker_answers
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
+from hub.lock import DataDirLock
 from hub.model import NodeId, ToolHandler, ToolResult, WorkUnit
 from hub.registry import Registry
 from hub.store import Store
@@ -98,7 +100,13 @@ class Hub:
             _LOGGER.info("hub stopped node=%s", self.node_id)
 
     async def _start(self, stack: AsyncExitStack) -> None:
+        # Everything that can be checked is checked before the first side effect: a
+        # broken configuration must not create the data directory or reach the broker.
+        integrations = self._integrations()
         data_dir = self.config.data_dir
+        # One hub per data directory, before its key, database or broker are touched: a
+        # second hub would connect with the first one's client id and knock it off.
+        await stack.enter_async_context(DataDirLock(data_dir))
         self.identity = await asyncio.to_thread(load_or_create_identity, data_dir)
         self.api_token = await asyncio.to_thread(load_or_create_api_token, data_dir)
         self.store = await stack.enter_async_context(Store(data_dir / "hub.db"))
@@ -127,13 +135,20 @@ class Hub:
         )
         for capability in self.config.capabilities:
             self.registry.add(capability)
-        for name, raw in self.config.integrations.items():
-            module = plugins.load("atmosphere.integrations", name)
-            integration_config = module.validate(raw)
+        for name, module, integration_config in integrations:
             await stack.enter_async_context(module.setup(self, integration_config))
             _LOGGER.info("integration started integration=%s", name)
         # Started means listening: every subscription made so far is acknowledged.
         await self.fabric.wait_subscribed()
+
+    def _integrations(self) -> list[tuple[str, ModuleType, Any]]:
+        """Each configured integration's module and checked configuration; ConfigError
+        (file:line) for an unknown name or a bad section."""
+        found = []
+        for name, raw in self.config.integrations.items():
+            module = plugins.load("atmosphere.integrations", name, raw.key_where)
+            found.append((name, module, module.validate(raw)))
+        return found
 
     async def _broker(self, stack: AsyncExitStack) -> FabricSettings:
         """Use the configured broker; in auto mode, one on localhost or an embedded one."""

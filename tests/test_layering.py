@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         "model errors",
         "clock located plugins arguments templates domains identity media client",
-        "logthrottle events capfile",
+        "logthrottle events capfile lock",
         "fabric devices store config",
         "registry",
         "routing",
