@@ -81,6 +81,7 @@ class Hub:
             await self._start(stack)
         except BaseException:
             self._stack = None
+            self._stopping()
             await stack.aclose()
             raise
         self.started_at = time.time()
@@ -96,8 +97,16 @@ class Hub:
     async def __aexit__(self, *exc_info: object) -> None:
         stack, self._stack = self._stack, None
         if stack is not None:
+            self._stopping()
             await stack.aclose()
             _LOGGER.info("hub stopped node=%s", self.node_id)
+
+    def _stopping(self) -> None:
+        # Before the integrations exit and withdraw their capabilities: a stop keeps the
+        # stored definitions and last states (marked unavailable), as a crash would.
+        registry: Registry | None = getattr(self, "registry", None)
+        if registry is not None:
+            registry.stopping()
 
     async def _start(self, stack: AsyncExitStack) -> None:
         # Everything that can be checked is checked before the first side effect: a

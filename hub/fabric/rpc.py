@@ -29,6 +29,7 @@ from hub.clock import Clock, SystemClock
 from hub.errors import (
     AtmosphereError,
     CallTimeout,
+    FabricError,
     PayloadError,
     RegistryError,
     ToolError,
@@ -293,13 +294,21 @@ class RpcClient(_Endpoint):
         arguments: Mapping[str, Any] | None = None,
         timeout: float = 10.0,
     ) -> ToolResult:
-        """Call `tool` of `capability` on `node_id`; raise CallTimeout, RegistryError
+        """Call `tool` of `capability` on `node_id`; raise FabricError at once while the
+        broker is away, CallTimeout, RegistryError
         (unknown capability or tool), PayloadError (arguments the tool refused) or
         ToolError (the tool failed; the provider's message)."""
         if self._cancel is None:
             raise RuntimeError("RpcClient is not open: use `async with RpcClient(...)`")
         target = NodeId(node_id)
         where = f"{capability}/{tool}"
+        if not self._fabric.connected:
+            # The request would wait in the backlog and the caller its whole timeout: say
+            # now that the broker is away (HTTP 503 fabric_unavailable).
+            raise FabricError(
+                f"cannot call {where} on node {target}: not connected to the MQTT broker at "
+                f"{self._fabric.settings.where}; the hub is reconnecting, try again shortly"
+            )
         body = json.dumps(
             {"capability": capability, "tool": tool, "arguments": dict(arguments or {})},
             separators=(",", ":"),
