@@ -19,7 +19,15 @@ from hub.config import HubConfig
 from hub.devices import BadInputLog, TriggerFiring
 from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
-from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, RpcClient, RpcServer, broker_answers
+from hub.fabric import (
+    EmbeddedBroker,
+    Fabric,
+    FabricSettings,
+    RpcClient,
+    RpcServer,
+    broker_answers,
+    stop_orphan,
+)
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.lock import DataDirLock
 from hub.model import NodeId, ToolHandler, ToolResult, WorkUnit
@@ -164,6 +172,9 @@ class Hub:
         mqtt = self.config.mqtt
         host, port = mqtt.host, mqtt.port
         if host is None:
+            # A broker our own previous run left behind would answer the probe below and
+            # be adopted as somebody else's: stop it first (the data dir lock is ours).
+            await stop_orphan(self.config.data_dir / "broker")
             if await broker_answers("localhost", port):
                 host = "localhost"
             else:

@@ -15,7 +15,7 @@ request/response with deadlines) and `broker` (the embedded Mosquitto and the pr
 The fabric knows nothing of capabilities or the registry: `rpc` is handed a resolver.
 """
 
-from hub.fabric.broker import EmbeddedBroker, broker_answers, find_mosquitto
+from hub.fabric.broker import EmbeddedBroker, broker_answers, find_mosquitto, stop_orphan
 from hub.fabric.connection import Cancel, Fabric, FabricCounters, Message, MessageCallback
 from hub.fabric.envelope import (
     JSON_TYPE,
@@ -50,6 +50,7 @@ __all__ = [
     "reply_topic",
     "rpc_topic",
     "seal",
+    "stop_orphan",
     "unseal",
     "validate_filter",
 ]
