@@ -23,6 +23,8 @@ from hub.fabric import (
     EmbeddedBroker,
     Fabric,
     FabricSettings,
+    ReplayGuard,
+    ReplayJournal,
     RpcClient,
     RpcServer,
     broker_answers,
@@ -42,6 +44,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 TOPIC_ROOT = "atmosphere/v1"
+REPLAY_SKEW = 60.0
+"""Seconds an envelope's time may be off ours; its id is remembered that long after it."""
 
 
 def status_topic(node_id: str) -> str:
@@ -142,9 +146,22 @@ class Hub:
             Registry(self.bus, node_id=node, store=self.store, clock=self.clock)
         )
         signing_key = self.identity.signing_key
+        # What requests this node accepted, on disk: a captured one replayed after a
+        # restart (clean or not) is refused as it would have been before.
+        journal = await stack.enter_async_context(
+            ReplayJournal(data_dir / "replay", max_skew=REPLAY_SKEW, clock=self.clock)
+        )
+        replay = ReplayGuard(max_skew=REPLAY_SKEW, journal=journal)
+        replay.restore(journal.restored, now=journal.opened)
         await stack.enter_async_context(
             RpcServer(
-                self.fabric, node, signing_key, self._public_key, self._resolve, clock=self.clock
+                self.fabric,
+                node,
+                signing_key,
+                self._public_key,
+                self._resolve,
+                clock=self.clock,
+                replay=replay,
             )
         )
         self._rpc = await stack.enter_async_context(

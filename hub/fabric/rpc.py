@@ -62,6 +62,8 @@ class RpcCounters:
     bad: int = 0
     expired: int = 0
     late: int = 0
+    replayed: int = 0
+    """Envelopes refused as replays (also counted in `bad`)."""
 
 
 class _Endpoint:
@@ -74,20 +76,28 @@ class _Endpoint:
         signing_key: nacl.signing.SigningKey,
         lookup: PublicKeyLookup,
         clock: Clock | None,
+        replay: ReplayGuard | None = None,
     ) -> None:
         self._fabric = fabric
         self.node_id = NodeId(node_id)
         self._key = signing_key
         self._lookup = lookup
         self._clock: Clock = clock or SystemClock()
-        self._replay = ReplayGuard()
+        self._replay = replay if replay is not None else ReplayGuard()
         self._throttle = LogThrottle(self._clock)
         self._cancel: Cancel | None = None
         self._requests = self._replies = self._bad = self._expired = self._late = 0
 
     @property
     def counters(self) -> RpcCounters:
-        return RpcCounters(self._requests, self._replies, self._bad, self._expired, self._late)
+        return RpcCounters(
+            self._requests,
+            self._replies,
+            self._bad,
+            self._expired,
+            self._late,
+            self._replay.refused,
+        )
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -102,7 +112,13 @@ class _Endpoint:
     def _reject(self, topic: str, reason: str) -> None:
         self._bad += 1
         if self._throttle.allow("bad"):
-            _LOGGER.warning("rpc message dropped topic=%s bad=%d: %s", topic, self._bad, reason)
+            _LOGGER.warning(
+                "rpc message dropped topic=%s bad=%d replayed=%d: %s",
+                topic,
+                self._bad,
+                self._replay.refused,
+                reason,
+            )
 
     def _send(self, topic: str, envelope: Envelope) -> None:
         self._fabric.publish(topic, seal(envelope, self._key), qos=_QOS)
@@ -110,7 +126,11 @@ class _Endpoint:
 
 class RpcServer(_Endpoint):
     """``async with RpcServer(fabric, node_id, key, lookup, resolve)``: serves this node's
-    tools. Handlers run concurrently; exit cancels the ones still running."""
+    tools. Handlers run concurrently; exit cancels the ones still running.
+
+    `replay` is the guard requests pass; give it a journal (`hub.fabric.journal`) so that
+    a request captured before a restart is refused after it.
+    """
 
     def __init__(
         self,
@@ -122,8 +142,9 @@ class RpcServer(_Endpoint):
         *,
         clock: Clock | None = None,
         default_timeout: float = 30.0,
+        replay: ReplayGuard | None = None,
     ) -> None:
-        super().__init__(fabric, node_id, signing_key, lookup, clock)
+        super().__init__(fabric, node_id, signing_key, lookup, clock, replay)
         self._resolve = resolve
         self._default_timeout = default_timeout
         self._tasks: asyncio.TaskGroup | None = None
