@@ -9,10 +9,11 @@ Starts its own Mosquitto (the embedded broker) on a free loopback port, then mea
   threaded loop handing messages to the event loop in batches, and paho on the event loop
   without our receive fast path;
 - a tool call's round trip (request and reply signed, verified, through Mosquitto, one
-  fabric for server and client as in `Hub`): p50/p90/p99 over sequential calls;
+  fabric for server and client as in `Hub`): p50/p90/p99 over sequential calls, also
+  with the server's replay guard writing every request id to its journal, as in `Hub`;
 - envelope seal and unseal for a 100-byte and a 200 KB body.
 
-    python -m bench.fabric [--messages 100000] [--calls 2000] [--repeat 3]
+    python -m bench.fabric [--messages 100000] [--calls 2000] [--repeat 3] [--rpc-only]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from hub.fabric import (
     FabricSettings,
     Message,
     ReplayGuard,
+    ReplayJournal,
     RpcClient,
     RpcServer,
     seal,
@@ -155,17 +158,27 @@ async def threaded_throughput(port: int, protocol: str, count: int) -> tuple[flo
             client.loop_stop()
 
 
-async def rpc_round_trip(port: int, protocol: str, calls: int) -> list[float]:
+async def rpc_round_trip(
+    port: int, protocol: str, calls: int, journal_dir: Path | None = None
+) -> list[float]:
+    """Tool call latencies; with `journal_dir`, the server's replay guard writes every
+    request id to a journal there first, as the hub's does."""
+
     async def tool(name: str, arguments: Mapping[str, Any]) -> ToolResult:
         return ToolResult(value={"state": "on"})
 
     public = bytes(KEY.verify_key)
     lookup: Callable[[NodeId], bytes | None] = lambda node: public if node == NODE else None
-    async with (
-        Fabric(_settings(port, protocol)) as fabric,
-        RpcServer(fabric, NODE, KEY, lookup, {"light.bench": tool}.get),
-        RpcClient(fabric, NODE, KEY, lookup) as client,
-    ):
+    async with AsyncExitStack() as stack:
+        replay = None
+        if journal_dir is not None:
+            journal = await stack.enter_async_context(ReplayJournal(journal_dir, max_skew=60))
+            replay = ReplayGuard(journal=journal)
+        fabric = await stack.enter_async_context(Fabric(_settings(port, protocol)))
+        await stack.enter_async_context(
+            RpcServer(fabric, NODE, KEY, lookup, {"light.bench": tool}.get, replay=replay)
+        )
+        client = await stack.enter_async_context(RpcClient(fabric, NODE, KEY, lookup))
         await fabric.wait_subscribed()
         for _ in range(200):  # warm up
             await client.call(NODE, "light.bench", "turn_on", {"brightness_pct": 30})
@@ -195,14 +208,73 @@ def envelope_cost(size: int, rounds: int) -> tuple[float, float]:
     return sealing, (time.perf_counter() - start) / rounds
 
 
+async def guard_cost(tmp: Path, rounds: int) -> tuple[float, float]:
+    """Microseconds per accepted id: the replay guard in memory, and with its journal."""
+    ids = [f"{i:024x}" for i in range(rounds)]
+    now = time.time()
+    memory = ReplayGuard(capacity=rounds + 1)
+    start = time.perf_counter()
+    for message_id in ids:
+        memory.first_sight(message_id, now, now)
+    in_memory = (time.perf_counter() - start) / rounds
+    async with ReplayJournal(tmp / "guard-journal", max_skew=60) as journal:
+        journaled = ReplayGuard(capacity=rounds + 1, journal=journal)
+        start = time.perf_counter()
+        for message_id in ids:
+            journaled.first_sight(message_id, now, now)
+        with_journal = (time.perf_counter() - start) / rounds
+    return in_memory * 1e6, with_journal * 1e6
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def _rpc_cases(
+    port: int, args: argparse.Namespace, tmp: Path, figures: dict[str, Any], rows: list[list[str]]
+) -> None:
+    """Round trips on both protocols, and on MQTT 5 with the replay journal the hub
+    uses; the runs alternate (`repeat` times) so that the machine's load hits all alike,
+    and each figure is the median over the runs of that percentile."""
+    variants = (
+        ("rpc_round_trip_mqtt5_ms", "tool call round trip, MQTT 5", "5", False),
+        ("rpc_round_trip_mqtt3.1.1_ms", "tool call round trip, MQTT 3.1.1", "3.1.1", False),
+        (
+            "rpc_round_trip_mqtt5_journal_ms",
+            "tool call round trip, MQTT 5, replay journal on disk (as in Hub)",
+            "5",
+            True,
+        ),
+    )
+    memory_us, journal_us = await guard_cost(tmp, 20_000)
+    figures["replay_guard_us"] = {"memory": round(memory_us, 2), "journal": round(journal_us, 2)}
+    rows.append(["replay guard, per accepted id", f"in memory {memory_us:.2f} us",
+                 f"with journal {journal_us:.2f} us", ""])
+    runs: dict[str, list[list[float]]] = {key: [] for key, *_ in variants}
+    for attempt in range(args.repeat):
+        for key, _, protocol, journal in variants:
+            where = tmp / f"journal-{attempt}" if journal else None
+            latencies = await rpc_round_trip(port, protocol, args.calls, where)
+            runs[key].append([x * 1000 for x in latencies])
+    for key, label, *_ in variants:
+        p50, p90, p99 = (
+            statistics.median(_pct(ms, q) for ms in runs[key]) for q in (0.5, 0.9, 0.99)
+        )
+        figures[key] = {"p50": round(p50, 3), "p90": round(p90, 3), "p99": round(p99, 3)}
+        rows.append([label, f"p50 {p50:.3f} ms", f"p90 {p90:.3f} ms", f"p99 {p99:.3f} ms"])
+
+
 async def run(args: argparse.Namespace) -> None:
     figures: dict[str, Any] = {}
     rows: list[list[str]] = []
+    if args.rpc_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with EmbeddedBroker(Path(tmp) / "broker", port=0) as broker:
+                await _rpc_cases(broker.port, args, Path(tmp), figures, rows)
+        params = {"calls": args.calls, "repeat": args.repeat}
+        report("fabric_rpc", params, figures, ["what", "median", "", ""], rows)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         async with EmbeddedBroker(Path(tmp) / "broker", port=0) as broker:
             port = broker.port
@@ -253,23 +325,7 @@ async def run(args: argparse.Namespace) -> None:
                         f"received {min(received)}",
                     ]
                 )
-            for protocol in ("5", "3.1.1"):
-                latencies = await rpc_round_trip(port, protocol, args.calls)
-                ms = [x * 1000 for x in latencies]
-                key = f"rpc_round_trip_mqtt{protocol}_ms"
-                figures[key] = {
-                    "p50": round(_pct(ms, 0.5), 3),
-                    "p90": round(_pct(ms, 0.9), 3),
-                    "p99": round(_pct(ms, 0.99), 3),
-                }
-                rows.append(
-                    [
-                        f"tool call round trip, MQTT {protocol}",
-                        f"p50 {_pct(ms, 0.5):.3f} ms",
-                        f"p90 {_pct(ms, 0.9):.3f} ms",
-                        f"p99 {_pct(ms, 0.99):.3f} ms",
-                    ]
-                )
+            await _rpc_cases(port, args, Path(tmp), figures, rows)
     for size, rounds in ((100, 5000), (200_000, 200)):
         sealing, unsealing = envelope_cost(size, rounds)
         figures[f"envelope_{size}B_us"] = {
@@ -307,6 +363,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--window", type=int, default=500, help="QoS 1: await every n-th PUBACK")
+    parser.add_argument("--rpc-only", action="store_true",
+                        help="only the tool call round trips (writes results/fabric_rpc.json)")
     asyncio.run(run(parser.parse_args()))
 
 

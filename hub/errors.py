@@ -9,6 +9,7 @@
     │   └── CapabilityInUse  removing what a running provider or the configuration adds again
     ├── ToolError          a tool ran and failed
     ├── StoreError         the SQLite store
+    ├── DataDirInUse       another hub runs on the data directory; the CLI exits 1
     ├── MeshError          gossip and peers
     ├── TokenError         PASETO tokens: malformed, forged, expired, revoked
     ├── NoCapableNode      routing found nothing that fits
@@ -58,6 +59,14 @@ class ToolError(AtmosphereError):
 
 class StoreError(AtmosphereError):
     """The SQLite store failed."""
+
+
+class DataDirInUse(AtmosphereError):
+    """Another hub holds the data directory's lock; `pid` is its process id when known."""
+
+    def __init__(self, message: str, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
 
 
 class MeshError(AtmosphereError):

@@ -113,6 +113,9 @@ class Registry:
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._running = False
+        # set by `stopping()`: withdrawals keep their stored rows (see there)
+        self._stopping = False
+        self._withdrawn: dict[str, Capability] = {}
         self.flushes = 0
         """Snapshots written so far (for diagnostics and benchmarks)."""
 
@@ -220,10 +223,13 @@ class Registry:
 
     def remove(self, capability_id: str) -> bool:
         """Withdraw a capability; returns False (and emits nothing) if it was not there."""
-        if self._caps.pop(capability_id, None) is None:
+        cap = self._caps.pop(capability_id, None)
+        if cap is None:
             return False
         self._handlers.pop(capability_id, None)
-        if self._store is not None:
+        if self._store is not None and self._stopping:
+            self._keep_withdrawn(cap)
+        elif self._store is not None:
             self._dirty.discard(capability_id)
             self._dirty_states.discard(capability_id)
             self._deleted.add(capability_id)
@@ -307,7 +313,8 @@ class Registry:
         deleted, self._deleted = self._deleted, set()
         # snapshot before the first await: later changes belong to the next flush (the
         # values are immutable, so references are a snapshot)
-        caps = self._caps
+        withdrawn, self._withdrawn = self._withdrawn, {}
+        caps = {**withdrawn, **self._caps} if withdrawn else self._caps
         defined = [cap for i in dirty if (cap := caps.get(i)) is not None]
         changed = [cap for i in states if i not in dirty and (cap := caps.get(i)) is not None]
         try:
@@ -317,6 +324,7 @@ class Registry:
             self._dirty |= dirty - self._deleted
             self._dirty_states |= states - self._deleted
             self._deleted |= deleted - self._dirty
+            self._withdrawn = {**withdrawn, **self._withdrawn}
             raise
         self.flushes += 1
         _LOGGER.debug(
@@ -341,6 +349,24 @@ class Registry:
                     len(self._dirty | self._dirty_states),
                 )
                 self._wake.set()
+
+    # -- stopping ------------------------------------------------------------------------
+
+    def stopping(self) -> None:
+        """The hub is stopping: from now on a withdrawal keeps what the store has.
+
+        Integrations withdraw their capabilities on exit, which `remove` would delete from
+        the store; then a clean restart would lose every definition and last state that a
+        crash keeps. After this call, `remove` still takes the capability out of the
+        registry (and emits `CapabilityRemoved`), but the store keeps its definition and
+        last state, marked unavailable, for the next start to restore.
+        """
+        self._stopping = True
+
+    def _keep_withdrawn(self, cap: Capability) -> None:
+        self._withdrawn[cap.id] = dataclasses.replace(cap, available=False, load=0.0)
+        self._dirty_states.add(cap.id)  # the definition too if it is dirty already
+        self._wake.set()
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self
 
 from hub import plugins
@@ -19,9 +20,20 @@ from hub.config import HubConfig
 from hub.devices import BadInputLog, TriggerFiring
 from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
-from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, RpcClient, RpcServer, broker_answers
+from hub.fabric import (
+    EmbeddedBroker,
+    Fabric,
+    FabricSettings,
+    ReplayGuard,
+    ReplayJournal,
+    RpcClient,
+    RpcServer,
+    broker_answers,
+    stop_orphan,
+)
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.leftovers import Leftovers
+from hub.lock import DataDirLock
 from hub.model import Capability, NodeId, ToolHandler, ToolResult, WorkUnit
 from hub.registry import NO_PROVIDER, Registry
 from hub.store import Store
@@ -34,6 +46,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 TOPIC_ROOT = "atmosphere/v1"
+REPLAY_SKEW = 60.0
+"""Seconds an envelope's time may be off ours; its id is remembered that long after it."""
 
 
 def status_topic(node_id: str) -> str:
@@ -82,6 +96,7 @@ class Hub:
             await self._start(stack)
         except BaseException:
             self._stack = None
+            self._stopping()
             await stack.aclose()
             raise
         self.started_at = time.time()
@@ -97,11 +112,25 @@ class Hub:
     async def __aexit__(self, *exc_info: object) -> None:
         stack, self._stack = self._stack, None
         if stack is not None:
+            self._stopping()
             await stack.aclose()
             _LOGGER.info("hub stopped node=%s", self.node_id)
 
+    def _stopping(self) -> None:
+        # Before the integrations exit and withdraw their capabilities: a stop keeps the
+        # stored definitions and last states (marked unavailable), as a crash would.
+        registry: Registry | None = getattr(self, "registry", None)
+        if registry is not None:
+            registry.stopping()
+
     async def _start(self, stack: AsyncExitStack) -> None:
+        # Everything that can be checked is checked before the first side effect: a
+        # broken configuration must not create the data directory or reach the broker.
+        integrations = self._integrations()
         data_dir = self.config.data_dir
+        # One hub per data directory, before its key, database or broker are touched: a
+        # second hub would connect with the first one's client id and knock it off.
+        await stack.enter_async_context(DataDirLock(data_dir))
         self.identity = await asyncio.to_thread(load_or_create_identity, data_dir)
         self.api_token = await asyncio.to_thread(load_or_create_api_token, data_dir)
         self.store = await stack.enter_async_context(Store(data_dir / "hub.db"))
@@ -128,9 +157,22 @@ class Hub:
             )
         )
         signing_key = self.identity.signing_key
+        # What requests this node accepted, on disk: a captured one replayed after a
+        # restart (clean or not) is refused as it would have been before.
+        journal = await stack.enter_async_context(
+            ReplayJournal(data_dir / "replay", max_skew=REPLAY_SKEW, clock=self.clock)
+        )
+        replay = ReplayGuard(max_skew=REPLAY_SKEW, journal=journal)
+        replay.restore(journal.restored, now=journal.opened)
         await stack.enter_async_context(
             RpcServer(
-                self.fabric, node, signing_key, self._public_key, self._resolve, clock=self.clock
+                self.fabric,
+                node,
+                signing_key,
+                self._public_key,
+                self._resolve,
+                clock=self.clock,
+                replay=replay,
             )
         )
         self._rpc = await stack.enter_async_context(
@@ -138,19 +180,29 @@ class Hub:
         )
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))
-        for name, raw in self.config.integrations.items():
-            module = plugins.load("atmosphere.integrations", name)
-            integration_config = module.validate(raw)
+        for name, module, integration_config in integrations:
             await stack.enter_async_context(module.setup(self, integration_config))
             _LOGGER.info("integration started integration=%s", name)
         # Started means listening: every subscription made so far is acknowledged.
         await self.fabric.wait_subscribed()
+
+    def _integrations(self) -> list[tuple[str, ModuleType, Any]]:
+        """Each configured integration's module and checked configuration; ConfigError
+        (file:line) for an unknown name or a bad section."""
+        found = []
+        for name, raw in self.config.integrations.items():
+            module = plugins.load("atmosphere.integrations", name, raw.key_where)
+            found.append((name, module, module.validate(raw)))
+        return found
 
     async def _broker(self, stack: AsyncExitStack) -> FabricSettings:
         """Use the configured broker; in auto mode, one on localhost or an embedded one."""
         mqtt = self.config.mqtt
         host, port = mqtt.host, mqtt.port
         if host is None:
+            # A broker our own previous run left behind would answer the probe below and
+            # be adopted as somebody else's: stop it first (the data dir lock is ours).
+            await stop_orphan(self.config.data_dir / "broker")
             if await broker_answers("localhost", port):
                 host = "localhost"
             else:

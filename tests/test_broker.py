@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from hub.errors import FabricError
-from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, Message, broker_answers
+from hub.fabric import (
+    EmbeddedBroker,
+    Fabric,
+    FabricSettings,
+    Message,
+    broker_answers,
+    stop_orphan,
+)
 from tests.broker import Mosquitto, free_port
 from tests.waiting import eventually
 
@@ -119,3 +128,34 @@ async def test_reentry_is_refused(running: EmbeddedBroker) -> None:
     with pytest.raises(FabricError, match="already running"):
         async with running:
             pass
+
+
+async def test_a_broker_that_dies_is_started_again_and_the_fabric_comes_back(
+    running: EmbeddedBroker, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with Fabric(FabricSettings(port=running.port, backoff_max=0.5)) as fabric:
+        first = running.pid
+        assert first is not None
+        assert (running.directory / "mosquitto.pid").read_text() == f"{first}\n"
+        os.kill(first, signal.SIGKILL)
+        await eventually(lambda: running.restarts == 1 and fabric.connected, timeout=20)
+        assert running.pid != first
+        assert (running.directory / "mosquitto.pid").read_text() == f"{running.pid}\n"
+        await fabric.publish_confirmed("after/restart", b"x")
+    assert f"embedded broker exited unexpectedly code=-9 pid={first}" in caplog.text
+
+
+async def test_a_clean_exit_removes_the_pid_file(tmp_path: Path) -> None:
+    async with EmbeddedBroker(tmp_path / "b", port=0) as broker:
+        assert (broker.directory / "mosquitto.pid").exists()
+    assert not (broker.directory / "mosquitto.pid").exists()
+    assert broker.restarts == 0
+
+
+async def test_a_stale_pid_file_is_ignored(tmp_path: Path) -> None:
+    """The PID of a broker long gone may belong to any program by now: it is left alone."""
+    directory = tmp_path / "b"
+    directory.mkdir()
+    (directory / "mosquitto.pid").write_text(f"{os.getpid()}\n")  # this test, not a broker
+    assert await stop_orphan(directory) is None
+    assert not (directory / "mosquitto.pid").exists()

@@ -21,7 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "model errors",
         "inputs",
         "clock located plugins arguments templates domains identity media client",
-        "logthrottle events capfile",
+        "logthrottle events capfile lock",
         "fabric devices store config",
         "registry",
         "routing leftovers",

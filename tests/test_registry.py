@@ -345,6 +345,33 @@ async def test_removed_capability_is_deleted_from_the_store(tmp_path: Path) -> N
         assert await store.load_capabilities() == []
 
 
+async def test_withdrawals_while_stopping_keep_the_stored_rows_marked_unavailable(
+    tmp_path: Path,
+) -> None:
+    """A clean stop must restore like a crash: integrations withdraw their capabilities on
+    exit, and that must not delete what the store holds."""
+    path = tmp_path / "hub.db"
+    plug = Capability(id="switch.plug", type="switch")
+    async with Store(path) as store:
+        bus = EventBus()
+        events = record(bus)
+        async with Registry(bus, node_id=NODE, store=store) as registry:
+            registry.add(LIGHT)
+            registry.add(plug)
+            await registry.flush()
+            registry.remove("switch.plug")  # a device that left: deleted
+            registry.set_state("light.kitchen", {"state": "on", "brightness": 80})
+            registry.stopping()
+            registry.remove("light.kitchen")  # the integration's exit: kept
+            assert "light.kitchen" not in registry
+        assert [e.capability_id for e in events if isinstance(e, CapabilityRemoved)] == [
+            "switch.plug", "light.kitchen"]
+        [kept] = await store.load_capabilities()
+    assert kept.id == "light.kitchen" and not kept.available
+    assert dict(kept.state) == {"state": "on", "brightness": 80}
+    assert kept.tools == LIGHT.tools
+
+
 async def test_restore_does_not_override_a_live_registration(tmp_path: Path) -> None:
     path = tmp_path / "hub.db"
     async with Store(path) as store:

@@ -13,7 +13,7 @@ from typing import Any
 import nacl.signing
 import pytest
 
-from hub.errors import CallTimeout, PayloadError, RegistryError, ToolError
+from hub.errors import CallTimeout, FabricError, PayloadError, RegistryError, ToolError
 from hub.fabric import Envelope, Fabric, FabricSettings, RpcClient, RpcServer, rpc_topic, seal
 from hub.model import NodeId, ToolHandler, ToolResult
 from tests.broker import Mosquitto
@@ -282,3 +282,16 @@ async def test_call_before_open_is_refused(mosquitto: Mosquitto) -> None:
         client = RpcClient(fabric, CALLER, KEYS[CALLER], lookup)
         with pytest.raises(RuntimeError, match="RpcClient is not open"):
             await client.call(SERVER, "a.b", "c", {})
+
+
+async def test_a_call_while_the_broker_is_away_fails_at_once(private_mosquitto: Mosquitto) -> None:
+    settings = FabricSettings(host=private_mosquitto.host, port=private_mosquitto.port)
+    async with Fabric(settings) as fabric, RpcClient(fabric, CALLER, KEYS[CALLER], lookup) as rpc:
+        private_mosquitto.stop()
+        await eventually(lambda: not fabric.connected)
+        where = f"{private_mosquitto.host}:{private_mosquitto.port}"
+        async with asyncio.timeout(30):  # far less than the call's own timeout
+            with pytest.raises(FabricError, match=(
+                    rf"cannot call light.kitchen/turn_on on node {SERVER}: not connected to "
+                    rf"the MQTT broker at {where}; the hub is reconnecting")):
+                await rpc.call(SERVER, "light.kitchen", "turn_on", {}, timeout=3600)

@@ -9,13 +9,14 @@ fast PUBLISH decode: the only use of paho internals), `loop` (the event loop's s
 the socket), `connect` (connecting, the 3.1.1 fallback, reconnecting with backoff),
 `topics` and `subscriptions` (filters, the topic tree, MQTT 5 subscription ids),
 `connection` (`Fabric`: publish, subscribe, birth and last will, the QoS 1 backlog),
-`envelope` (the signed binary envelope and the replay guard), `rpc` (tool calls as
+`envelope` (the signed binary envelope and the replay guard), `journal` (the replay
+guard's memory on disk), `rpc` (tool calls as
 request/response with deadlines) and `broker` (the embedded Mosquitto and the probe).
 
 The fabric knows nothing of capabilities or the registry: `rpc` is handed a resolver.
 """
 
-from hub.fabric.broker import EmbeddedBroker, broker_answers, find_mosquitto
+from hub.fabric.broker import EmbeddedBroker, broker_answers, find_mosquitto, stop_orphan
 from hub.fabric.connection import Cancel, Fabric, FabricCounters, Message, MessageCallback
 from hub.fabric.envelope import (
     JSON_TYPE,
@@ -25,6 +26,7 @@ from hub.fabric.envelope import (
     seal,
     unseal,
 )
+from hub.fabric.journal import ReplayJournal
 from hub.fabric.rpc import RpcClient, RpcCounters, RpcServer, reply_topic, rpc_topic
 from hub.fabric.settings import FabricSettings
 from hub.fabric.topics import TopicTree, validate_filter
@@ -41,6 +43,7 @@ __all__ = [
     "MessageCallback",
     "PublicKeyLookup",
     "ReplayGuard",
+    "ReplayJournal",
     "RpcClient",
     "RpcCounters",
     "RpcServer",
@@ -50,6 +53,7 @@ __all__ = [
     "reply_topic",
     "rpc_topic",
     "seal",
+    "stop_orphan",
     "unseal",
     "validate_filter",
 ]

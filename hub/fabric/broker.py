@@ -4,18 +4,30 @@ The hub prefers a configured broker, then one answering on localhost; only when 
 exists does it start this one, so that `atmosphere run` works out of the box. It is the
 same Mosquitto a production site would run, configured by us: loopback only, anonymous,
 persistence in the given directory (QoS 1 work and persistent sessions survive a restart).
+
+The broker lives and dies with the hub. While the block runs, a broker that exits is
+started again on the same port (with backoff, logged), and the fabric reconnects to it.
+On Linux the child asks the kernel for SIGTERM when the hub dies (``PR_SET_PDEATHSIG``),
+so a killed hub leaves no broker behind; and its PID is in ``mosquitto.pid``, so that the
+next start recognises a broker that outlived its hub anyway (the death signal is lost
+when Mosquitto changes user) and stops it, rather than adopting it as someone else's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import struct
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -26,6 +38,14 @@ _LOGGER = logging.getLogger(__name__)
 
 _SBIN = ("/usr/sbin", "/usr/local/sbin", "/sbin")
 _START_TIMEOUT = 10.0
+_STOP_TIMEOUT = 5.0
+PID_FILE = "mosquitto.pid"
+CONFIG_FILE = "mosquitto.conf"
+RESTART_INITIAL = 0.5
+RESTART_MAX = 30.0
+"""Restart backoff (seconds): doubles after each restart that did not last `_STABLE`."""
+_STABLE = 60.0
+_PR_SET_PDEATHSIG = 1
 
 
 def _connect_packet() -> bytes:
@@ -98,7 +118,12 @@ class EmbeddedBroker:
         self.host = host
         self._port = port
         self._binary = binary
+        self._path = ""
         self._process: asyncio.subprocess.Process | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.restarts = 0
+        """How often the broker was started again after it exited on its own."""
 
     @property
     def port(self) -> int:
@@ -112,6 +137,10 @@ class EmbeddedBroker:
     def log_path(self) -> Path:
         return self.directory / "mosquitto.log"
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
     async def __aenter__(self) -> Self:
         if self._process is not None:
             raise FabricError(f"the embedded broker on {self.host}:{self._port} is already running")
@@ -123,41 +152,18 @@ class EmbeddedBroker:
                 "(`sudo apt-get install mosquitto`) or point the hub at your broker with "
                 "`mqtt: host:` in configuration.yaml"
             )
+        self._path = binary
+        await stop_orphan(self.directory)
         if self._port == 0:
             self._port = _free_port(self.host)
-        elif not _port_is_free(self.host, self._port):
-            # Checked first: another broker on that port would answer our readiness probe
-            # while our own Mosquitto dies on "address in use".
-            raise FabricError(
-                f"cannot start the embedded broker: {self.host}:{self._port} is already in use "
-                "by another program. If it is a broker, point the hub at it (`mqtt: host:`), "
-                "or choose another port (`mqtt: embedded: port:`)"
-            )
-        config = await asyncio.to_thread(self._write_config)
-        stderr_path = self.directory / "mosquitto.stderr"
-        with await asyncio.to_thread(stderr_path.open, "wb") as stderr:
-            self._process = await asyncio.create_subprocess_exec(
-                binary,
-                "-c",
-                str(config),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=stderr,
-                # Its own session: Ctrl+C in the terminal reaches the hub only; the hub stops
-                # the broker after it has said goodbye on it.
-                start_new_session=True,
-            )
-        try:
-            await self._wait_until_it_answers()
-        except BaseException:
-            await self._stop()
-            raise
+        self._check_port()
+        await asyncio.to_thread(self._write_config)
+        self._stopping = False
+        await self._start(append=False)
         _LOGGER.info(
-            "embedded broker started url=%s pid=%d dir=%s",
-            self.url,
-            self._process.pid,
-            self.directory,
+            "embedded broker started url=%s pid=%d dir=%s", self.url, self.pid, self.directory
         )
+        self._supervisor = asyncio.create_task(self._supervise(), name="broker.supervise")
         return self
 
     async def __aexit__(
@@ -166,8 +172,93 @@ class EmbeddedBroker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._stopping = True
+        supervisor, self._supervisor = self._supervisor, None
+        if supervisor is not None:
+            supervisor.cancel()
+            await asyncio.wait([supervisor])
         await self._stop()
         _LOGGER.info("embedded broker stopped url=%s", self.url)
+
+    def _check_port(self) -> None:
+        if not _port_is_free(self.host, self._port):
+            # Checked first: another broker on that port would answer our readiness probe
+            # while our own Mosquitto dies on "address in use".
+            raise FabricError(
+                f"cannot start the embedded broker: {self.host}:{self._port} is already in use "
+                "by another program. If it is a broker, point the hub at it (`mqtt: host:`), "
+                "or choose another port (`mqtt: embedded: port:`)"
+            )
+
+    async def _start(self, *, append: bool) -> None:
+        """Start Mosquitto and return once it answers; its PID goes to the pid file."""
+        stderr_path = self.directory / "mosquitto.stderr"
+        with await asyncio.to_thread(stderr_path.open, "ab" if append else "wb") as stderr:
+            self._process = await asyncio.create_subprocess_exec(
+                self._path,
+                "-c",
+                str(self.directory / CONFIG_FILE),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=stderr,
+                # Its own session: Ctrl+C in the terminal reaches the hub only; the hub stops
+                # the broker after it has said goodbye on it.
+                start_new_session=True,
+                preexec_fn=_die_with_parent(),
+            )
+        pid_file = self.directory / PID_FILE
+        await asyncio.to_thread(pid_file.write_text, f"{self._process.pid}\n")
+        try:
+            await self._wait_until_it_answers()
+        except BaseException:
+            await self._stop()
+            raise
+
+    async def _supervise(self) -> None:
+        """Start the broker again whenever it exits, until the block ends."""
+        delay = RESTART_INITIAL
+        while True:
+            process = self._process
+            started = time.monotonic()
+            if process is not None:
+                code = await process.wait()
+                if self._stopping:
+                    return
+                if time.monotonic() - started > _STABLE:
+                    delay = RESTART_INITIAL
+                _LOGGER.error(
+                    "embedded broker exited unexpectedly code=%s pid=%d url=%s; restarting in "
+                    "%.1f s: %s",
+                    code,
+                    process.pid,
+                    self.url,
+                    delay,
+                    self._diagnostics(),
+                )
+                self._process = None
+            await asyncio.sleep(delay)  # backoff: a broker that dies at once must not spin
+            delay = min(delay * 2, RESTART_MAX)
+            try:
+                self._check_port()
+                await self._start(append=True)
+            except (FabricError, OSError) as exc:
+                _LOGGER.error(
+                    "embedded broker not restarted url=%s, retrying in %.1f s: %s",
+                    self.url,
+                    delay,
+                    exc,
+                )
+                continue
+            except Exception:  # whatever it is, keep trying: the hub needs its broker
+                _LOGGER.exception("embedded broker restart failed url=%s", self.url)
+                continue
+            self.restarts += 1
+            _LOGGER.warning(
+                "embedded broker restarted url=%s pid=%d restarts=%d",
+                self.url,
+                self.pid,
+                self.restarts,
+            )
 
     def _write_config(self) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -193,7 +284,7 @@ class EmbeddedBroker:
                 lines.append(f"user {pwd.getpwuid(owner).pw_name}")
             except KeyError:
                 lines.append("user root")
-        config = self.directory / "mosquitto.conf"
+        config = self.directory / CONFIG_FILE
         config.write_text("\n".join(lines) + "\n")
         return config
 
@@ -226,13 +317,104 @@ class EmbeddedBroker:
 
     async def _stop(self) -> None:
         process, self._process = self._process, None
-        if process is None or process.returncode is not None:
+        if process is None:
             return
-        process.terminate()  # Mosquitto saves its persistence file on SIGTERM
-        try:
-            async with asyncio.timeout(5.0):
+        if process.returncode is None:
+            process.terminate()  # Mosquitto saves its persistence file on SIGTERM
+            try:
+                async with asyncio.timeout(_STOP_TIMEOUT):
+                    await process.wait()
+            except TimeoutError:
+                _LOGGER.warning("embedded broker ignored SIGTERM; killing pid=%d", process.pid)
+                process.kill()
                 await process.wait()
-        except TimeoutError:
-            _LOGGER.warning("embedded broker ignored SIGTERM; killing pid=%d", process.pid)
-            process.kill()
-            await process.wait()
+        with contextlib.suppress(OSError):
+            (self.directory / PID_FILE).unlink()
+
+
+async def stop_orphan(directory: Path) -> int | None:
+    """Stop an embedded broker that outlived its hub: the process named by the pid file in
+    `directory`, if it still runs Mosquitto with that directory's configuration. Returns
+    its PID, or None when there was none.
+
+    The caller holds the data directory's lock, so no running hub owns that broker.
+    """
+    pid_file = directory / PID_FILE
+    try:
+        text = await asyncio.to_thread(pid_file.read_text)
+    except OSError:
+        return None
+    pid = int(text.strip()) if text.strip().isdigit() else 0
+    if not pid or not _runs_our_broker(pid, directory / CONFIG_FILE):
+        # gone, or the PID now belongs to another program: nothing of ours to stop
+        with contextlib.suppress(OSError):
+            pid_file.unlink()
+        return None
+    _LOGGER.warning(
+        "stopping the embedded broker a previous hub left running pid=%d dir=%s", pid, directory
+    )
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)  # it saves its persistence file first
+    deadline = time.monotonic() + _STOP_TIMEOUT
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            _LOGGER.warning("the old embedded broker ignored SIGTERM; killing pid=%d", pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + _STOP_TIMEOUT
+        await asyncio.sleep(0.02)  # not our child: no exit to wait for, only to poll
+    with contextlib.suppress(OSError):
+        pid_file.unlink()
+    return pid
+
+
+def _runs_our_broker(pid: int, config: Path) -> bool:
+    """True when `pid` is a live process started with `config` (Linux: /proc). Elsewhere
+    nothing can be checked, and a PID may have been reused: say no."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return str(config).encode() in cmdline and _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent to reap it."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return "\nState:\tZ" not in status
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the kernel send the child SIGTERM when the hub dies
+    (Linux's PR_SET_PDEATHSIG); None elsewhere.
+
+    The signal goes when the thread that started the child ends: the event loop's thread,
+    which lives as long as the hub. Everything the child runs is looked up beforehand, so
+    that between fork and exec it only calls into libc.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    getppid, exit_now = os.getppid, os._exit
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if getppid() != parent:  # the hub died before the request took effect
+            exit_now(1)
+
+    return preexec

@@ -26,9 +26,9 @@ import math
 import os
 import struct
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import nacl.exceptions
 import nacl.signing
@@ -89,6 +89,12 @@ class Envelope:
         )
 
 
+class ReplayJournalSink(Protocol):
+    """Where a `ReplayGuard` writes the ids it accepts (`hub.fabric.journal`)."""
+
+    def record(self, message_id: str, until: float, now: float) -> None: ...
+
+
 class ReplayGuard:
     """Remembers recent message ids, so that a captured envelope cannot be sent again.
 
@@ -96,15 +102,27 @@ class ReplayGuard:
     id needs remembering for that long after its time, and no longer. Memory is bounded
     by `capacity`: past it the oldest ids are forgotten early (counted in `evicted`), which
     under a flood of valid envelopes reopens a small replay window rather than growing
-    without bound.
+    without bound. Refused replays are counted in `refused`.
+
+    With a `journal`, every accepted id is also written there before `first_sight`
+    returns, and `restore` loads what a previous run accepted: a replay after a restart
+    is refused too.
     """
 
-    __slots__ = ("_expiry", "_order", "capacity", "evicted", "max_skew")
+    __slots__ = ("_expiry", "_order", "capacity", "evicted", "journal", "max_skew", "refused")
 
-    def __init__(self, max_skew: float = 60.0, capacity: int = 100_000) -> None:
+    def __init__(
+        self,
+        max_skew: float = 60.0,
+        capacity: int = 100_000,
+        *,
+        journal: ReplayJournalSink | None = None,
+    ) -> None:
         self.max_skew = max_skew
         self.capacity = capacity
+        self.journal = journal
         self.evicted = 0
+        self.refused = 0
         self._expiry: dict[str, float] = {}
         self._order: deque[tuple[float, str]] = deque()
 
@@ -119,15 +137,29 @@ class ReplayGuard:
             if expiry.get(old, now + 1) < now:
                 del expiry[old]
         if message_id in expiry:
+            self.refused += 1
             return False
+        until = time + self.max_skew
+        self._remember(message_id, until)
+        if self.journal is not None:
+            self.journal.record(message_id, until, now)
+        return True
+
+    def restore(self, entries: Iterable[tuple[str, float]], now: float) -> None:
+        """Remember ``(message_id, until)`` pairs a previous run accepted (expired ones
+        are left out), oldest first."""
+        for message_id, until in sorted(entries, key=lambda entry: entry[1]):
+            if until >= now and message_id not in self._expiry:
+                self._remember(message_id, until)
+
+    def _remember(self, message_id: str, until: float) -> None:
+        order, expiry = self._order, self._expiry
         while len(expiry) >= self.capacity and order:
             _, old = order.popleft()
             if expiry.pop(old, None) is not None:
                 self.evicted += 1
-        until = time + self.max_skew
         expiry[message_id] = until
         order.append((until, message_id))
-        return True
 
 
 def seal(envelope: Envelope, signing_key: nacl.signing.SigningKey) -> bytes:

@@ -29,6 +29,7 @@ from hub.clock import Clock, SystemClock
 from hub.errors import (
     AtmosphereError,
     CallTimeout,
+    FabricError,
     PayloadError,
     RegistryError,
     ToolError,
@@ -62,6 +63,8 @@ class RpcCounters:
     bad: int = 0
     expired: int = 0
     late: int = 0
+    replayed: int = 0
+    """Envelopes refused as replays (also counted in `bad`)."""
 
 
 class _Endpoint:
@@ -74,20 +77,28 @@ class _Endpoint:
         signing_key: nacl.signing.SigningKey,
         lookup: PublicKeyLookup,
         clock: Clock | None,
+        replay: ReplayGuard | None = None,
     ) -> None:
         self._fabric = fabric
         self.node_id = NodeId(node_id)
         self._key = signing_key
         self._lookup = lookup
         self._clock: Clock = clock or SystemClock()
-        self._replay = ReplayGuard()
+        self._replay = replay if replay is not None else ReplayGuard()
         self._throttle = LogThrottle(self._clock)
         self._cancel: Cancel | None = None
         self._requests = self._replies = self._bad = self._expired = self._late = 0
 
     @property
     def counters(self) -> RpcCounters:
-        return RpcCounters(self._requests, self._replies, self._bad, self._expired, self._late)
+        return RpcCounters(
+            self._requests,
+            self._replies,
+            self._bad,
+            self._expired,
+            self._late,
+            self._replay.refused,
+        )
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -102,7 +113,13 @@ class _Endpoint:
     def _reject(self, topic: str, reason: str) -> None:
         self._bad += 1
         if self._throttle.allow("bad"):
-            _LOGGER.warning("rpc message dropped topic=%s bad=%d: %s", topic, self._bad, reason)
+            _LOGGER.warning(
+                "rpc message dropped topic=%s bad=%d replayed=%d: %s",
+                topic,
+                self._bad,
+                self._replay.refused,
+                reason,
+            )
 
     def _send(self, topic: str, envelope: Envelope) -> None:
         self._fabric.publish(topic, seal(envelope, self._key), qos=_QOS)
@@ -110,7 +127,11 @@ class _Endpoint:
 
 class RpcServer(_Endpoint):
     """``async with RpcServer(fabric, node_id, key, lookup, resolve)``: serves this node's
-    tools. Handlers run concurrently; exit cancels the ones still running."""
+    tools. Handlers run concurrently; exit cancels the ones still running.
+
+    `replay` is the guard requests pass; give it a journal (`hub.fabric.journal`) so that
+    a request captured before a restart is refused after it.
+    """
 
     def __init__(
         self,
@@ -122,8 +143,9 @@ class RpcServer(_Endpoint):
         *,
         clock: Clock | None = None,
         default_timeout: float = 30.0,
+        replay: ReplayGuard | None = None,
     ) -> None:
-        super().__init__(fabric, node_id, signing_key, lookup, clock)
+        super().__init__(fabric, node_id, signing_key, lookup, clock, replay)
         self._resolve = resolve
         self._default_timeout = default_timeout
         self._tasks: asyncio.TaskGroup | None = None
@@ -294,13 +316,21 @@ class RpcClient(_Endpoint):
         arguments: Mapping[str, Any] | None = None,
         timeout: float = 10.0,
     ) -> ToolResult:
-        """Call `tool` of `capability` on `node_id`; raise CallTimeout, RegistryError
+        """Call `tool` of `capability` on `node_id`; raise FabricError at once while the
+        broker is away, CallTimeout, RegistryError
         (unknown capability or tool), PayloadError (arguments the tool refused) or
         ToolError (the tool failed; the provider's message)."""
         if self._cancel is None:
             raise RuntimeError("RpcClient is not open: use `async with RpcClient(...)`")
         target = NodeId(node_id)
         where = f"{capability}/{tool}"
+        if not self._fabric.connected:
+            # The request would wait in the backlog and the caller its whole timeout: say
+            # now that the broker is away (HTTP 503 fabric_unavailable).
+            raise FabricError(
+                f"cannot call {where} on node {target}: not connected to the MQTT broker at "
+                f"{self._fabric.settings.where}; the hub is reconnecting, try again shortly"
+            )
         body = json.dumps(
             {"capability": capability, "tool": tool, "arguments": dict(arguments or {})},
             separators=(",", ":"),
