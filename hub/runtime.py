@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from hub import plugins
 from hub.arguments import check_arguments
+from hub.automations import Automations
 from hub.clock import Clock, SystemClock
 from hub.config import HubConfig
 from hub.devices import BadInputLog, TriggerFiring
@@ -63,6 +64,7 @@ class Hub:
         self.store: Store
         self.fabric: Fabric
         self.registry: Registry
+        self.automations: Automations
         self._rpc: RpcClient
         self._routing: Routing | None = None
 
@@ -133,6 +135,11 @@ class Hub:
             integration_config = module.validate(raw)
             await stack.enter_async_context(module.setup(self, integration_config))
             _LOGGER.info("integration started integration=%s", name)
+        # Automations last: their triggers see every capability the integrations made.
+        self.automations = Automations(
+            self, self.config.automation, config_dir=self.config.config_dir
+        )
+        await stack.enter_async_context(self.automations)
         # Started means listening: every subscription made so far is acknowledged.
         await self.fabric.wait_subscribed()
 

@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "fabric devices store config",
         "registry",
         "routing",
+        "automations",
         "runtime",
         "cli",
     )
