@@ -72,7 +72,7 @@ class Rig:
         return found
 
     async def state(self, capability_id: str, value: str) -> None:
-        await eventually(lambda: self.hub.registry.get(capability_id).state.get("state")
+        await eventually(lambda: str(self.hub.registry.get(capability_id).state.get("state"))
                          == value)
 
 

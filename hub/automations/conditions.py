@@ -178,10 +178,18 @@ def parse_time(text: str) -> time:
     return time.fromisoformat(text.strip() if len(text.strip()) != 4 else "0" + text.strip())
 
 
+def one_or_many(node: Located, problems: Problems) -> tuple[Located, ...]:
+    """A list's items; a single mapping counts as a list of one (Home Assistant allows
+    ``trigger: {platform: ...}`` as well as a list)."""
+    if node.is_mapping:
+        return (node,)
+    return as_list(node, problems)
+
+
 def read_conditions(node: Located | None, problems: Problems) -> tuple[Condition, ...]:
     if node is None:
         return ()
-    return tuple(read_condition(item, problems) for item in as_list(node, problems))
+    return tuple(read_condition(item, problems) for item in one_or_many(node, problems))
 
 
 def read_condition(node: Located, problems: Problems) -> Condition:

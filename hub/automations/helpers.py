@@ -63,6 +63,10 @@ def state_dict(capability_id: str, state: Mapping[str, Any], available: bool = T
             "domain": domain, "object_id": object_id, "name": name or capability_id}
 
 
+_SANDBOX_MARKS = frozenset({"unsafe_callable", "alters_data"})
+"""Attributes Jinja's sandbox looks up on anything it calls: not domains."""
+
+
 class TemplateState:
     """``states.light.x``: a capability's state, read like Home Assistant's State."""
 
@@ -89,7 +93,7 @@ class _Domain:
         self._domain = domain
 
     def __getattr__(self, name: str) -> TemplateState | None:
-        if name.startswith("_"):
+        if name.startswith("_") or name in _SANDBOX_MARKS:
             raise AttributeError(name)
         capability = self._registry.find(f"{self._domain}.{name}")
         return TemplateState(capability) if capability is not None else None
@@ -114,7 +118,7 @@ class _States:
         return UNKNOWN if capability is None else ha_state(capability)
 
     def __getattr__(self, domain: str) -> _Domain:
-        if domain.startswith("_"):
+        if domain.startswith("_") or domain in _SANDBOX_MARKS:
             raise AttributeError(domain)
         return _Domain(self._registry, domain)
 

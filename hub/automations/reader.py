@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from hub.automations import flow, steps
-from hub.automations.conditions import read_condition, read_conditions
+from hub.automations.conditions import one_or_many, read_condition, read_conditions
 from hub.automations.durations import read_duration
 from hub.automations.model import TriggerSpec
 from hub.automations.platform import load_platform, platform_name
@@ -36,7 +36,7 @@ _REFUSED_TARGETS = {
 
 def read_triggers(node: Located | None, problems: Problems) -> tuple[TriggerSpec, ...]:
     specs = []
-    for idx, item in enumerate(as_list(node, problems) if node is not None else ()):
+    for idx, item in enumerate(one_or_many(node, problems) if node is not None else ()):
         spec = read_trigger(item, idx, problems)
         if spec is not None:
             specs.append(spec)
@@ -70,7 +70,7 @@ def read_trigger(node: Located, idx: int, problems: Problems) -> TriggerSpec | N
 def read_actions(node: Located | None, problems: Problems) -> tuple[Action, ...]:
     if node is None:
         return ()
-    return tuple(read_action(item, problems) for item in as_list(node, problems))
+    return tuple(read_action(item, problems) for item in one_or_many(node, problems))
 
 
 def _common(node: Located, problems: Problems) -> dict[str, Any]:
