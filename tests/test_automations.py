@@ -11,8 +11,8 @@ import pytest
 from hub.clock import ManualClock
 from hub.events import TriggerFired
 from tests.automations import automation_hub
-from tests.mqtt import mqtt_peer
 from tests.broker import Mosquitto
+from tests.mqtt import mqtt_peer
 from tests.waiting import eventually
 
 MOTION_LIGHT = """

@@ -20,7 +20,7 @@ from hub.automations.conditions import read_conditions
 from hub.automations.model import DEFAULT_MAX, DEFAULT_TRACES, MODES, AutomationConfig
 from hub.automations.reader import read_actions, read_triggers
 from hub.automations.templating import check_templates
-from hub.located import Located, Problems, Section, as_list, as_mapping, located
+from hub.located import Located, Mark, Problems, Section, as_list, as_mapping, located
 from hub.templates import Templates
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,9 +36,17 @@ def slug(text: str) -> str:
     return _SLUG.sub("_", text.lower()).strip("_")
 
 
+_WHERE = re.compile(r"^(.*):(\d+):(\d+)$")
+
+
 def merge(problems: Problems, more: Problems) -> None:
     for problem in more:
-        problems.add_at(problem.mark, problem.path, problem.message)
+        mark = problem.mark
+        if mark is not None and mark.line == 0:  # a ConfigError's "file:line:col" text
+            found = _WHERE.match(mark.file)
+            if found:
+                mark = Mark(found.group(1), int(found.group(2)), int(found.group(3)))
+        problems.add_at(mark, problem.path, problem.message)
 
 
 def read_automations(node: Located | None, problems: Problems, *, config_dir: Path | None,

@@ -57,6 +57,7 @@ class Automations:
         self._config_dir = config_dir
         self._group: asyncio.TaskGroup | None = None
         self._held: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._collect: list[asyncio.Task[None]] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -78,8 +79,10 @@ class Automations:
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._collect = []
         self.dispatch.lifecycle("shutdown")
-        await self._settle(SHUTDOWN_GRACE)
+        shutdown_runs, self._collect = self._collect, None
+        await self._settle(shutdown_runs, SHUTDOWN_GRACE)
         self.stopping = True
         self._unload()
         self.dispatch.stop()
@@ -88,14 +91,17 @@ class Automations:
             await group.__aexit__(None, None, None)
         await self.traces.__aexit__(None, None, None)
 
-    async def _settle(self, grace: float) -> None:
-        """Let runs in progress (the shutdown triggers') end, for at most `grace` s."""
-        runs = [a for a in self.automations.values() if a.running]
-        if not runs:
+    async def _settle(self, tasks: list[asyncio.Task[None]], grace: float) -> None:
+        """Let the shutdown triggers' runs end, for at most `grace` seconds."""
+        if not tasks:
             return
-        deadline = self.clock.monotonic() + grace
-        while any(a.running for a in runs) and self.clock.monotonic() < deadline:
-            await self.clock.sleep(0.05)
+        sleeper = asyncio.ensure_future(self.clock.sleep(grace))
+        try:
+            await asyncio.wait({*tasks, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+            while not sleeper.done() and not all(t.done() for t in tasks):
+                await asyncio.wait({*tasks, sleeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
 
     def spawn(self, coro: Awaitable[None], name: str = "automations.run") -> None:
         """Run `coro` as a task of the engine (cancelled when the hub stops)."""
@@ -103,7 +109,9 @@ class Automations:
             if isinstance(coro, Coroutine):
                 coro.close()
             return
-        self._group.create_task(_guarded(coro, name), name=name)
+        task = self._group.create_task(_guarded(coro, name), name=name)
+        if self._collect is not None:
+            self._collect.append(task)
 
     # -- loading ------------------------------------------------------------------------
 
@@ -167,8 +175,11 @@ class Automations:
     async def _attach_one(self, automation: Automation, spec: TriggerSpec) -> Callable[[], None]:
         config = automation.config
 
-        async def action(event: TriggerEvent) -> None:
-            await automation.trigger(_trigger_vars(spec, event), extra=spec.variables)
+        def action(event: TriggerEvent) -> Awaitable[None]:
+            # enabled is read when the trigger fires, not when its task gets to run
+            if not automation.enabled:
+                return _nothing()
+            return automation.trigger(_trigger_vars(spec, event), extra=spec.variables)
 
         info = self._info(config, spec, f"{config.id}:{config.fingerprint}:{spec.idx}")
         detach: Callable[[], None] = await spec.module.attach(self.hub, spec.config, action, info)
@@ -295,6 +306,10 @@ class Automations:
 def _trigger_vars(spec: TriggerSpec, event: TriggerEvent) -> dict[str, Any]:
     return {"platform": spec.platform, "id": spec.id, "idx": str(spec.idx), "alias": None,
             "description": event.description, **event.variables}
+
+
+async def _nothing() -> None:
+    return None
 
 
 async def _guarded(coro: Awaitable[None], name: str) -> None:
