@@ -285,11 +285,72 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     directory = config_dir_of(directory)  # configuration.yaml itself names its directory
     problems = check_config(directory)
+    if not problems:
+        problems = _automation_problems(directory)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
         return EXIT_CONFIG
     print(f"{directory / 'configuration.yaml'}: configuration is valid")
+    return EXIT_OK
+
+
+def _automation_problems(directory: Path) -> list[str]:
+    from hub.automations import read_automations
+    from hub.config import load_config
+    from hub.located import Problems
+
+    config = load_config(directory)
+    problems = Problems()
+    read_automations(config.automation, problems, config_dir=config.config_dir)
+    return problems.lines()
+
+
+def cmd_blueprint_validate(args: argparse.Namespace) -> int:
+    from hub.automations import validate_blueprint
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"atmosphere blueprint validate: no such file: {path}", file=sys.stderr)
+        return EXIT_CONFIG
+    problems = validate_blueprint(path)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return EXIT_CONFIG
+    print(f"{path}: blueprint is valid")
+    return EXIT_OK
+
+
+def cmd_automation(args: argparse.Namespace) -> int:
+    async def talk() -> Any:
+        async with _client(args) as client:
+            if args.automation_command == "list":
+                return await client.automations()
+            if args.automation_command == "trace":
+                return await client.traces(args.id, args.run)
+            return await client.automation(args.id, args.automation_command)
+
+    answer = asyncio.run(talk())
+    if getattr(args, "json", False) or args.automation_command == "trace" and args.run:
+        print(json.dumps(answer, indent=2, ensure_ascii=False))
+    elif args.automation_command == "list":
+        rows = [("ID", "ALIAS", "MODE", "ENABLED", "LAST TRIGGERED")]
+        for item in answer["automations"]:
+            rows.append((item["id"], item["alias"], item["mode"],
+                         "yes" if item["enabled"] else "no", str(item["last_triggered"] or "")))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        for problem in answer.get("problems", []):
+            print(f"skipped: {problem}", file=sys.stderr)
+    elif args.automation_command == "trace":
+        for item in answer["traces"]:
+            print(f"{item['run_id']}  {item['timestamp']['start']}  "
+                  f"{item['script_execution'] or item['state']}  {item['trigger']}"
+                  + (f"  error: {item['error']}" if item.get("error") else ""))
+    else:
+        print(json.dumps(answer, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -343,6 +404,31 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the directory holding configuration.yaml (or that file itself);"
                        " default: $ATMOSPHERE_CONFIG or config/")
     check.set_defaults(func=cmd_config_check)
+
+    automation = sub.add_parser("automation", help="automations of a running hub")
+    automation_sub = automation.add_subparsers(dest="automation_command", required=True,
+                                               metavar="ACTION")
+    listing = automation_sub.add_parser("list", help="list the automations")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    _client_options(listing)
+    for name, text in (("trigger", "run an automation now (conditions skipped)"),
+                       ("enable", "enable an automation"), ("disable", "disable an automation")):
+        one = automation_sub.add_parser(name, help=text)
+        one.add_argument("id")
+        _client_options(one)
+    traces = automation_sub.add_parser("trace", help="an automation's traces, or one trace")
+    traces.add_argument("id")
+    traces.add_argument("run", nargs="?", help="a run id: print that whole trace as JSON")
+    traces.add_argument("--json", action="store_true", help="print JSON")
+    _client_options(traces)
+    automation.set_defaults(func=cmd_automation)
+
+    blueprint = sub.add_parser("blueprint", help="blueprint tools")
+    blueprint_sub = blueprint.add_subparsers(dest="blueprint_command", required=True,
+                                             metavar="ACTION")
+    validate = blueprint_sub.add_parser("validate", help="check a blueprint file")
+    validate.add_argument("file")
+    validate.set_defaults(func=cmd_blueprint_validate)
 
     try:
         route = importlib.import_module("hub.routing.command")

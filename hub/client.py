@@ -132,6 +132,20 @@ class HubClient:
             return ToolResult(data=response.content, content_type=content_type)
         return ToolResult(value=_object(response).get("result"))
 
+    async def automations(self) -> dict[str, Any]:
+        """``{"automations": [...], "problems": [...]}``."""
+        return _object(await self._request("GET", "/api/automations"))
+
+    async def automation(self, automation_id: str, action: str) -> dict[str, Any]:
+        """POST an action (enable, disable, trigger) to one automation."""
+        path = f"/api/automations/{_path(automation_id)}/{action}"
+        return _object(await self._request("POST", path))
+
+    async def traces(self, automation_id: str, run_id: str | None = None) -> dict[str, Any]:
+        """The summaries of an automation's traces, or one whole trace."""
+        path = f"/api/automations/{_path(automation_id)}/traces"
+        return _object(await self._request("GET", f"{path}/{run_id}" if run_id else path))
+
     async def events(self, types: tuple[str, ...] = ()) -> AsyncGenerator[dict[str, Any], None]:
         """The hub's events as dicts (each with ``type``), until the caller stops.
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from hub import plugins
 from hub.arguments import check_arguments
+from hub.automations import Automations
 from hub.clock import Clock, SystemClock
 from hub.config import HubConfig
 from hub.devices import BadInputLog, TriggerFiring
@@ -79,6 +80,7 @@ class Hub:
         self.fabric: Fabric
         self.registry: Registry
         self.leftovers: Leftovers
+        self.automations: Automations
         self._rpc: RpcClient
         self._routing: Routing | None = None
 
@@ -183,6 +185,11 @@ class Hub:
         for name, module, integration_config in integrations:
             await stack.enter_async_context(module.setup(self, integration_config))
             _LOGGER.info("integration started integration=%s", name)
+        # Automations last: their triggers see every capability the integrations made.
+        self.automations = Automations(
+            self, self.config.automation, config_dir=self.config.config_dir
+        )
+        await stack.enter_async_context(self.automations)
         # Started means listening: every subscription made so far is acknowledged.
         await self.fabric.wait_subscribed()
 

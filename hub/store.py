@@ -73,6 +73,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             " WHERE json_valid(json)"
         ),
     ),
+    # 3: automations: finished runs' traces, and pending durable timers (delay, wait, for:)
+    (
+        (
+            "CREATE TABLE automation_traces (automation TEXT NOT NULL, run_id TEXT NOT NULL,"
+            " started REAL NOT NULL, json TEXT NOT NULL, PRIMARY KEY (automation, run_id))"
+        ),
+        (
+            "CREATE TABLE automation_timers (key TEXT PRIMARY KEY, automation TEXT NOT NULL,"
+            " kind TEXT NOT NULL, due REAL NOT NULL, json TEXT NOT NULL)"
+        ),
+    ),
 )
 """Schema migrations: entry ``i`` takes the schema from version ``i`` to ``i + 1``.
 Only ever append; never edit an entry that has shipped."""

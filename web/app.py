@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from hub.errors import AtmosphereError
 from hub.identity import TOKEN_FILE
-from web import api, home, route, sse
+from web import api, automations, home, route, sse
 from web.auth import BearerAuth
 from web.errors import ApiError, api_error_handler, atmosphere_error_handler, http_exception_handler
 from web.limits import DEFAULT_MAX_BODY, BodyLimit
@@ -40,6 +40,7 @@ def api_routes() -> list[Route]:
         Route("/api/states", api.states, methods=["GET"]),
         Route("/api/route", route.route_text, methods=["POST"]),
         Route("/api/events", sse.events, methods=["GET"]),
+        *automations.routes(),
     ]
 
 
@@ -60,6 +61,7 @@ def create_app(
                 BearerAuth,
                 token=lambda: hub.api_token,
                 token_file=str(hub.config.data_dir / TOKEN_FILE),
+                public_prefixes=(automations.WEBHOOK_PREFIX,),
             ),
             Middleware(BodyLimit, max_body=max_body),
         ],

@@ -37,12 +37,15 @@ class BearerAuth:
         token_file: str,
         prefix: str = "/api/",
         public: Collection[str] = PUBLIC_PATHS,
+        public_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.token = token
         self.token_file = token_file
         self.prefix = prefix
         self.public = public
+        self.public_prefixes = public_prefixes
+        """Routes under these are public (webhooks: their id is their secret)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self._guarded(scope["path"]):
@@ -69,6 +72,8 @@ class BearerAuth:
         await response(scope, receive, send)
 
     def _guarded(self, path: str) -> bool:
+        if self.public_prefixes and path.startswith(self.public_prefixes):
+            return False
         return path.startswith(self.prefix) and path.rstrip("/") not in self.public
 
     def _problem(self, header: str | None) -> str | None:

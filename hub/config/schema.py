@@ -114,11 +114,14 @@ class HubConfig:
     ``mqtt`` comes first when `mqtt:` holds entities (hub/config/mqtt.py)."""
     capabilities: tuple[Capability, ...] = ()
     """Capabilities declared by the user (node left empty: the runtime fills it in)."""
+    automation: Located | None = None
+    """The raw `automation:` section (Home Assistant's format), read by hub.automations:
+    a broken automation is reported and skipped there, so it never stops the hub."""
 
 
 TOP_LEVEL = (
     "name", "data_dir", "mqtt", "http", "logging", "routing", "registry", "integrations",
-    "capabilities",
+    "capabilities", "automation",
 )  # fmt: skip
 
 
@@ -172,6 +175,7 @@ def read_config(
         registry=_registry(Section(top.get("registry"), problems, ("stale_after",))),
         integrations=_integrations(top.get("integrations"), problems, entities),
         capabilities=_capabilities(top.get("capabilities"), problems),
+        automation=top.get("automation"),
     )
 
 
