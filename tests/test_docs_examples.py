@@ -61,6 +61,10 @@ def snippets() -> Iterator[Snippet]:
 ALL = list(snippets())
 
 
+# An item of an automation list, not of a capability list.
+_AUTOMATION_ITEM = re.compile(r"^  (triggers?|actions?|use_blueprint):", re.MULTILINE)
+
+
 def first_key(text: str) -> str:
     for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
@@ -81,7 +85,13 @@ def check_snippet(snippet: Snippet, workdir: Path) -> list[str]:
     (workdir / "secrets.yaml").write_text(SECRETS)
     (workdir / "devices.yaml").write_text("[]\n")
     (workdir / "devices").mkdir(exist_ok=True)
+    (workdir / "automations.yaml").write_text("[]\n")
     key = first_key(snippet.text)
+    if key == "-" and _AUTOMATION_ITEM.search(snippet.text):
+        # a list of automations, as automations.yaml holds them
+        (workdir / "automations.yaml").write_text(snippet.text)
+        (workdir / "configuration.yaml").write_text("automation: !include automations.yaml\n")
+        return check_config(workdir, env=ENV)
     if key in ("-", "node"):
         path = workdir / "capabilities.yaml"
         path.write_text(snippet.text)
