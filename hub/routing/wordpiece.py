@@ -150,6 +150,10 @@ class WordPiece:
     def pad_id(self) -> int:
         return self._pad
 
+    def clear_cache(self) -> None:
+        """Forget the words seen (their pieces); the characters' normal forms stay."""
+        self._words.clear()
+
     # Normalising and pre-tokenising: one `str.translate` before NFD and one after; the
     # second also puts spaces around punctuation, so that splitting at spaces is the
     # pre-tokenizer.
