@@ -178,6 +178,11 @@ def test_truncation_keeps_cls_and_sep_and_the_mask_covers_literal_pad(ours: Word
     assert empty_ids.shape == empty_mask.shape == (0, 0)
 
 
+def test_a_huge_text_gives_the_same_first_pieces(ours: WordPiece, oracle: Tokenizer) -> None:
+    texts = ["turn on the lamp " * 20_000, "x" * 200_000 + " lamp", "Café " * 40_000]
+    assert_same(ours, oracle, texts)
+
+
 def bert_variant(tmp_path: Path, **switches: Any) -> Path:
     """all-MiniLM's vocabulary behind other BertNormalizer switches and BertProcessing."""
     vocab = json.loads(default_tokenizer_path().read_text(encoding="utf-8"))["model"]["vocab"]

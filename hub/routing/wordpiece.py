@@ -21,8 +21,9 @@ wheel carries tables of its own Unicode versions, so the two can differ on chara
 assigned in recent Unicode versions (the comparison test lists what it checks).
 
 Each distinct character's normal form and each distinct word's pieces are computed once
-and kept (bounded): routed texts repeat their words, so a short intent costs a few dict
-look-ups. Safe to share between threads: the caches are plain dicts, filled idempotently.
+and kept (65,536 characters, 16,384 words): routed texts repeat their words, so a short
+intent costs a few dict look-ups. Safe to share between threads: the caches are plain
+dicts, filled idempotently.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ from hub.errors import ConfigError
 
 IdArray = npt.NDArray[np.int64]
 
-_CACHE_SIZE = 1 << 16
+# Bounds of the memos: characters seen, and words seen (a home's words are far fewer).
+_CHARS_KEPT = 1 << 16
+_WORDS_KEPT = 1 << 14
 # Rust's `char::is_whitespace` (the Unicode White_Space property), which is not
 # Python's `str.isspace` (that also counts U+001C..U+001F).
 _WHITESPACE = frozenset(
@@ -102,7 +105,7 @@ class _Memo(dict[int, str]):
 
     def __missing__(self, code: int) -> str:
         value: str = self._rule(chr(code))
-        if len(self) < _CACHE_SIZE:
+        if len(self) < _CHARS_KEPT:
             self[code] = value
         return value
 
@@ -185,8 +188,10 @@ class WordPiece:
         cached = self._words.get(word)
         if cached is not None:
             return cached
-        pieces = self._unk if len(word) > self._max_chars else self._greedy(word)
-        if len(self._words) >= _CACHE_SIZE:
+        if len(word) > self._max_chars:
+            return self._unk  # not kept: a hostile text could make it megabytes long
+        pieces = self._greedy(word)
+        if len(self._words) >= _WORDS_KEPT:
             self._words.clear()
         self._words[word] = pieces
         return pieces
@@ -219,6 +224,8 @@ class WordPiece:
             elif chunk:
                 for word in self._split(chunk):
                     ids.extend(self._pieces(word))
+                    if len(ids) >= self._max_pieces:
+                        break  # what follows would be cut off anyway
             if len(ids) >= self._max_pieces:
                 break
         return [self._cls, *ids[: self._max_pieces], self._sep]
