@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import importlib.util
 import json
 import os
 import random
@@ -34,11 +35,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bench.report import report
 from hub.clock import SystemClock
 from hub.domains import standard_tools
 from hub.model import Capability, NodeId, WorkUnit
 from hub.routing import CapabilityIndex, Embedder, GradientTable, Router
+from hub.routing.embedder import MAX_TOKENS, default_tokenizer_path
+from hub.routing.wordpiece import WordPiece
 
 LOCAL = NodeId("bench-local")
 REMOTES = {NodeId(f"bench-remote-{i}"): 2.0 + 9.0 * i for i in range(4)}
@@ -177,6 +182,51 @@ def embed_latency(
     return percentile(times, 0.5), percentile(times, 0.99)
 
 
+def tokenize_latency(texts: Sequence[str]) -> dict[str, dict[str, float]]:
+    """One intent at a time: the hub's WordPiece with its word cache warm and emptied
+    before each text, and the ``tokenizers`` library (the test oracle) when installed."""
+    path = default_tokenizer_path()
+    started = time.perf_counter()
+    ours = WordPiece.from_file(path, max_tokens=MAX_TOKENS)
+    load_ms = (time.perf_counter() - started) * 1000
+    runners: dict[str, tuple[float, Callable[[Sequence[str]], object], Callable[[], None]]] = {
+        "wordpiece, words seen": (load_ms, ours.encode_batch, lambda: None),
+        "wordpiece, words new": (load_ms, ours.encode_batch, ours.clear_cache),
+    }
+    if importlib.util.find_spec("tokenizers") is not None:
+        started = time.perf_counter()
+        library = load_tokenizer_library(path)
+        library_ms = (time.perf_counter() - started) * 1000
+        runners["tokenizers library"] = (library_ms, library, lambda: None)
+    figures: dict[str, dict[str, float]] = {}
+    for label, (load, run, reset) in runners.items():
+        for text in texts:  # warm up
+            run([text])
+        times = []
+        for text in texts:
+            reset()
+            times.append(timed(functools.partial(run, [text])) * 1000)
+        figures[label] = {
+            "load_ms": load, "p50_us": percentile(times, 0.5), "p99_us": percentile(times, 0.99)
+        }  # fmt: skip
+    return figures
+
+
+def load_tokenizer_library(path: Path) -> Callable[[Sequence[str]], object]:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    tokenizer.enable_truncation(MAX_TOKENS)
+
+    def run(texts: Sequence[str]) -> object:
+        encodings = tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        return ids, np.array([e.attention_mask for e in encodings], dtype=np.int64)
+
+    return run
+
+
 def at_size(embedder: Embedder, size: int, count: int, rng: random.Random) -> dict[str, Any]:
     """Index `size` capabilities, then route `count` new intents, then the same again."""
     index = CapabilityIndex(embedder)
@@ -284,6 +334,14 @@ def main() -> None:
                 [f"{key}: load, embed", f"{v['load_s'] * 1000:.0f} ms", f"{p50:.2f} ms",
                  f"{p99:.2f} ms", f"fresh process RSS {v['rss_mb']:.0f} MB"]
             )  # fmt: skip
+
+    figures["tokenize_us"] = tokenize_latency(probe)
+    for label, one in figures["tokenize_us"].items():
+        rows.append(
+            [f"tokenize one intent: {label}", f"load {one['load_ms']:.0f} ms",
+             f"{one['p50_us']:.1f} us", f"{one['p99_us']:.1f} us",
+             "ids and mask of one uncached intent, no model run"]
+        )  # fmt: skip
 
     figures["accuracy"] = accuracy(embedder)
     if figures["accuracy"] is None:

