@@ -347,7 +347,6 @@ def manor() -> Home:
                 h.add("cover", "Curtains" if kind == "curtain" else "Blinds", r, device_class=kind)
             if r in lived:
                 h.add("switch", "Socket", r, device_class="outlet")
-                h.add("sensor", "Socket Power", r, device_class="power")
             if r in wet:
                 h.add("fan", "Extractor Fan", r)
                 h.add("switch", "Towel Rail", r, device_class="outlet")
