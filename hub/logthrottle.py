@@ -33,8 +33,20 @@ class LogBudget:
     says how many were suppressed and from how many sources. The summary is written by a
     timer on the clock when there is a running loop, else by the next call."""
 
-    __slots__ = ("_clock", "_interval", "_keys", "_lines", "_logger", "_start", "_timer",
-                 "_used", "_what", "_window_suppressed", "suppressed", "summaries")
+    __slots__ = (
+        "_clock",
+        "_interval",
+        "_keys",
+        "_lines",
+        "_logger",
+        "_start",
+        "_timer",
+        "_used",
+        "_what",
+        "_window_suppressed",
+        "summaries",
+        "suppressed",
+    )
 
     def __init__(self, clock: Clock, logger: logging.Logger | None = None, *, lines: int = 20,
                  interval: float = 10.0, what: str = "log lines") -> None:

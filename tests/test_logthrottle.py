@@ -24,8 +24,8 @@ def test_a_budget_passes_its_lines_then_sums_up_the_rest_once_per_interval(
     assert passed == [True] * 3 + [False] * 997
     assert caplog.messages == []  # the summary comes when the interval ends
     clock.advance(10)  # the timer the first suppressed line set
-    assert caplog.messages == ["suppressed 997 log lines from 997 sources in the last 10 s "
-                               "(at most 3 per 10 s)"]
+    assert caplog.messages == [("suppressed 997 log lines from 997 sources in the last 10 s "
+                               "(at most 3 per 10 s)")]
     assert budget.suppressed == 997 and budget.summaries == 1
     assert [budget.allow("again") for _ in range(4)] == [True, True, True, False]
     budget.flush()  # on exit: what the interval suppressed so far
@@ -53,8 +53,8 @@ def test_a_budget_without_a_running_loop_sums_up_at_the_next_call(
     clock.advance(60)
     assert caplog.messages == []
     assert budget.allow("c")
-    assert caplog.messages == ["suppressed 1 log lines from 1 source in the last 60 s "
-                               "(at most 1 per 10 s)"]
+    assert caplog.messages == [("suppressed 1 log lines from 1 source in the last 60 s "
+                               "(at most 1 per 10 s)")]
 
 
 def test_a_throttle_holds_one_line_per_key_and_its_budget_over_all_keys() -> None:
@@ -134,7 +134,7 @@ def test_bad_input_of_many_items_at_once_is_one_event_and_one_line(
     bad.report("z/bridge/devices", "and again", count=600)  # past the 3000th: logged
     assert bad.counts["z/bridge/devices"] == 3110 and bad.total == 3110 and len(events) == 3
     assert caplog.messages == [
-        "bad input source=z/bridge/devices count=2500: z/bridge/devices: 2500 entries are "
-        "not objects",
+        ("bad input source=z/bridge/devices count=2500: z/bridge/devices: 2500 entries are "
+        "not objects"),
         "bad input source=z/bridge/devices count=3110: and again",
     ]

@@ -2,7 +2,8 @@
 
 Limits: a device message may be at most 256 KiB (a state report is usually under 1 KiB;
 anything near the limit is a broken or hostile sender), the retained device list 16 MiB
-(a few KiB per device, for networks of thousands of devices).
+by default (a few KiB per device, for networks of thousands of devices; the setting
+`max_device_list_bytes`).
 """
 
 from __future__ import annotations
