@@ -398,3 +398,84 @@ async def test_bad_input_from_20000_sources_logs_a_bounded_number_of_lines(
         assert re.fullmatch(r"suppressed \d+ bad input lines from (at least )?\d+ sources in "
                             r"the last \d+ s \(at most 20 per 10 s\)", summaries[-1])
         await still_serving(hub, "sensor.fine")
+
+
+# -- out of file descriptors ------------------------------------------------------------------
+
+FD_LIMIT = 96
+"""Enough for the hub to start (about 40 descriptors with an external broker), and few
+enough that the test's connections use up the rest."""
+
+
+def _limit_files() -> None:  # runs in the child before exec: soft and hard limit both
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
+
+
+async def test_out_of_file_descriptors_the_accept_errors_are_logged_a_bounded_number_of_times(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from hub.cli import FLOOD_LINES
+    from tests.hubs import write_config
+
+    config_dir = write_config(tmp_path, mqtt={"host": mosquitto.host, "port": mosquitto.port},
+                              capabilities=[{"id": "light.lamp", "type": "light",
+                                             "name": "Lamp"}])
+    port = int(__import__("yaml").safe_load(
+        (config_dir / "configuration.yaml").read_text())["http"]["port"])
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "hub.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "run", "--config", str(config_dir)],
+            stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=_limit_files,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    clients: list[socket.socket] = []
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=2.0) as http:
+            async def answers() -> bool:
+                try:
+                    return (await http.get("/api/health")).status_code == 200
+                except httpx.HTTPError:
+                    assert process.poll() is None, log.read_text()
+                    return False
+
+            await eventually(answers, timeout=30)
+            # more connections than descriptors left: the kernel queues them, the hub
+            # cannot accept them (EMFILE) and asyncio logs it for each, every loop turn
+            for _ in range(FD_LIMIT * 2):
+                clients.append(socket.create_connection(("127.0.0.1", port)))
+            await eventually(lambda: "out of system resource" in log.read_text(errors="replace"),
+                             timeout=30)
+            for client in clients:
+                client.close()
+            clients.clear()
+            await eventually(answers, timeout=30)  # descriptors free again: serving
+            token = (tmp_path / "data" / "api_token").read_text().strip()
+            called = await http.post("/api/capabilities/light.lamp/tools/get_state", json={},
+                                     headers={"Authorization": f"Bearer {token}"})
+            assert called.status_code == 200, called.text
+    finally:
+        for client in clients:
+            client.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                await asyncio.to_thread(process.wait, 30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    text = log.read_text(errors="replace")
+    errors = text.count("socket.accept() out of system resource")
+    summaries = re.findall(r"suppressed (\d+) lines of asyncio and uvicorn from \d+ sources? "
+                           r"in the last \d+ s \(at most 20 per 10 s\)", text)
+    assert 1 <= errors <= FLOOD_LINES, f"{errors} accept errors logged"
+    assert summaries and sum(int(n) for n in summaries) > 0, text[-2000:]
+    assert len(text) < 200_000, f"{len(text)} bytes of log"
