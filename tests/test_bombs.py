@@ -135,8 +135,6 @@ async def test_snapshots_of_100000_labels_stay_within_the_snapshot_limits(
             "dog, cat), not label99999: add it to labels: in the frigate section, or set url: "
             "to fetch it from Frigate")
         await still_serving(hub, "camera.front_door")
-    with mqtt_peer(mosquitto.host, mosquitto.port) as cleanup:  # nothing retained
-        cleanup.publish(f"{p}/front_door/motion", b"", retain=True)
 
 
 async def test_counts_and_switches_of_many_labels_are_bounded_per_camera(
@@ -159,6 +157,30 @@ async def test_counts_and_switches_of_many_labels_are_bounded_per_camera(
         state = hub.registry.get("camera.front_door").state
         assert len(state) == MAX_STATE_KEYS + 2  # + state and motion
         assert state["label0_count"] == 1 and "label4999_count" not in state
+
+
+async def test_a_tracked_object_in_thousands_of_zones_fires_a_bounded_number_of_triggers(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    from hub.events import TriggerFired
+    from tests.test_frigate import NO_THROTTLE, event, tracked
+
+    p = f"{topic_prefix}/frigate"
+    config = hub_config(tmp_path, mosquitto.host, mosquitto.port, integrations={"frigate": {
+        "topic_prefix": p, "cameras": ["front_door"], "triggers": NO_THROTTLE}})
+    async with Hub(config) as hub:
+        fired: list[TriggerFired] = []
+        hub.bus.listen(TriggerFired, fired.append)
+        zones = tuple(f"zone{i}" for i in range(5000))
+        with mqtt_peer(mosquitto.host, mosquitto.port) as frigate:
+            frigate.publish(f"{p}/events", event("new", tracked(entered_zones=zones[:2500])))
+            frigate.publish(f"{p}/events", event("update", tracked(entered_zones=zones)))
+            frigate.publish(f"{p}/front_door/motion", "ON")
+            await eventually(lambda: hub.registry.get("camera.front_door").state.get(
+                "motion") == "on")
+        names = [f.trigger for f in fired]
+        assert names.count("person_detected") == 1 and names.count("person_in_zone") == 32
+        await still_serving(hub, "camera.front_door")
 
 
 # -- MQTT discovery: JSON attributes ----------------------------------------------------------
@@ -273,6 +295,28 @@ async def test_announcements_beyond_max_entities_are_bad_input(
             device.publish(f"{ha}/sensor/s199/config", announcement.replace("{i}", "199"))
             await eventually(lambda: "sensor.s199" in hub.registry)
         await still_serving(hub, "sensor.s199")
+
+
+async def test_device_triggers_of_one_device_are_bounded(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    from integrations.mqtt_discovery.device_trigger import MAX_PER_DEVICE
+
+    ha = f"{topic_prefix}/ha"
+    async with Hub(_discovery_config(tmp_path, mosquitto, topic_prefix)) as hub:
+        reasons: list[str] = []
+        hub.bus.listen(BadInput, lambda e: reasons.append(e.reason))
+        await publish_many(mosquitto.host, mosquitto.port,
+                           f"{ha}/device_automation/remote/b{{i}}/config", 2000,
+                           payload=json.dumps({"automation_type": "trigger", "topic": "x/{i}",
+                                               "type": "press", "subtype": "b{i}",
+                                               "device": {"identifiers": ["remote"]}}))
+        await eventually(lambda: hub.bad_input.total == 2000 - MAX_PER_DEVICE, timeout=30)
+        assert len(hub.registry.get("event.remote").triggers) == MAX_PER_DEVICE
+        assert reasons[0] == (f"{ha}/device_automation/remote/b{MAX_PER_DEVICE}/config: not "
+                              f"added: device remote has {MAX_PER_DEVICE} device triggers, "
+                              f"the limit")
+        await still_serving(hub, "event.remote")
 
 
 # -- Zigbee2MQTT: a huge device list, twice ---------------------------------------------------

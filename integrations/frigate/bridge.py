@@ -47,6 +47,9 @@ T = TypeVar("T")
 _MAX_TRACKED = 10_000
 """Tracked objects and reviews remembered until their ``end``; the oldest go first when
 ``end`` messages were lost."""
+_MAX_ZONES = 32
+"""Zones remembered per tracked object (Frigate cameras have a handful); zones beyond
+fire nothing and are counted in `FrigateBridge.dropped_zones`."""
 _MAX_REFUSED = 1000
 """Camera names remembered as refused (so that each is reported once); past that, each
 message naming another one is reported again."""
@@ -78,6 +81,7 @@ class FrigateBridge:
         self._refused: set[str] = set()
         self.snapshots = SnapshotStore(config.max_snapshots, config.max_snapshot_bytes)
         self.ignored_snapshots = 0
+        self.dropped_zones = 0
         """Snapshots of labels no camera here has (Frigate publishes one per label its
         model detects): not kept."""
 
@@ -295,6 +299,10 @@ class FrigateBridge:
         wanted = camera.zones
         relevant = [z for z in obj.zones if z in wanted] if wanted else list(obj.zones)
         new_zones = [z for z in relevant if z not in seen.zones]
+        room = _MAX_ZONES - len(seen.zones)
+        if len(new_zones) > room:
+            self.dropped_zones += len(new_zones) - room
+            new_zones = new_zones[:room]
         detect = not seen.detected and (bool(relevant) or not wanted)
         if not detect and not new_zones:
             return  # the usual update: a better snapshot, nothing new to tell
