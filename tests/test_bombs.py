@@ -451,10 +451,13 @@ FD_LIMIT = 96
 enough that the test's connections use up the rest."""
 
 
-def _limit_files() -> None:  # runs in the child before exec: soft and hard limit both
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_NOFILE, (FD_LIMIT, FD_LIMIT))
+LIMITED = (
+    "import os, resource, sys; "
+    "limit = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'hub.cli', *sys.argv[2:]])"
+)
+"""Runs the command with soft and hard limit of open files both lowered (so the run
+command cannot raise the soft one)."""
 
 
 async def test_out_of_file_descriptors_the_accept_errors_are_logged_a_bounded_number_of_times(
@@ -477,9 +480,9 @@ async def test_out_of_file_descriptors_the_accept_errors_are_logged_a_bounded_nu
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "hub.log"
     with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "run", "--config", str(config_dir)],
-            stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=_limit_files,
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", LIMITED, str(FD_LIMIT), "run", "--config", str(config_dir),
+            stdout=subprocess.DEVNULL, stderr=stderr,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     clients: list[socket.socket] = []
     try:
@@ -488,7 +491,7 @@ async def test_out_of_file_descriptors_the_accept_errors_are_logged_a_bounded_nu
                 try:
                     return (await http.get("/api/health")).status_code == 200
                 except httpx.HTTPError:
-                    assert process.poll() is None, log.read_text()
+                    assert process.returncode is None, log.read_text()
                     return False
 
             await eventually(answers, timeout=30)
@@ -509,13 +512,14 @@ async def test_out_of_file_descriptors_the_accept_errors_are_logged_a_bounded_nu
     finally:
         for client in clients:
             client.close()
-        if process.poll() is None:
+        if process.returncode is None:
             process.send_signal(signal.SIGINT)
             try:
-                await asyncio.to_thread(process.wait, 30)
-            except subprocess.TimeoutExpired:
+                async with asyncio.timeout(30):
+                    await process.wait()
+            except TimeoutError:
                 process.kill()
-                process.wait()
+                await process.wait()
     text = log.read_text(errors="replace")
     errors = text.count("socket.accept() out of system resource")
     summaries = re.findall(r"suppressed (\d+) lines of asyncio and uvicorn from \d+ sources? "
