@@ -150,14 +150,14 @@ class Bridge:
             problem = f"{topic}: payload is not UTF-8"
         except PayloadError as exc:
             problem = str(exc)
-        self._version = version  # the same bytes again give the same outcome: not re-read
         self.lists_read += 1
-        if problem is not None:
+        if problem is None:
+            self._report(topic, reading)
+            yield from self._apply(reading)
+        else:
             self.hub.bad_input.report(topic, problem)
-            self._listed.set()
-            return
-        self._report(topic, reading)
-        yield from self._apply(reading)
+        # only now: a reading cut off by a newer list must not make its bytes "read"
+        self._version = version  # the same bytes again give the same outcome: not re-read
         self._listed.set()
 
     def _report(self, topic: str, reading: devicelist.Reading) -> None:
