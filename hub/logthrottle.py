@@ -22,9 +22,9 @@ _LOGGER = logging.getLogger(__name__)
 
 MAX_KEYS = 1000
 """Keys a `LogThrottle` remembers; the least recently logged one is forgotten first."""
-MAX_COUNTED_SOURCES = 10_000
-"""Distinct keys counted exactly in one interval's summary; beyond, the summary says "at
-least"."""
+MAX_COUNTED_SOURCES = 1000
+"""Distinct keys counted in one interval's summary (by their hashes); beyond, the summary
+says "at least"."""
 
 
 class LogBudget:
@@ -61,7 +61,7 @@ class LogBudget:
         self._start = clock.monotonic()
         self._used = 0
         self._window_suppressed = 0
-        self._keys: set[str] = set()
+        self._keys: set[int] = set()
         self._timer: Cancel | None = None
         self.suppressed = 0
         """Lines suppressed since the start."""
@@ -77,7 +77,7 @@ class LogBudget:
         self.suppressed += 1
         self._window_suppressed += 1
         if len(self._keys) < MAX_COUNTED_SOURCES:
-            self._keys.add(key)
+            self._keys.add(hash(key))  # not the key: keys may be long topics
         if self._timer is None:
             try:
                 self._timer = self._clock.call_at(self._start + self._interval, self._on_timer)

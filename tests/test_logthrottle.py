@@ -117,7 +117,7 @@ def test_bad_input_is_counted_per_source_in_a_bounded_table(
     assert len(caplog.records) == 20
     clock.advance(10)
     assert len(caplog.records) == 21
-    assert caplog.messages[-1] == ("suppressed 19980 bad input lines from at least 10000 "
+    assert caplog.messages[-1] == ("suppressed 19980 bad input lines from at least 1000 "
                                    "sources in the last 10 s (at most 20 per 10 s)")
 
 
