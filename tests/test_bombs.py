@@ -528,3 +528,23 @@ async def test_out_of_file_descriptors_the_accept_errors_are_logged_a_bounded_nu
     assert 1 <= errors <= FLOOD_LINES, f"{errors} accept errors logged"
     assert summaries and sum(int(n) for n in summaries) > 0, text[-2000:]
     assert len(text) < 200_000, f"{len(text)} bytes of log"
+
+
+def test_the_run_command_raises_the_soft_limit_of_open_files_to_the_hard_one() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, resource; logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (64, hard))\n"
+        "from hub.cli import _raise_open_file_limit\n"
+        "_raise_open_file_limit()\n"
+        "wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], wanted)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True, timeout=30)
+    soft, wanted = done.stdout.split()
+    assert soft == wanted
+    assert done.stderr.strip() == f"open file limit raised from 64 to {wanted}"
