@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +59,63 @@ def _setup_logging(level: str, logs: dict[str, str] | None = None) -> None:
 # --- run ---------------------------------------------------------------------------------
 
 
+FLOOD_LINES = 20
+FLOOD_INTERVAL = 10.0
+FLOOD_LOGGERS = ("asyncio", "uvicorn", "uvicorn.error")
+"""Loggers the hub does not write itself, held to `FLOOD_LINES` records per
+`FLOOD_INTERVAL` seconds together: out of file descriptors, asyncio logs
+"socket.accept() out of system resource" with a traceback once per pending connection
+and loop turn (hundreds of MB of log in minutes)."""
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = _load_config(args)
     _setup_logging(args.log_level or config.logging.level, dict(config.logging.logs))
-    try:
-        asyncio.run(_run(config))
-    except KeyboardInterrupt:  # a second Ctrl+C during shutdown
-        return 130
+    _raise_open_file_limit()
+    with _flood_filter():
+        try:
+            asyncio.run(_run(config))
+        except KeyboardInterrupt:  # a second Ctrl+C during shutdown
+            return 130
     return EXIT_OK
+
+
+def _raise_open_file_limit() -> None:
+    """Raise the soft limit of open files to the hard one: every HTTP client, event
+    stream and camera connection is a file descriptor, and the soft limit is often 1024."""
+    try:
+        import resource
+    except ImportError:  # not a Unix
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError) as exc:
+            logging.getLogger(__name__).info(
+                "open file limit stays at %d (hard limit %d): %s", soft, hard, exc)
+            return
+        logging.getLogger(__name__).info("open file limit raised from %d to %d", soft, wanted)
+
+
+@contextlib.contextmanager
+def _flood_filter() -> Iterator[None]:
+    from hub.clock import SystemClock
+    from hub.logthrottle import FloodFilter, LogBudget
+
+    budget = LogBudget(SystemClock(), logging.getLogger(__name__), lines=FLOOD_LINES,
+                       interval=FLOOD_INTERVAL, what="lines of asyncio and uvicorn")
+    flood = FloodFilter(budget)
+    loggers = [logging.getLogger(name) for name in FLOOD_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(flood)
+    try:
+        yield
+    finally:
+        budget.flush()
+        for logger in loggers:
+            logger.removeFilter(flood)
 
 
 async def _run(config: Any) -> None:

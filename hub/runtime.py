@@ -67,7 +67,7 @@ class Hub:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
-        self.bad_input = BadInputLog(self.bus, time.time)
+        self.bad_input = BadInputLog(self.bus, self.clock)
         self.firing = TriggerFiring(self.bus, self.clock)
         self.started_at = 0.0
         self.broker_url = ""

@@ -50,3 +50,33 @@ def test_trigger_throttle_and_intent() -> None:
 def test_fill_keeps_unknown_placeholders_and_stray_braces() -> None:
     assert fill("{label} in {zone}", {"label": "car"}) == "car in {zone}"
     assert fill("odd { brace", {}) == "odd { brace"
+
+
+async def test_a_device_holds_a_bounded_number_of_commands_waiting() -> None:
+    confirm = Confirmations(max_waiting=3)
+    waiting = [asyncio.ensure_future(confirm.wait(lambda s, i=i: s.get("n") == i, lambda: None,
+                                                  5.0, f"light.a/turn_on #{i}"))
+               for i in range(3)]
+    await asyncio.sleep(0)  # let them start listening
+    assert len(confirm) == 3
+    with pytest.raises(ToolError, match=r"^light.a/turn_on: 3 commands to this device are "
+                                        r"already waiting for its confirmation; try again"):
+        await confirm.wait(lambda s: True, lambda: None, 5.0, "light.a/turn_on")
+    assert confirm.refused == 1
+    for i in range(3):
+        confirm.resolve({"n": i})
+    assert [await w for w in waiting] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert len(confirm) == 0
+
+
+def test_throttles_are_remembered_for_a_bounded_number_of_capabilities() -> None:
+    bus, clock = EventBus(), ManualClock()
+    firing = TriggerFiring(bus, clock, max_throttled=100)
+    throttled = Trigger("motion", intent="motion", throttle=10)
+    free = Trigger("button", intent="press")
+    for i in range(10_000):  # capabilities come and go: ids from the network
+        assert firing.fire(f"binary_sensor.m{i}", throttled)
+        assert firing.fire(f"event.b{i}", free)
+    assert len(firing) == 100 and firing.forgotten == 9_900
+    assert not firing.fire("binary_sensor.m9999", throttled)  # the recent ones still hold
+    assert firing.fire("event.b1", free) and firing.fire("event.b1", free)  # no throttle

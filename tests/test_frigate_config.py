@@ -90,11 +90,29 @@ def test_errors_name_file_line_and_what_to_fix(tmp_path: Path) -> None:
         ("integrations.frigate.triggers: unknown key 'motion'; expected one of: detected, zone, "
         "review_alert, review_detection"),
         ("integrations.frigate: unknown key 'verbose'; expected one of: topic_prefix, url, "
-        "timeout, verify_ssl, max_frame_bytes, discover, max_cameras, labels, min_score, "
-        "zones, cameras, triggers"),
+        "timeout, verify_ssl, max_frame_bytes, max_snapshots, max_snapshot_bytes, discover, "
+        "max_cameras, labels, min_score, zones, cameras, triggers"),
     ]
     assert len(lines) == len(expected)
     for line in lines:
         assert line.startswith("configuration.yaml:"), line
         text = line.split(": ", 1)[1]
         assert any(text.startswith(e) for e in expected), line
+
+
+def test_snapshot_limits(tmp_path: Path) -> None:
+    config = validate(load_section(tmp_path, None))
+    assert (config.max_snapshots, config.max_snapshot_bytes) == (256, 64 * 1024 * 1024)
+    config = validate(load_section(tmp_path / "a", {"max_snapshots": 8,
+                                                    "max_snapshot_bytes": 1_000_000,
+                                                    "max_frame_bytes": 500_000}))
+    assert (config.max_snapshots, config.max_snapshot_bytes) == (8, 1_000_000)
+    # a frame limit above the default snapshot budget raises the budget with it
+    assert validate(load_section(tmp_path / "b", {"max_frame_bytes": 67_108_864})
+                    ).max_snapshot_bytes == 67_108_864
+    with pytest.raises(ConfigError) as caught:
+        validate(load_section(tmp_path / "c", {"max_snapshot_bytes": 100_000,
+                                               "max_frame_bytes": 200_000}))
+    assert str(caught.value).endswith(
+        "integrations.frigate.max_snapshot_bytes: must be at least max_frame_bytes (200000), "
+        "or no snapshot of that size could be kept; got 100000")

@@ -567,3 +567,31 @@ async def test_a_flush_encodes_on_the_store_thread_not_the_loop(tmp_path: Path) 
         assert len(readers) >= 1000 and set(readers) == {worker}
         stored = rows(tmp_path / "hub.db", "states")
         assert json.loads(stored["sensor.probe_7"][0]) == {"probe": {"probe": True}, "level": 8}
+
+
+async def test_capabilities_that_come_and_go_leave_nothing_behind(tmp_path: Path) -> None:
+    import gc
+    import tracemalloc
+
+    async def handler(tool: str, arguments: Mapping[str, Any]) -> ToolResult:
+        return ToolResult(value=None)
+
+    path = tmp_path / "hub.db"
+    async with Store(path) as store, Registry(EventBus(), node_id=NODE, store=store) as reg:
+        reg.add(LIGHT)
+        await reg.flush()
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(10_000):  # devices that join and leave, each under a new id
+                reg.add(Capability(id=f"sensor.churn_{i}", type="sensor"), handler)
+                reg.set_state(f"sensor.churn_{i}", {"state": i})
+                reg.remove(f"sensor.churn_{i}")
+            await reg.flush()
+            gc.collect()
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert len(reg) == 1 and reg.handler("sensor.churn_0") is None
+        assert grown < 256 * 1024, f"{grown} bytes more"

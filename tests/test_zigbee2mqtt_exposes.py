@@ -282,3 +282,27 @@ def test_colour_conversions() -> None:
     assert rgb_to_xy(255, 255, 255) == (0.3127, 0.329)
     assert rgb_to_hs(255, 128, 0) == (30.1, 100.0)
     assert hs_to_rgb(240, 100) == (0, 0, 255)
+
+
+def test_the_device_list_is_read_entry_by_entry_with_json_rules() -> None:
+    from integrations.zigbee2mqtt.devicelist import entries
+
+    def read(text: str) -> list[Any]:
+        return list(entries(text, "z/bridge/devices"))
+
+    assert read(" [ ] ") == []
+    assert read('\n[ {"a": [1, 2]} ,\t3 ,"x"]\r\n') == [{"a": [1, 2]}, 3, "x"]
+    for text, problem in [
+        ('{"a": 1}', "expected a JSON list of devices"),
+        ("", "expected a JSON list of devices"),
+        ("[1 2]", "payload is not JSON: expected ',' or ']' at char 3"),
+        ("[1,]", "payload is not JSON: Expecting value: line 1 column 4 (char 3)"),
+        ("[1] x", "payload is not JSON: extra data at char 3"),
+        ("[1", "payload is not JSON: expected ',' or ']' at char 2"),
+    ]:
+        with pytest.raises(PayloadError) as caught:
+            read(text)
+        assert str(caught.value) == f"z/bridge/devices: {problem}", text
+    # entries before a problem come first: a reader can stop early
+    reader = entries("[1, 2, oops", "z/bridge/devices")
+    assert next(reader) == 1 and next(reader) == 2

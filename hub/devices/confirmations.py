@@ -9,6 +9,10 @@ from typing import Any
 
 from hub.errors import ToolError
 
+MAX_WAITING = 64
+"""Commands of one device waiting for its confirmation at once; one more is refused with a
+clear error rather than queued without bound (each report is checked against them all)."""
+
 State = Mapping[str, Any]
 Predicate = Callable[[State], bool]
 
@@ -21,10 +25,12 @@ class Confirmations:
     it is listening, so a fast device cannot answer before anyone waits.
     """
 
-    __slots__ = ("_waiters",)
+    __slots__ = ("_max", "_waiters", "refused")
 
-    def __init__(self) -> None:
+    def __init__(self, max_waiting: int = MAX_WAITING) -> None:
+        self._max = max_waiting
         self._waiters: list[tuple[Predicate, asyncio.Future[State]]] = []
+        self.refused = 0
 
     def __len__(self) -> int:
         return len(self._waiters)
@@ -39,6 +45,11 @@ class Confirmations:
     async def wait(
         self, predicate: Predicate, send: Callable[[], None], timeout: float, what: str
     ) -> State:
+        if len(self._waiters) >= self._max:
+            self.refused += 1
+            raise ToolError(f"{what}: {len(self._waiters)} commands to this device are "
+                            f"already waiting for its confirmation; try again when they are "
+                            f"answered")
         future: asyncio.Future[State] = asyncio.get_running_loop().create_future()
         waiter = (predicate, future)
         self._waiters.append(waiter)

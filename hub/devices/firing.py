@@ -3,6 +3,7 @@ event on the bus, so every integration behaves the same."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,30 +11,45 @@ from hub.clock import Clock
 from hub.events import EventBus, TriggerFired
 from hub.model import Trigger
 
+MAX_THROTTLED = 10_000
+"""(capability, trigger) pairs whose last firing is remembered for their throttle; past
+that the least recently fired pair is forgotten (counted in `forgotten`): capabilities
+come and go, and their ids may come from the network."""
+
 
 class TriggerFiring:
     """`fire(capability_id, trigger, payload, **fields)` puts a `TriggerFired` on the bus
     unless the same trigger of the same capability fired less than `trigger.throttle`
     seconds ago. The intent text is the trigger's template filled from `fields` (unknown
-    placeholders stay as they are)."""
+    placeholders stay as they are). Only triggers with a throttle are remembered."""
 
-    def __init__(self, bus: EventBus, clock: Clock) -> None:
+    def __init__(self, bus: EventBus, clock: Clock, *, max_throttled: int = MAX_THROTTLED) -> None:
         self._bus = bus
         self._clock = clock
-        self._last: dict[tuple[str, str], float] = {}
+        self._max = max_throttled
+        self._last: OrderedDict[tuple[str, str], float] = OrderedDict()
         self.throttled = 0
+        self.forgotten = 0
+
+    def __len__(self) -> int:
+        return len(self._last)
 
     def fire(
         self, capability_id: str, trigger: Trigger, payload: Mapping[str, Any] | None = None,
         **fields: str,
     ) -> bool:
-        now = self._clock.monotonic()
-        key = (capability_id, trigger.name)
-        last = self._last.get(key)
-        if last is not None and trigger.throttle and now - last < trigger.throttle:
-            self.throttled += 1
-            return False
-        self._last[key] = now
+        if trigger.throttle:
+            now = self._clock.monotonic()
+            key = (capability_id, trigger.name)
+            last = self._last.get(key)
+            if last is not None and now - last < trigger.throttle:
+                self.throttled += 1
+                return False
+            self._last[key] = now
+            self._last.move_to_end(key)
+            if len(self._last) > self._max:
+                self._last.popitem(last=False)
+                self.forgotten += 1
         self._bus.publish(TriggerFired(
             capability_id, trigger.name, intent=fill(trigger.intent, fields),
             payload=dict(payload or {}), priority=trigger.priority,

@@ -35,6 +35,7 @@ from integrations.frigate.messages import (
     parse_json,
     parse_review,
 )
+from integrations.frigate.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -46,6 +47,12 @@ T = TypeVar("T")
 _MAX_TRACKED = 10_000
 """Tracked objects and reviews remembered until their ``end``; the oldest go first when
 ``end`` messages were lost."""
+_MAX_ZONES = 32
+"""Zones remembered per tracked object (Frigate cameras have a handful); zones beyond
+fire nothing and are counted in `FrigateBridge.dropped_zones`."""
+_MAX_REFUSED = 1000
+"""Camera names remembered as refused (so that each is reported once); past that, each
+message naming another one is reported again."""
 _ON_OFF = {b"ON": "on", b"OFF": "off"}
 
 
@@ -72,6 +79,11 @@ class FrigateBridge:
         self._reviews: OrderedDict[str, set[str]] = OrderedDict()
         self._cancels: list[Cancel] = []
         self._refused: set[str] = set()
+        self.snapshots = SnapshotStore(config.max_snapshots, config.max_snapshot_bytes)
+        self.ignored_snapshots = 0
+        self.dropped_zones = 0
+        """Snapshots of labels no camera here has (Frigate publishes one per label its
+        model detects): not kept."""
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -93,6 +105,7 @@ class FrigateBridge:
         self._cancels = []
         for camera in self.cameras.values():
             self.hub.registry.remove(camera.id)
+            self.snapshots.drop_camera(camera.name)
         self.cameras.clear()
 
     # -- cameras -------------------------------------------------------------------------
@@ -105,13 +118,14 @@ class FrigateBridge:
         owner = next((c.name for c in self.cameras.values() if c.id == config.id), None)
         if existing is not None and (existing.source != "frigate" or owner is not None):
             if name not in self._refused:
-                self._refused.add(name)
+                self._refuse(name)
                 who = f"Frigate camera '{owner}'" if owner else existing.source or "another source"
                 _LOGGER.warning(
                     "frigate camera not added camera=%s: capability %s is already registered "
                     "by %s; give the camera an id: in the frigate section", name, config.id, who)
             return None
-        camera = FrigateCamera(self.hub, self.config, config, self._fetcher, available=self.online)
+        camera = FrigateCamera(self.hub, self.config, config, self._fetcher, self.snapshots,
+                               available=self.online)
         self.hub.registry.add(camera.capability, camera.handle)
         self.cameras[name] = camera
         return camera
@@ -124,13 +138,17 @@ class FrigateBridge:
         if name in self._refused or not CAMERA_NAME.match(name):
             return None
         if len(self.cameras) >= self.config.max_cameras:
-            self._refused.add(name)
+            self._refuse(name)
             self.hub.bad_input.report(source, (
                 f"{source}: camera '{name}' not added: {len(self.cameras)} cameras is the "
                 f"limit (max_cameras); list the cameras under cameras: or raise max_cameras"))
             return None
         _LOGGER.info("frigate camera discovered camera=%s from=%s", name, source)
         return self._add(name)
+
+    def _refuse(self, name: str) -> None:
+        if len(self._refused) < _MAX_REFUSED:
+            self._refused.add(name)
 
     def _bad(self, camera: FrigateCamera | None, topic: str, problem: str) -> None:
         self.hub.bad_input.report(camera.id if camera is not None else topic, problem)
@@ -229,6 +247,10 @@ class FrigateBridge:
         if not payload:
             camera.clear_snapshot(label)  # an empty retained message deletes the retained one
             return
+        if label not in camera.labels:
+            self.ignored_snapshots += 1  # not bad input: Frigate sends every label it tracks
+            _LOGGER.debug("snapshot of another label ignored topic=%s", message.topic)
+            return
         limit = self.config.fetch.max_frame_bytes
         if len(payload) > limit:
             self._bad(camera, message.topic, f"{message.topic}: a {len(payload)}-byte snapshot "
@@ -243,7 +265,8 @@ class FrigateBridge:
     def _count(self, camera: FrigateCamera, topic: str, key: str, label: str,
                payload: bytes) -> None:
         if payload.isdigit() and len(payload) < 10:
-            self.hub.registry.set_state(camera.id, {key: int(payload)})
+            if camera.keeps(key):
+                self.hub.registry.set_state(camera.id, {key: int(payload)})
         elif label in camera.labels:
             self._bad(camera, topic, f"{topic}: expected a count, got {payload[:40]!r}")
         # other levels (ptz, enabled...) are Frigate's commands and switches, not counts
@@ -256,7 +279,8 @@ class FrigateBridge:
             value = payload.decode("ascii").lower()  # birdseye_mode: CONTINUOUS...
         if value is not None:
             key = "motion_detection" if feature == "motion" else feature
-            self.hub.registry.set_state(camera.id, {key: value})
+            if camera.keeps(key):
+                self.hub.registry.set_state(camera.id, {key: value})
 
     def _object(self, camera: FrigateCamera, event: ObjectEvent) -> None:
         obj = event.after
@@ -275,6 +299,10 @@ class FrigateBridge:
         wanted = camera.zones
         relevant = [z for z in obj.zones if z in wanted] if wanted else list(obj.zones)
         new_zones = [z for z in relevant if z not in seen.zones]
+        room = _MAX_ZONES - len(seen.zones)
+        if len(new_zones) > room:
+            self.dropped_zones += len(new_zones) - room
+            new_zones = new_zones[:room]
         detect = not seen.detected and (bool(relevant) or not wanted)
         if not detect and not new_zones:
             return  # the usual update: a better snapshot, nothing new to tell

@@ -13,11 +13,16 @@ from hub.errors import ToolError
 from hub.media import JPEG_TYPE, FrameFetcher
 from hub.model import Capability, Tool, ToolResult, Trigger
 from integrations.frigate.config import CAMERA_NAME, CameraConfig, Config, TriggerSpec, spoken
+from integrations.frigate.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
 
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_STATE_KEYS = 64
+"""State keys a camera takes from count and switch topics (``<label>_count``,
+``<feature>``...), whose second level Frigate's model and version decide; a topic that
+would add one more is ignored and counted in `FrigateCamera.dropped_keys`."""
 
 _OBJECT_PAYLOAD = MappingProxyType({
     "type": "object",
@@ -86,7 +91,8 @@ class FrigateCamera:
     """The hub side of one Frigate camera. `handle` serves its tools."""
 
     def __init__(self, hub: Hub, config: Config, camera: CameraConfig,
-                 fetcher: FrameFetcher | None, *, available: bool) -> None:
+                 fetcher: FrameFetcher | None, snapshots: SnapshotStore, *,
+                 available: bool) -> None:
         self.hub = hub
         self.name = camera.name
         self.config = camera
@@ -96,8 +102,10 @@ class FrigateCamera:
         self._prefix = config.topic_prefix
         self._url = config.url
         self._fetcher = fetcher
-        self.snapshots: dict[str, bytes] = {}
+        self._snapshots = snapshots
         self._latest_label: str | None = None
+        self._keys: set[str] = set()
+        self.dropped_keys = 0
         triggers = config.triggers
         self.detected: dict[str, Trigger] = {}
         self.in_zone: dict[str, Trigger] = {}
@@ -135,9 +143,21 @@ class FrigateCamera:
 
     # -- snapshots -------------------------------------------------------------------------
 
+    def keeps(self, key: str) -> bool:
+        """Whether state key `key` (from a count or switch topic) is kept: those already
+        seen, and new ones while the camera has fewer than `MAX_STATE_KEYS`."""
+        if key in self._keys:
+            return True
+        if len(self._keys) >= MAX_STATE_KEYS:
+            self.dropped_keys += 1
+            return False
+        self._keys.add(key)
+        return True
+
     def snapshot(self, label: str, frame: bytes) -> None:
-        """A JPEG (already checked) from ``<prefix>/<camera>/<label>/snapshot``."""
-        self.snapshots[label] = frame
+        """A JPEG (already checked) from ``<prefix>/<camera>/<label>/snapshot`` of one of
+        the camera's labels."""
+        self._snapshots.put(self.name, label, frame)
         self._latest_label = label
         self.hub.registry.set_state(self.id, {
             "snapshot_label": label, "snapshot_bytes": len(frame),
@@ -146,9 +166,19 @@ class FrigateCamera:
 
     def clear_snapshot(self, label: str) -> None:
         """An empty retained message deleted the snapshot of `label`."""
-        self.snapshots.pop(label, None)
+        self._snapshots.remove(self.name, label)
         if self._latest_label == label:
-            self._latest_label = next(reversed(self.snapshots), None)
+            self._latest_label = None
+
+    def latest(self) -> bytes | None:
+        """The snapshot received last, or, when that one was deleted or evicted, the one
+        used most recently."""
+        if self._latest_label is not None:
+            frame = self._snapshots.get(self.name, self._latest_label)
+            if frame is not None:
+                return frame
+        labels = self._snapshots.labels(self.name)
+        return self._snapshots.get(self.name, labels[-1]) if labels else None
 
     # -- tools -----------------------------------------------------------------------------
 
@@ -169,20 +199,26 @@ class FrigateCamera:
         if label is not None:
             if not CAMERA_NAME.match(label):
                 raise ToolError(f"{self.id}: label {label!r} is not a Frigate label")
-            frame = self.snapshots.get(label)
+            frame = self._snapshots.get(self.name, label)
             if frame is not None:
                 return ToolResult(data=frame, content_type=JPEG_TYPE)
             if self._url is not None:
                 return await self._http(f"/api/{self.name}/{label}/snapshot.jpg", "")
-            known = ", ".join(sorted(self.snapshots)) or "none yet"
+            if label not in self.labels:
+                raise ToolError(
+                    f"{self.id}: snapshots are kept for the camera's labels only "
+                    f"({', '.join(self.filters.labels) or 'none'}), not {label}: add it to "
+                    f"labels: in the frigate section, or set url: to fetch it from Frigate")
+            known = ", ".join(sorted(self._snapshots.labels(self.name))) or "none yet"
             raise ToolError(
                 f"{self.id}: no {label} snapshot on {self._prefix}/{self.name}/{label}/snapshot "
                 f"yet (snapshots of: {known})"
             )
         if self._url is not None:
             return await self._http(f"/api/{self.name}/latest.jpg", "")
-        if self._latest_label is not None:
-            return ToolResult(data=self.snapshots[self._latest_label], content_type=JPEG_TYPE)
+        latest = self.latest()
+        if latest is not None:
+            return ToolResult(data=latest, content_type=JPEG_TYPE)
         raise ToolError(
             f"{self.id}: no snapshot on {self._prefix}/{self.name}/+/snapshot yet: Frigate "
             f"publishes one when it detects an object. Set url: in the frigate section to "

@@ -90,6 +90,11 @@ class Config:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     discover: bool = True
     max_cameras: int = 64
+    max_snapshots: int = 256
+    """Snapshots kept in memory over all cameras (one per camera and label)."""
+    max_snapshot_bytes: int = 64 * 1024 * 1024
+    """Bytes of snapshots kept in memory over all cameras; past either limit the least
+    recently used snapshot goes first."""
     filters: Filters = field(default_factory=Filters)
     cameras: tuple[CameraConfig, ...] = ()
     triggers: Mapping[str, TriggerSpec] = field(default_factory=lambda: DEFAULT_TRIGGERS)
@@ -114,7 +119,7 @@ def spoken(name: str) -> str:
 
 
 _SECTION_KEYS = ("topic_prefix", "url", "timeout", "verify_ssl", "max_frame_bytes",
-                 "discover", "max_cameras", "labels", "min_score", "zones", "cameras",
+                 "max_snapshots", "max_snapshot_bytes", "discover", "max_cameras", "labels", "min_score", "zones", "cameras",
                  "triggers")
 _CAMERA_KEYS = ("name", "id", "area", "labels", "min_score", "zones")
 _TRIGGER_KEYS = ("intent", "priority", "throttle")
@@ -142,12 +147,25 @@ def validate(raw: Located | None) -> Config:
         fetch=fetch,
         discover=section.flag("discover", base.discover),
         max_cameras=section.integer("max_cameras", base.max_cameras, low=1, high=10_000),
+        max_snapshots=section.integer("max_snapshots", base.max_snapshots, low=1,
+                                      high=100_000),
+        max_snapshot_bytes=_snapshot_bytes(section, base, fetch.max_frame_bytes),
         filters=filters,
         cameras=cameras,
         triggers=_triggers(section, problems),
     )
     problems.raise_if_any()
     return config
+
+
+def _snapshot_bytes(section: Section, base: Config, max_frame_bytes: int) -> int:
+    value = section.integer("max_snapshot_bytes", max(base.max_snapshot_bytes, max_frame_bytes),
+                            low=1024, high=16 * 1024 * 1024 * 1024)
+    node = section.get("max_snapshot_bytes")
+    if node is not None and isinstance(node.value, int) and value < max_frame_bytes:
+        section.problems.add(node, f"must be at least max_frame_bytes ({max_frame_bytes}), "
+                                   f"or no snapshot of that size could be kept; got {value}")
+    return value
 
 
 def _topic_prefix(section: Section, problems: Problems) -> str:

@@ -11,7 +11,7 @@ _BUDGET = Budget()
 
 _KEYS = (
     "discovery_prefix", "birth", "birth_topic", "birth_payload", "command_timeout",
-    "max_image_bytes", "trigger_priority", "trigger_throttle", "template_time",
+    "max_image_bytes", "max_entities", "trigger_priority", "trigger_throttle", "template_time",
     "template_operations", "template_size",
 )
 
@@ -29,6 +29,9 @@ class Config:
     """Seconds a tool call waits for the device to report the state it was asked for."""
     max_image_bytes: int = 8 * 1024 * 1024
     """Largest camera image accepted; larger ones are bad input."""
+    max_entities: int = 5000
+    """Entities and device triggers at most; announcements beyond are bad input (each
+    runs subscriptions and a capability, and anyone on the broker can announce)."""
     trigger_priority: int = 1
     """Priority of device triggers (button presses...) and binary sensor triggers."""
     trigger_throttle: float = 0.0
@@ -72,6 +75,8 @@ def validate(raw: Located | None) -> Config:
                                        low=0, high=60, low_open=True),
         max_image_bytes=section.integer("max_image_bytes", defaults.max_image_bytes,
                                         low=1024, high=256 * 1024 * 1024),
+        max_entities=section.integer("max_entities", defaults.max_entities, low=1,
+                                     high=1_000_000),
         trigger_priority=section.integer("trigger_priority", defaults.trigger_priority,
                                          low=0, high=10),
         trigger_throttle=section.number("trigger_throttle", defaults.trigger_throttle,

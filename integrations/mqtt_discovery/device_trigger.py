@@ -46,6 +46,7 @@ class DeviceTrigger:
     template: Template | None
     qos: int
     trigger: Trigger
+    discovery_topic: str = ""
 
     @property
     def capability_id(self) -> str:
@@ -83,7 +84,13 @@ def read_trigger(ctx: Context, found: Discovered) -> DeviceTrigger:
             payload=_PAYLOAD_SCHEMA, priority=config.trigger_priority,
             throttle=config.trigger_throttle,
         ),
+        discovery_topic=found.topic,
     )
+
+
+MAX_PER_DEVICE = 256
+"""Device triggers on one device's capability at most (a remote has a few dozen): each
+change re-registers the capability with all of them."""
 
 
 class DeviceTriggers:
@@ -93,13 +100,24 @@ class DeviceTriggers:
         self._ctx = ctx
         self._triggers: dict[str, DeviceTrigger] = {}
         self._cancels: dict[str, Any] = {}
+        self._by_capability: dict[str, dict[str, DeviceTrigger]] = {}
+        """capability id -> (announcement key -> trigger), in announcement order."""
 
     def __len__(self) -> int:
         return len(self._triggers)
 
     def put(self, item: DeviceTrigger) -> None:
+        """Add or replace the trigger of `item.key`; PayloadError when its device has
+        `MAX_PER_DEVICE` triggers already."""
         old = self._triggers.get(item.key)
+        mine = self._by_capability.get(item.capability_id, {})
+        if item.key not in mine and len(mine) >= MAX_PER_DEVICE:
+            raise PayloadError(f"{item.discovery_topic}: not added: device {item.device.id} has "
+                               f"{len(mine)} device triggers, the limit")
         self._triggers[item.key] = item
+        if old is not None:
+            self._by_capability.get(old.capability_id, {}).pop(item.key, None)
+        self._by_capability.setdefault(item.capability_id, {})[item.key] = item
         cancel = self._ctx.router.subscribe(item.topic, lambda p: self._on_message(item, p),
                                             source=item.key, qos=item.qos)
         old_cancel = self._cancels.pop(item.key, None)
@@ -107,27 +125,28 @@ class DeviceTriggers:
         if old_cancel is not None:
             old_cancel()
         if old is not None and old.capability_id != item.capability_id:
-            self._register(old.device)
-        self._register(item.device)
+            self._register(old.capability_id)
+        self._register(item.capability_id)
 
     def remove(self, key: str) -> bool:
         old = self._triggers.pop(key, None)
         if old is None:
             return False
+        self._by_capability.get(old.capability_id, {}).pop(key, None)
         self._cancels.pop(key)()
-        self._register(old.device)
+        self._register(old.capability_id)
         return True
 
     def close(self) -> None:
         for key in list(self._triggers):
             self.remove(key)
 
-    def _register(self, device: Device) -> None:
+    def _register(self, capability_id: str) -> None:
         """Register (or update, or withdraw when none is left) a device's capability."""
-        capability_id = f"event.{device.id}"
-        mine = [t for t in self._triggers.values() if t.capability_id == capability_id]
         registry = self._ctx.hub.registry
+        mine = list(self._by_capability.get(capability_id, {}).values())
         if not mine:
+            self._by_capability.pop(capability_id, None)
             registry.remove(capability_id)
             return
         device = mine[-1].device  # the latest announcement names the device

@@ -15,6 +15,7 @@ against its discovery topic; the entity it would have replaced stays as it was.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -46,6 +47,8 @@ DEVICE = "device"
 _NOT_SHARED = frozenset({"components", "name", "unique_id", "object_id", "default_entity_id",
                          "platform"})
 """Keys of a device discovery payload that stay with it and are not given to components."""
+_MAX_UNSUPPORTED = 100
+"""Unsupported component names remembered (each logged once); more are not logged."""
 
 
 def _light(ctx: Context, found: Discovered) -> Entity:
@@ -84,12 +87,16 @@ class Discovery:
         self._configs: dict[str, Mapping[str, Any]] = {}
         self._ids: dict[str, str] = {}
         """capability id -> announcement key, so two announcements cannot share an id."""
-        self._raw: dict[str, bytes] = {}
+        self._digests: dict[str, bytes] = {}
+        """discovery topic -> digest of the announcement read from it (accepted ones only),
+        so the same announcement again (after a birth) costs no parsing."""
         self._device_keys: dict[str, set[str]] = {}
         self._unsupported: set[str] = set()
         self._cancels: list[Callable[[], None]] = []
         self.triggers = DeviceTriggers(ctx)
         self.births = 0
+        self.refused = 0
+        """Announcements not taken because `max_entities` entities run already."""
 
     @property
     def entities(self) -> Mapping[str, Entity]:
@@ -152,27 +159,32 @@ class Discovery:
             return
         key = "/".join(p for p in (component, node_id, object_id) if p)
         if not payload.raw:
-            self._raw.pop(topic, None)
+            self._digests.pop(topic, None)
             self._remove(key)
             return
-        if self._raw.get(topic) == payload.raw:
+        digest = _digest(payload.raw)
+        if self._digests.get(topic) == digest:
             return  # the same announcement again (after a birth): nothing changes
         if component not in FACTORIES and component != TRIGGER_COMPONENT:
             self._skip(component, topic)
             return
         config = expand(payload.json_object())
-        self._raw[topic] = payload.raw
         fallback = f"{node_id}_{object_id}" if node_id else object_id
         self._put(Discovered(component, topic, key, fallback, config))
+        if key in self._configs:
+            self._digests[topic] = digest
+        else:
+            self._digests.pop(topic, None)
 
     def _on_device(self, payload: Payload, device_id: str) -> None:
         topic = payload.topic
         if not payload.raw:
-            self._raw.pop(topic, None)
+            self._digests.pop(topic, None)
             for key in self._device_keys.pop(topic, set()):
                 self._remove(key)
             return
-        if self._raw.get(topic) == payload.raw:
+        digest = _digest(payload.raw)
+        if self._digests.get(topic) == digest:
             return
         data = payload.json_object()
         base = base_topic(data)
@@ -184,7 +196,6 @@ class Discovery:
         if not isinstance(shared.get("device"), dict):
             raise PayloadError(f"{topic}: device (dev): missing; device discovery needs the "
                                "device block")
-        self._raw[topic] = payload.raw
         common = {k: v for k, v in shared.items() if k not in _NOT_SHARED}
         seen: set[str] = set()
         for component_id, raw in components.items():
@@ -209,10 +220,16 @@ class Discovery:
                                  {**common, **own}))
         for key in self._device_keys.get(topic, set()) - seen:
             self._remove(key)
-        self._device_keys[topic] = seen
+        seen.intersection_update(self._configs)  # what runs (refused and bad ones do not)
+        if seen:
+            self._device_keys[topic] = seen
+            self._digests[topic] = digest
+        else:
+            self._device_keys.pop(topic, None)
+            self._digests.pop(topic, None)
 
     def _skip(self, component: str, topic: str) -> None:
-        if component not in self._unsupported:
+        if component not in self._unsupported and len(self._unsupported) < _MAX_UNSUPPORTED:
             self._unsupported.add(component)
             _LOGGER.info("component not supported, ignored component=%s topic=%s",
                          component, topic)
@@ -223,6 +240,13 @@ class Discovery:
         if self._configs.get(key) == found.config:
             return
         bad_input = self._ctx.hub.bad_input
+        limit = self._ctx.config.max_entities
+        if key not in self._configs and len(self._configs) >= limit:
+            self.refused += 1
+            bad_input.report(found.topic, (
+                f"{found.topic}: not added: {len(self._configs)} entities and device "
+                f"triggers is the limit (max_entities in the mqtt_discovery section)"))
+            return
         try:
             if found.component == TRIGGER_COMPONENT:
                 trigger = read_trigger(self._ctx, found)
@@ -265,3 +289,7 @@ class Discovery:
             _LOGGER.debug("entity removed capability=%s", entity.id)
         if not keep_trigger:
             self.triggers.remove(key)
+
+
+def _digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()

@@ -44,6 +44,12 @@ COMMON_KEYS = frozenset({
 })
 """Keys every component may carry (a device discovery payload shares some with all)."""
 
+MAX_ATTRIBUTE_KEYS = 256
+MAX_ATTRIBUTE_BYTES = 64 * 1024
+"""Largest JSON attributes message (keys, and bytes of JSON text after the template):
+attributes are kept in the state, which is in memory, in every event and in the store.
+A larger message is bad input and leaves the attributes as they were."""
+
 Send = tuple[str, str | bytes]
 Check = Callable[[Any], bool]
 
@@ -180,6 +186,8 @@ class Entity:
         self.availability = Tracker(read_spec(opts), self._on_available)
         self._attr_topic = opts.subscribe_topic("json_attributes_topic")
         self._attr_template = opts.template("json_attributes_template")
+        self._attr_keys: frozenset[str] = frozenset()
+        """The keys the last JSON attributes message set (the next one replaces them)."""
         self.confirm = Confirmations()
         self._cancels: list[Callable[[], None]] = []
         self._running = False
@@ -276,6 +284,7 @@ class Entity:
         announcement), and register the capability."""
         if previous is not None:
             self.availability.seed(previous.availability)
+            self._attr_keys = previous._attr_keys
             self.inherit(previous)
         router, source = self.ctx.router, self.found.topic
         subscribe = self._cancels.append
@@ -324,8 +333,20 @@ class Entity:
             self.ctx.hub.registry.set_available(self.id, available)
 
     def _on_attributes(self, payload: Payload) -> None:
+        """The message's object becomes the attributes, replacing the previous message's
+        (as Home Assistant replaces its extra state attributes): keys it no longer
+        carries leave the state."""
         if self._attr_template is not None:
             text = self._attr_template.render(payload.variables)
+            # a character is at least one byte: encode only what may be under the limit
+            size = len(text) if len(text) > MAX_ATTRIBUTE_BYTES else len(
+                text.encode(errors="replace"))
+        else:
+            text, size = "", len(payload.raw)
+        if size > MAX_ATTRIBUTE_BYTES:
+            raise PayloadError(f"{payload.topic}: JSON attributes of {size} bytes are over the "
+                               f"limit of {MAX_ATTRIBUTE_BYTES} bytes")
+        if self._attr_template is not None:
             try:
                 data = load_json(text, payload.topic)
             except PayloadError as exc:
@@ -336,9 +357,24 @@ class Entity:
         if not isinstance(data, dict):
             raise PayloadError(f"{payload.topic}: JSON attributes must be an object, got "
                                f"{type(data).__name__}")
-        changes = {k: v for k, v in data.items() if k not in self.STATE_KEYS}
-        if changes:
-            self.update(changes)
+        if len(data) > MAX_ATTRIBUTE_KEYS:
+            raise PayloadError(f"{payload.topic}: {len(data)} JSON attributes are more than "
+                               f"the limit of {MAX_ATTRIBUTE_KEYS}")
+        attributes = {k: v for k, v in data.items() if k not in self.STATE_KEYS}
+        if not self._running:
+            return
+        gone = self._attr_keys.difference(attributes)
+        self._attr_keys = frozenset(attributes)
+        if not gone:
+            if attributes:
+                self.update(attributes)
+            return
+        state = {k: v for k, v in self.current().items() if k not in gone}
+        state.update(attributes)
+        registry = self.ctx.hub.registry
+        registry.set_state(self.id, state, replace=True)
+        if len(self.confirm):
+            self.confirm.resolve(registry.get(self.id).state)
 
     # -- reading values --------------------------------------------------------------------
 

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from hub.errors import FabricError, PayloadError
 from hub.fabric import Message
-from hub.inputs import value_problem
 from hub.model import Capability
-from integrations.zigbee2mqtt import naming
+from integrations.zigbee2mqtt import devicelist, naming
 from integrations.zigbee2mqtt.config import Zigbee2MQTTConfig
-from integrations.zigbee2mqtt.definition import DeviceInfo, entry_name, parse_device
+from integrations.zigbee2mqtt.definition import DeviceInfo, parse_device
 from integrations.zigbee2mqtt.device import Device
 from integrations.zigbee2mqtt.entities import build_entities
 from integrations.zigbee2mqtt.entity import Context
-from integrations.zigbee2mqtt.payload import BRIDGE_LIMIT, parse_json, parse_object
+from integrations.zigbee2mqtt.payload import parse_object
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -51,6 +50,13 @@ class Bridge:
         self._owners: dict[str, str] = {}  # capability id -> IEEE address of its device
         self._listed = asyncio.Event()
         self._cancels: list[Callable[[], None]] = []
+        self._reading: asyncio.Task[None] | None = None
+        self._version = b""
+        """Digest of the last device list read: the same bytes again are not re-read."""
+        self.lists_read = 0
+        self.lists_unchanged = 0
+        self.refused_devices = 0
+        """Devices not started because `max_devices` run already."""
 
     async def __aenter__(self) -> Self:
         fabric = self.hub.fabric
@@ -76,68 +82,120 @@ class Bridge:
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
+        reading = self._reading
         self._close()
+        if reading is not None:
+            await asyncio.wait([reading])
 
     def _close(self) -> None:
         for cancel in self._cancels:
             cancel()
         self._cancels = []
+        self._cancel_reading()
         for ieee in list(self.devices):
             self._remove(ieee)
 
     # -- bridge/devices ------------------------------------------------------------------------
 
     def _on_devices(self, message: Message) -> None:
-        if not message.payload:
+        payload = message.payload
+        if not payload:
             return  # the retained list was cleared: no news about any device
-        try:
-            # NaN or a lone surrogate in one entry costs that entry, not the list: kept here,
-            # and each entry is judged on its own below
-            entries = parse_json(message, BRIDGE_LIMIT, bad="keep")
-            if not isinstance(entries, list):
-                raise PayloadError(f"{message.topic}: expected a JSON list of devices")
-        except PayloadError as exc:
-            self.hub.bad_input.report(message.topic, str(exc))
+        limit = self.config.max_device_list_bytes
+        if len(payload) > limit:
+            self.hub.bad_input.report(message.topic, (
+                f"{message.topic}: a device list of {len(payload)} bytes is over the limit "
+                f"of {limit} bytes (max_device_list_bytes)"))
+            self._listed.set()
             return
-        listed: dict[str, DeviceInfo] = {}
-        kept: set[str] = set()
-        unidentified = False
-        for i, entry in enumerate(entries):
-            try:
-                problem = value_problem(entry, f"{message.topic}[{i}]")
-                if problem is not None:
-                    raise PayloadError(problem)
-                info = parse_device(entry, f"{message.topic}[{i}]")
-            except PayloadError as exc:
-                name = entry_name(entry)
-                source = f"{self.config.base_topic}/{name}" if name else message.topic
-                self.hub.bad_input.report(source, str(exc))
-                ieee = entry.get("ieee_address") if isinstance(entry, dict) else None
-                if isinstance(ieee, str):
-                    kept.add(ieee)  # keep what runs rather than drop it for one bad entry
-                else:
-                    unidentified = True
-                continue
-            if info is not None:
-                listed[info.ieee_address] = info
-        # An entry without an address could be any device: then this list removes nothing.
-        gone = [] if unidentified else [
-            ieee for ieee in self.devices if ieee not in listed and ieee not in kept]
+        self._cancel_reading()  # a newer list supersedes one still being read
+        if len(payload) <= devicelist.INLINE_BYTES:
+            for _ in self._read_list(message, devicelist.digest(payload)):
+                pass
+        else:
+            self._reading = asyncio.create_task(self._read_large(message),
+                                                name="zigbee2mqtt.devices")
+
+    async def _read_large(self, message: Message) -> None:
+        try:
+            version = await asyncio.to_thread(devicelist.digest, message.payload)
+            for _ in self._read_list(message, version):
+                await asyncio.sleep(0)  # the loop's turn: devices' reports, tool calls
+        except Exception:  # a bug must not end as "Task exception was never retrieved"
+            _LOGGER.exception("zigbee2mqtt device list not applied topic=%s", message.topic)
+            self._listed.set()
+        self._reading = None
+
+    def _cancel_reading(self) -> None:
+        reading, self._reading = self._reading, None
+        if reading is not None:
+            reading.cancel()
+
+    def _read_list(self, message: Message, version: bytes) -> Iterator[None]:
+        """Read one version of the list and apply it: remove the devices it no longer
+        lists, start or restart the others. Yields between chunks of work."""
+        topic = message.topic
+        if version == self._version:
+            self.lists_unchanged += 1
+            _LOGGER.debug("zigbee2mqtt device list unchanged topic=%s", topic)
+            self._listed.set()
+            return
+        reading = devicelist.Reading()
+        problem = None
+        try:
+            text = message.payload.decode()
+            yield from devicelist.read(text, topic, self.config.base_topic,
+                                       self.config.max_devices, reading)
+        except UnicodeDecodeError:
+            problem = f"{topic}: payload is not UTF-8"
+        except PayloadError as exc:
+            problem = str(exc)
+        self.lists_read += 1
+        if problem is None:
+            self._report(topic, reading)
+            yield from self._apply(reading, topic)
+        else:
+            self.hub.bad_input.report(topic, problem)
+        # only now: a reading cut off by a newer list must not make its bytes "read"
+        self._version = version  # the same bytes again give the same outcome: not re-read
+        self._listed.set()
+
+    def _report(self, topic: str, reading: devicelist.Reading) -> None:
+        bad_input = self.hub.bad_input
+        if reading.not_objects:
+            bad_input.report(topic, (
+                f"{topic}: {reading.not_objects} entries are not device objects (the first: "
+                f"{reading.first_not_object}); skipped"), count=reading.not_objects)
+        for source, reason in reading.problems:
+            bad_input.report(source, reason)
+        if reading.cut_short:
+            bad_input.report(topic, (
+                f"{topic}: more than {self.config.max_devices} entries; the first "
+                f"{self.config.max_devices} are read and no device is removed (raise "
+                f"max_devices in the zigbee2mqtt section for a larger network)"))
+
+    def _apply(self, reading: devicelist.Reading, topic: str) -> Iterator[None]:
+        listed = reading.listed
+        gone = [ieee for ieee in self.devices if ieee not in listed
+                and ieee not in reading.kept] if reading.complete else []
         for ieee in gone:
             self._remove(ieee)
         added = changed = 0
-        for info in listed.values():  # running devices first keep their ids on a clash
+        for i, info in enumerate(listed.values()):  # running devices first keep their ids
             if info.ieee_address in self.devices:
-                changed += self._start(info, message.topic)
-        for info in listed.values():
+                changed += self._start(info, topic)
+            if i % devicelist.CHUNK == devicelist.CHUNK - 1:
+                yield
+        for i, info in enumerate(listed.values()):
             if info.ieee_address not in self.devices:
-                added += self._start(info, message.topic)
-        if not unidentified:
+                added += self._start(info, topic)
+            if i % devicelist.CHUNK == devicelist.CHUNK - 1:
+                yield
+        if reading.complete:
             self._withdraw_stale()
         if added or changed or gone:
             _LOGGER.info("zigbee2mqtt devices=%d added=%d changed=%d removed=%d",
                          len(self.devices), added, changed, len(gone))
-        self._listed.set()
 
     def _start(self, info: DeviceInfo, source: str) -> int:
         """`_put`, with what the fabric refuses (a topic too long for MQTT, say) reported as
@@ -262,8 +320,13 @@ class Bridge:
             return
         # The event carries the definition: the device works now, before the list follows.
         info = parse_device({**data, "type": "EndDevice"}, f"{message.topic} device_interview")
-        if info is not None and info.ieee_address not in self.devices:
-            self._start(info, message.topic)
+        if info is None or info.ieee_address in self.devices:
+            return
+        if len(self.devices) >= self.config.max_devices:
+            self.refused_devices += 1
+            raise PayloadError(f"{message.topic}: device {info.friendly_name} not started: "
+                               f"{len(self.devices)} devices run, the limit (max_devices)")
+        self._start(info, message.topic)
 
     # -- bridge/state --------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@
         base_topic: zigbee2mqtt        # Zigbee2MQTT's own `mqtt.base_topic`
         command_timeout: 5             # seconds a tool call waits for the device
         discovery_wait: 1              # seconds start-up waits for bridge/devices
+        max_devices: 1000              # entries of bridge/devices read (a bigger list is cut)
+        max_device_list_bytes: 16777216  # a larger bridge/devices is bad input
         devices:                       # optional: by friendly name or IEEE address
           kitchen/ceiling:
             name: Kitchen ceiling light
@@ -20,8 +22,10 @@ from types import MappingProxyType
 
 from hub.located import Located, Problems, Section, as_mapping
 from integrations.zigbee2mqtt.definition import friendly_name_problem
+from integrations.zigbee2mqtt.payload import BRIDGE_LIMIT
 
-_OPTIONS = ("base_topic", "command_timeout", "discovery_wait", "devices")
+_OPTIONS = ("base_topic", "command_timeout", "discovery_wait", "max_devices",
+            "max_device_list_bytes", "devices")
 _DEVICE_OPTIONS = ("name", "area", "aliases")
 
 
@@ -45,6 +49,10 @@ class Zigbee2MQTTConfig:
     """How long a tool call waits for the device to report the asked state."""
     discovery_wait: float = 1.0
     """How long start-up waits for the retained device list before going on without it."""
+    max_devices: int = 1000
+    """Entries of the device list read (the coordinator's too), and devices run at most."""
+    max_device_list_bytes: int = BRIDGE_LIMIT
+    """A larger device list is bad input."""
     devices: Mapping[str, DeviceOptions] = field(default_factory=_no_devices)
     """Options by friendly name or IEEE address."""
 
@@ -66,6 +74,9 @@ def validate(raw: Located | None) -> Zigbee2MQTTConfig:
         base_topic=base_topic,
         command_timeout=section.number("command_timeout", 5.0, low=0, low_open=True, high=300),
         discovery_wait=section.number("discovery_wait", 1.0, low=0, high=60),
+        max_devices=section.integer("max_devices", 1000, low=1, high=100_000),
+        max_device_list_bytes=section.integer("max_device_list_bytes", BRIDGE_LIMIT,
+                                              low=1024, high=256 * 1024 * 1024),
         devices=_devices(section.get("devices"), problems),
     )
     problems.raise_if_any()

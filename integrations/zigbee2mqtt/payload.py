@@ -3,8 +3,9 @@ once, by `hub.inputs.load_json`.
 
 Limits: a device message may be at most 256 KiB (a state report is usually under 1 KiB;
 anything near the limit is a broken or hostile sender), the retained device list 16 MiB
-(a few KiB per device, for networks of thousands of devices); either nests at most
-`hub.inputs.MAX_JSON_DEPTH` levels.
+by default (a few KiB per device, for networks of thousands of devices; the setting
+`max_device_list_bytes`); a device message nests at most `hub.inputs.MAX_JSON_DEPTH`
+levels, and each entry of the device list too (it is read entry by entry).
 """
 
 from __future__ import annotations
