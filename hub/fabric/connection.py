@@ -63,6 +63,10 @@ class FabricCounters:
     dropped: int = 0
     reconnects: int = 0
     callback_errors: int = 0
+    behind: int = 0
+    """Reads that stopped with input still waiting: the hub was behind the broker."""
+    input_waiting_bytes: int = 0
+    """Received from the broker and not handled yet (now; the rest waits in the broker)."""
 
 
 class Fabric:
@@ -107,6 +111,7 @@ class Fabric:
         self._received = 0
         self._dropped = 0
         self._callback_errors = 0
+        self._behind = 0
 
     # -- public API ---------------------------------------------------------------------
 
@@ -131,6 +136,8 @@ class Fabric:
             dropped=self._dropped,
             reconnects=self._conn.reconnects,
             callback_errors=self._callback_errors,
+            behind=self._behind,
+            input_waiting_bytes=client.input_waiting() if (client := self._conn.client) else 0,
         )
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 0, retain: bool = False) -> None:
@@ -319,6 +326,7 @@ class Fabric:
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         client.fast_message = self._on_fast_message
+        client.on_behind = self._on_behind
 
     @property
     def _client(self) -> FastClient | None:
@@ -407,6 +415,20 @@ class Fabric:
         else:
             for sub in subs.tree.match(topic):
                 self._deliver(sub, message)
+
+    def _on_behind(self, waiting: int) -> None:
+        # Not dropped here: the rest waits in TCP, which slows the broker down; past its
+        # queue limit (Mosquitto: max_queued_messages) the broker drops QoS 0 for us.
+        self._behind += 1
+        if self._throttle.allow("behind"):
+            _LOGGER.warning(
+                "fabric is behind the broker: more arrives than the subscribers handle"
+                " broker=%s waiting_bytes=%d behind=%d received=%d",
+                self.settings.where,
+                waiting,
+                self._behind,
+                self._received,
+            )
 
     def _deliver(self, sub: Subscription[MessageCallback], message: Message) -> None:
         for callback in tuple(sub.callbacks):
