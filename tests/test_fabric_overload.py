@@ -96,6 +96,10 @@ async def test_a_hub_entered_during_a_flood_starts_answers_and_flushes(
             async with asgi_client(create_app(hub)) as http:
                 health = await http.get("/api/health")
             assert health.status_code == 200
+            fabric = health.json()["fabric"]  # what a monitor sees of the load
+            assert fabric["received"] > 0 and fabric["behind"] >= 0, fabric
+            assert set(fabric) == {"received", "dropped", "behind", "input_waiting_bytes",
+                                   "reconnects", "callback_errors"}
             result = await hub.call("light.kitchen_ceiling", "get_state", {})
             assert result.value["state"]["state"] == "on"  # type: ignore[index]
             flushes = hub.registry.flushes

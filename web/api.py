@@ -29,6 +29,7 @@ async def health(request: Request) -> Response:
     """Public: enough for a monitor or the CLI to tell the hub is up, nothing private."""
     hub = hub_of(request)
     connected = bool(hub.fabric.connected)
+    counters = hub.fabric.counters
     return ModelJSONResponse(
         {
             "status": "ok" if connected else "degraded",
@@ -37,6 +38,15 @@ async def health(request: Request) -> Response:
             "version": __version__,
             "mqtt_connected": connected,
             "uptime_s": round(max(0.0, time.time() - hub.started_at), 3),
+            # the load on the fabric: `behind` grows while more arrives than the hub handles
+            "fabric": {
+                "received": counters.received,
+                "dropped": counters.dropped,
+                "behind": counters.behind,
+                "input_waiting_bytes": counters.input_waiting_bytes,
+                "reconnects": counters.reconnects,
+                "callback_errors": counters.callback_errors,
+            },
         }
     )
 
