@@ -7,10 +7,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from hub.clock import ManualClock
 from hub.fabric import Fabric, FabricSettings, Message
 from hub.fabric.loop import READ_SLICE_PACKETS
 from hub.runtime import Hub
@@ -26,9 +30,10 @@ DATA = Path(__file__).parent / "data" / "zigbee2mqtt"
 
 
 async def test_a_flood_is_read_in_slices_that_leave_the_loop_turns(
-    mosquitto: Mosquitto, topic_prefix: str
+    mosquitto: Mosquitto, topic_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     loop = asyncio.get_running_loop()
+    clock = ManualClock()
     handled = 0
 
     def on_message(message: Message) -> None:
@@ -42,6 +47,7 @@ async def test_a_flood_is_read_in_slices_that_leave_the_loop_turns(
 
     def tick() -> None:
         marks.append(handled)
+        clock.advance(0.05)  # each turn of the loop "takes" 50 ms
         if ticking:
             loop.call_soon(tick)
 
@@ -51,7 +57,7 @@ async def test_a_flood_is_read_in_slices_that_leave_the_loop_turns(
         for i in range(1000)
     ]
     settings = FabricSettings(host=mosquitto.host, port=mosquitto.port)
-    async with Fabric(settings) as fabric:
+    async with Fabric(settings, clock=clock) as fabric:
         fabric.subscribe(f"{topic_prefix}/flood/#", on_message)
         await fabric.wait_subscribed()
         tick()
@@ -66,6 +72,13 @@ async def test_a_flood_is_read_in_slices_that_leave_the_loop_turns(
     assert len(marks) > total // READ_SLICE_PACKETS
     assert counters.received >= total
     assert counters.behind > 0  # the hub saw itself behind the broker, and counted it
+    warnings = [r.getMessage() for r in caplog.records if "behind the broker" in r.getMessage()]
+    assert warnings  # behind for a while: said so (rate-limited, at most once per 10 s)
+    assert re.fullmatch(
+        rf"fabric is behind the broker for \d+\.\d s: more arrives than the subscribers handle"
+        rf" broker={mosquitto.host}:{mosquitto.port} waiting_bytes=\d+ behind=\d+ received=\d+",
+        warnings[0],
+    ), warnings[0]
 
 
 def _kitchen_light(base: str, brightness: int) -> bytes:

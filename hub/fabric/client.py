@@ -32,8 +32,8 @@ from paho.mqtt.enums import MQTTErrorCode
 FastMessageHook = Callable[[bytes, bytes, int, bool, tuple[int, ...]], None]
 """(topic, payload, qos, retain, subscription ids) of an incoming PUBLISH."""
 
-BehindHook = Callable[[int], None]
-"""A read slice ended with input still waiting: (bytes waiting)."""
+SliceHook = Callable[[int], None]
+"""After each read slice: bytes received and still waiting (0: caught up)."""
 
 _READ_SIZE = 256 * 1024
 _INT = struct.Struct("i")  # what FIONREAD fills in
@@ -101,7 +101,7 @@ class FastClient(mqtt.Client):
         self._rbuf = b""
         self._rpos = 0
         self.fast_message: FastMessageHook | None = None
-        self.on_behind: BehindHook | None = None
+        self.on_slice: SliceHook | None = None
 
     @property
     def buffered(self) -> bool:
@@ -130,8 +130,8 @@ class FastClient(mqtt.Client):
         were handled, or `seconds` passed; then return, so that the event loop's other
         callbacks get their turn (paho's `loop_read` reads as long as data arrives).
 
-        A slice that stops with input left over tells `on_behind`. A packet cut short
-        stays in paho's state and is completed by the next slice.
+        Then tells `on_slice` how many bytes still wait (0: caught up). A packet cut
+        short stays in paho's state and is completed by the next slice.
         """
         clock = time.perf_counter
         until = clock() + seconds
@@ -144,15 +144,15 @@ class FastClient(mqtt.Client):
                 self._loop_rc_handle(rc)  # closes the socket and reports the loss
                 return
             if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
-                if not self.buffered:
-                    return  # the socket is drained: caught up
+                if not self.buffered:  # the socket is drained: caught up
+                    if self.on_slice is not None:
+                        self.on_slice(0)
+                    return
                 break  # paho's own limit for one huge packet
             if clock() >= until:
                 break
-        if self.on_behind is not None:
-            waiting = self.input_waiting()
-            if waiting:
-                self.on_behind(waiting)
+        if self.on_slice is not None:
+            self.on_slice(self.input_waiting())
 
     def reset_buffer(self) -> None:
         self._rbuf = b""

@@ -45,6 +45,7 @@ from hub.logthrottle import LogThrottle
 _LOGGER = logging.getLogger(__name__)
 
 Cancel = Callable[[], None]
+_BEHIND_WARN_S = 1.0  # behind for this long without catching up is worth a warning
 MessageCallback = Callable[["Message"], None]
 
 
@@ -88,6 +89,7 @@ class Fabric:
         self._will = (will[0], _to_bytes(will[1])) if will else None
         self._birth = (birth[0], _to_bytes(birth[1])) if birth else None
         clock = clock or SystemClock()
+        self._clock = clock
         self._throttle = LogThrottle(clock)
         self._conn = Connector(
             settings,
@@ -112,6 +114,7 @@ class Fabric:
         self._dropped = 0
         self._callback_errors = 0
         self._behind = 0
+        self._behind_since: float | None = None
 
     # -- public API ---------------------------------------------------------------------
 
@@ -326,7 +329,7 @@ class Fabric:
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         client.fast_message = self._on_fast_message
-        client.on_behind = self._on_behind
+        client.on_slice = self._on_slice
 
     @property
     def _client(self) -> FastClient | None:
@@ -416,14 +419,21 @@ class Fabric:
             for sub in subs.tree.match(topic):
                 self._deliver(sub, message)
 
-    def _on_behind(self, waiting: int) -> None:
-        # Not dropped here: the rest waits in TCP, which slows the broker down; past its
-        # queue limit (Mosquitto: max_queued_messages) the broker drops QoS 0 for us.
+    def _on_slice(self, waiting: int) -> None:
+        # Nothing is dropped here: the rest waits in TCP, which slows the broker down; past
+        # its queue limit (Mosquitto: max_queued_messages) the broker drops QoS 0 for us.
+        if not waiting:
+            self._behind_since = None
+            return
         self._behind += 1
-        if self._throttle.allow("behind"):
+        now = self._clock.monotonic()
+        if self._behind_since is None:
+            self._behind_since = now  # a burst is normal (retained messages at start)
+        elif now - self._behind_since >= _BEHIND_WARN_S and self._throttle.allow("behind"):
             _LOGGER.warning(
-                "fabric is behind the broker: more arrives than the subscribers handle"
-                " broker=%s waiting_bytes=%d behind=%d received=%d",
+                "fabric is behind the broker for %.1f s: more arrives than the subscribers"
+                " handle broker=%s waiting_bytes=%d behind=%d received=%d",
+                now - self._behind_since,
                 self.settings.where,
                 waiting,
                 self._behind,
