@@ -60,7 +60,7 @@ from bench.ingest import BASE, light, plan, retain, sensor
 from bench.report import report
 from hub.fabric import EmbeddedBroker, Fabric, FabricSettings, Message, RpcClient, RpcServer
 from hub.model import NodeId, ToolResult
-from tests.flood import connect, drained, publish_packet
+from tests.firehose import connect, drained, publish_packet
 from tests.hubs import write_config
 
 FLUSH_INTERVAL_S = 2.0  # the registry's write-behind (hub/registry.py)

@@ -19,7 +19,7 @@ from hub.fabric import Fabric, FabricSettings, Message
 from hub.fabric.loop import READ_SLICE_PACKETS
 from hub.runtime import Hub
 from tests.broker import Mosquitto
-from tests.flood import flooding, publish_packet
+from tests.firehose import flooding, publish_packet
 from tests.hubs import hub_config
 from tests.mqtt import mqtt_peer
 from tests.test_web_api import asgi_client

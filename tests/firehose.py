@@ -76,7 +76,7 @@ class Flood:
         self._batch = batch
         self._stop = threading.Event()
         self.started = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="tests.flood", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="tests.firehose", daemon=True)
 
     @property
     def running(self) -> bool:
