@@ -46,6 +46,7 @@ async def health(request: Request) -> Response:
     known_query(request)
     hub = hub_of(request)
     connected = bool(hub.fabric.connected)
+    counters = hub.fabric.counters
     return ModelJSONResponse(
         {
             "status": "ok" if connected else "degraded",
@@ -54,6 +55,15 @@ async def health(request: Request) -> Response:
             "version": __version__,
             "mqtt_connected": connected,
             "uptime_s": round(max(0.0, time.time() - hub.started_at), 3),
+            # the load on the fabric: `behind` grows while more arrives than the hub handles
+            "fabric": {
+                "received": counters.received,
+                "dropped": counters.dropped,
+                "behind": counters.behind,
+                "input_waiting_bytes": counters.input_waiting_bytes,
+                "reconnects": counters.reconnects,
+                "callback_errors": counters.callback_errors,
+            },
         }
     )
 

@@ -7,15 +7,22 @@ caps MQTT 5 reception near 20k msg/s on a Pi-class core. One large read per read
 event, served from memory, and a direct decode of PUBLISH into `fast_message` roughly
 double it. QoS 2, topic aliases and anything unexpected still go through paho.
 
+`read_slice` replaces paho's ``loop_read``, which reads for as long as data keeps
+arriving: under a flood that starved the event loop for seconds. It stops after a bounded
+number of packets or time, whatever is left waits in the buffer and the socket.
+
 The overrides use paho 2.x internals (``_sock_recv``, ``_handle_publish``,
-``_send_puback``, ``_in_packet``, ``_out_packet``, ``_protocol``, ``_manual_ack``,
-``MQTTMessage._topic``): tests/test_fabric.py checks that they still exist, and
+``_send_puback``, ``_packet_read``, ``_loop_rc_handle``, ``_sock``, ``_in_packet``,
+``_out_packet``, ``_protocol``, ``_manual_ack``, ``MQTTMessage._topic``): tests/test_fabric.py checks that they still exist, and
 pyproject pins paho-mqtt below 3.
 """
 
 from __future__ import annotations
 
+import fcntl
 import struct
+import termios
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +32,11 @@ from paho.mqtt.enums import MQTTErrorCode
 FastMessageHook = Callable[[bytes, bytes, int, bool, tuple[int, ...]], None]
 """(topic, payload, qos, retain, subscription ids) of an incoming PUBLISH."""
 
+SliceHook = Callable[[int], None]
+"""After each read slice: bytes received and still waiting (0: caught up)."""
+
 _READ_SIZE = 256 * 1024
+_INT = struct.Struct("i")  # what FIONREAD fills in
 _U16 = struct.Struct("!H")
 # PUBLISH properties (MQTT 5, 2.2.2.2): id -> how to skip the value. Only the subscription
 # identifier (0x0B) is read; a topic alias (0x23) or anything unknown goes to paho.
@@ -90,6 +101,7 @@ class FastClient(mqtt.Client):
         self._rbuf = b""
         self._rpos = 0
         self.fast_message: FastMessageHook | None = None
+        self.on_slice: SliceHook | None = None
 
     @property
     def buffered(self) -> bool:
@@ -100,6 +112,47 @@ class FastClient(mqtt.Client):
     def queued(self) -> int:
         """Packets waiting in paho's send queue (which has no bound of its own)."""
         return len(self._out_packet)
+
+    def input_waiting(self) -> int:
+        """Bytes received from the broker and not handled yet: ours and the socket's."""
+        waiting = len(self._rbuf) - self._rpos
+        sock = self._sock
+        if sock is not None:
+            try:
+                answer = fcntl.ioctl(sock.fileno(), termios.FIONREAD, _INT.pack(0))
+            except (OSError, ValueError):
+                return waiting
+            waiting += _INT.unpack(answer)[0]
+        return waiting
+
+    def read_slice(self, max_packets: int, seconds: float) -> None:
+        """Read and handle incoming packets until the socket has no more, or `max_packets`
+        were handled, or `seconds` passed; then return, so that the event loop's other
+        callbacks get their turn (paho's `loop_read` reads as long as data arrives).
+
+        Then tells `on_slice` how many bytes still wait (0: caught up). A packet cut
+        short stays in paho's state and is completed by the next slice.
+        """
+        clock = time.perf_counter
+        until = clock() + seconds
+        read = self._packet_read
+        for _ in range(max_packets):
+            if self._sock is None:
+                return
+            rc = read()
+            if rc > 0:
+                self._loop_rc_handle(rc)  # closes the socket and reports the loss
+                return
+            if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                if not self.buffered:  # the socket is drained: caught up
+                    if self.on_slice is not None:
+                        self.on_slice(0)
+                    return
+                break  # paho's own limit for one huge packet
+            if clock() >= until:
+                break
+        if self.on_slice is not None:
+            self.on_slice(self.input_waiting())
 
     def reset_buffer(self) -> None:
         self._rbuf = b""

@@ -45,6 +45,7 @@ from hub.logthrottle import LogThrottle
 _LOGGER = logging.getLogger(__name__)
 
 Cancel = Callable[[], None]
+_BEHIND_WARN_S = 1.0  # behind for this long without catching up is worth a warning
 MessageCallback = Callable[["Message"], None]
 
 
@@ -63,6 +64,10 @@ class FabricCounters:
     dropped: int = 0
     reconnects: int = 0
     callback_errors: int = 0
+    behind: int = 0
+    """Reads that stopped with input still waiting: the hub was behind the broker."""
+    input_waiting_bytes: int = 0
+    """Received from the broker and not handled yet (now; the rest waits in the broker)."""
 
 
 class Fabric:
@@ -87,6 +92,7 @@ class Fabric:
         self._will = (will[0], _to_bytes(will[1])) if will else None
         self._birth = (birth[0], _to_bytes(birth[1])) if birth else None
         clock = clock or SystemClock()
+        self._clock = clock
         self._throttle = LogThrottle(clock)
         self._conn = Connector(
             settings,
@@ -110,6 +116,8 @@ class Fabric:
         self._received = 0
         self._dropped = 0
         self._callback_errors = 0
+        self._behind = 0
+        self._behind_since: float | None = None
 
     # -- public API ---------------------------------------------------------------------
 
@@ -134,6 +142,8 @@ class Fabric:
             dropped=self._dropped,
             reconnects=self._conn.reconnects,
             callback_errors=self._callback_errors,
+            behind=self._behind,
+            input_waiting_bytes=client.input_waiting() if (client := self._conn.client) else 0,
         )
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 0, retain: bool = False) -> None:
@@ -326,6 +336,7 @@ class Fabric:
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         client.fast_message = self._on_fast_message
+        client.on_slice = self._on_slice
 
     @property
     def _client(self) -> FastClient | None:
@@ -414,6 +425,27 @@ class Fabric:
         else:
             for sub in subs.tree.match(topic):
                 self._deliver(sub, message)
+
+    def _on_slice(self, waiting: int) -> None:
+        # Nothing is dropped here: the rest waits in TCP, which slows the broker down; past
+        # its queue limit (Mosquitto: max_queued_messages) the broker drops QoS 0 for us.
+        if not waiting:
+            self._behind_since = None
+            return
+        self._behind += 1
+        now = self._clock.monotonic()
+        if self._behind_since is None:
+            self._behind_since = now  # a burst is normal (retained messages at start)
+        elif now - self._behind_since >= _BEHIND_WARN_S and self._throttle.allow("behind"):
+            _LOGGER.warning(
+                "fabric is behind the broker for %.1f s: more arrives than the subscribers"
+                " handle broker=%s waiting_bytes=%d behind=%d received=%d",
+                now - self._behind_since,
+                self.settings.where,
+                waiting,
+                self._behind,
+                self._received,
+            )
 
     def _deliver(self, sub: Subscription[MessageCallback], message: Message) -> None:
         for callback in tuple(sub.callbacks):

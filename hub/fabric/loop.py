@@ -5,6 +5,13 @@ paho normally runs its own network thread. Here the loop watches the socket inst
 does), so every paho callback runs on the loop thread. paho asks for the writer through
 its socket callbacks, which `install` wires; those also fire from the worker thread that
 does the blocking TCP connect, before the socket is watched, and are ignored there.
+
+Reading is done in slices (`READ_SLICE_PACKETS`, `READ_SLICE_SECONDS`): a flood from the
+broker must not keep the loop in one callback while timers, HTTP requests, the registry's
+flush and tool calls wait. Input left in the client's buffer after a slice is taken up by a
+continuation (``call_soon``), input still in the socket by the next readiness event: either
+way the loop has turned in between. What the hub cannot keep up with stays in TCP, whose
+flow control slows the broker down (which then queues, or drops QoS 0 past its limits).
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ import paho.mqtt.client as mqtt
 
 from hub.fabric.client import FastClient
 
+READ_SLICE_PACKETS = 1000
+"""Packets handled per turn of the event loop at most (a fast subscriber takes ~5 ms)."""
+READ_SLICE_SECONDS = 0.005
+"""...and time spent per turn at most, for subscribers that take long per message."""
+
 
 class SocketWatch:
     """Registers one client's socket with the event loop at a time.
@@ -30,6 +42,7 @@ class SocketWatch:
         self._loop_thread = 0
         self._client: FastClient | None = None
         self._watched: tuple[int, bool] | None = None  # (fd, writer registered)
+        self._resume: asyncio.Handle | None = None  # reads on from the buffer, next turn
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Use `loop`, whose thread is the calling one."""
@@ -63,6 +76,9 @@ class SocketWatch:
         if self._watched is None or self._loop is None:
             return
         fd, writing = self._watched
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
         self._loop.remove_reader(fd)
         if writing:
             self._loop.remove_writer(fd)
@@ -81,12 +97,17 @@ class SocketWatch:
         self._watched = (fd, True)
 
     def _on_readable(self) -> None:
+        if self._resume is None:  # else the continuation reads next
+            self._read()
+
+    def _read(self) -> None:
+        self._resume = None
         client = self._client
         if client is None:
             return
-        client.loop_read()
-        while client.buffered and client.socket() is not None:
-            client.loop_read()
+        client.read_slice(READ_SLICE_PACKETS, READ_SLICE_SECONDS)
+        if client.buffered and self._watched is not None and self._loop is not None:
+            self._resume = self._loop.call_soon(self._read)
 
     def _on_writable(self) -> None:
         if self._client is not None:
