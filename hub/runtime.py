@@ -78,11 +78,17 @@ class Hub:
         self.api_token: str
         self.store: Store
         self.fabric: Fabric
+        self.rpc_fabric: Fabric
         self.registry: Registry
         self.leftovers: Leftovers
         self.automations: Automations
         self._rpc: RpcClient
         self._routing: Routing | None = None
+
+    @property
+    def connected(self) -> bool:
+        """Both connections to the broker are up: the devices' and the tool calls'."""
+        return self.fabric.connected and self.rpc_fabric.connected
 
     @property
     def node_id(self) -> NodeId:
@@ -147,6 +153,11 @@ class Hub:
                 clock=self.clock,
             )
         )
+        # Tool calls get a connection of their own: a device flood queued for the first one
+        # (in the broker and in TCP) must not hold a call or its reply behind it.
+        self.rpc_fabric = await stack.enter_async_context(
+            Fabric(replace(settings, client_id=f"{settings.client_id}-rpc"), clock=self.clock)
+        )
         self.registry = await stack.enter_async_context(
             Registry(self.bus, node_id=node, store=self.store, clock=self.clock)
         )
@@ -168,7 +179,7 @@ class Hub:
         replay.restore(journal.restored, now=journal.opened)
         await stack.enter_async_context(
             RpcServer(
-                self.fabric,
+                self.rpc_fabric,
                 node,
                 signing_key,
                 self._public_key,
@@ -178,7 +189,7 @@ class Hub:
             )
         )
         self._rpc = await stack.enter_async_context(
-            RpcClient(self.fabric, node, signing_key, self._public_key, clock=self.clock)
+            RpcClient(self.rpc_fabric, node, signing_key, self._public_key, clock=self.clock)
         )
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))
@@ -192,6 +203,7 @@ class Hub:
         await stack.enter_async_context(self.automations)
         # Started means listening: every subscription made so far is acknowledged.
         await self.fabric.wait_subscribed()
+        await self.rpc_fabric.wait_subscribed()
 
     def _integrations(self) -> list[tuple[str, ModuleType, Any]]:
         """Each configured integration's module and checked configuration; ConfigError

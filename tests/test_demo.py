@@ -201,7 +201,7 @@ async def test_broker_restart_keeps_subscriptions(
         broker.stop()
         await eventually(lambda: not hub.fabric.connected)
         broker.start()
-        await eventually(lambda: hub.fabric.connected, timeout=15)
+        await eventually(lambda: hub.connected, timeout=15)
         with mqtt_peer(broker.host, broker.port) as device:
             device.publish(topic, json.dumps({"state": "ON", "brightness": 10}))
             # the simulated bridge may report its own state again when it reconnects: look

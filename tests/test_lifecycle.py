@@ -427,7 +427,8 @@ async def test_a_call_during_a_broker_outage_answers_503_at_once(
             headers={"Authorization": f"Bearer {hub.api_token}"},
         ) as api:
             private_mosquitto.stop()
-            await eventually(lambda: not hub.fabric.connected, timeout=10)
+            await eventually(lambda: not hub.fabric.connected and not hub.rpc_fabric.connected,
+                             timeout=10)
             # a timeout far beyond the test's own: waiting it out would fail the test
             async with asyncio.timeout(20):
                 answer = await api.post(
@@ -438,6 +439,6 @@ async def test_a_call_during_a_broker_outage_answers_503_at_once(
             assert f"not connected to the MQTT broker at {private_mosquitto.host}:" \
                    f"{private_mosquitto.port}" in error["message"]
             private_mosquitto.start()
-            await eventually(lambda: hub.fabric.connected, timeout=20)
+            await eventually(lambda: hub.connected, timeout=20)
             answer = await api.post("/api/capabilities/switch.pump/tools/get_state", json={})
             assert answer.status_code == 200, answer.text

@@ -45,7 +45,7 @@ async def health(request: Request) -> Response:
     """Public: enough for a monitor or the CLI to tell the hub is up, nothing private."""
     known_query(request)
     hub = hub_of(request)
-    connected = bool(hub.fabric.connected)
+    connected = hub.connected  # both connections: the devices' and the tool calls'
     counters = hub.fabric.counters
     return ModelJSONResponse(
         {

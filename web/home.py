@@ -30,7 +30,7 @@ async def home(request: Request) -> Response:
         {
             "name": hub.config.name,
             "version": __version__,
-            "status": "ok" if hub.fabric.connected else "degraded",
+            "status": "ok" if hub.connected else "degraded",
             "node_id": hub.node_id,
             "token_file": str(hub.config.data_dir / TOKEN_FILE),
             "base_url": str(request.base_url),
