@@ -433,7 +433,9 @@ async def test_bad_input_from_20000_sources_logs_a_bounded_number_of_lines(
         # 1000 counted sources (~0.2 MB) and the fabric's read buffer (0.25 MB)
         assert growth.bytes < 3 * MB, f"{growth.bytes} bytes more"
         hub.bad_input.budget.flush()
-        lines = [r.getMessage() for r in caplog.records]
+        # the bad-input log only: the fabric may also say it fell behind during the burst
+        lines = [r.getMessage() for r in caplog.records
+                 if r.name in ("hub.devices.badinput", "hub.logthrottle")]
         reports = [line for line in lines if line.startswith("bad input source=")]
         summaries = [line for line in lines if line.startswith("suppressed ")]
         assert len(lines) == len(reports) + len(summaries)

@@ -53,9 +53,9 @@ async def test_health_is_degraded_while_the_broker_is_down(
     ):
         assert (await http.get("/api/health")).json()["status"] == "ok"
         broker.stop()
-        await eventually(lambda: not hub.fabric.connected)
+        await eventually(lambda: not hub.fabric.connected and not hub.rpc_fabric.connected)
         body = (await http.get("/api/health")).json()
         assert (body["status"], body["mqtt_connected"]) == ("degraded", False)
         broker.start()
-        await eventually(lambda: hub.fabric.connected, timeout=15)
+        await eventually(lambda: hub.connected, timeout=15)
         assert (await http.get("/api/health")).json()["status"] == "ok"
