@@ -71,7 +71,10 @@ def node_token(
     root: RootKey, identity: Identity, scopes: Sequence[str], *, issued: datetime | None = None,
     days: float = 90, token_id: str | None = None,
 ) -> str:
-    return root.issue(identity.public_key, scopes, now=issued or datetime.now(UTC),
+    # issued an hour ago by default: a node token predates the calls made with it (and a
+    # hub whose clock is a few minutes behind still sees it valid)
+    issued = issued or datetime.now(UTC) - timedelta(hours=1)
+    return root.issue(identity.public_key, scopes, now=issued,
                       lifetime=timedelta(days=days), token_id=token_id)
 
 
@@ -192,6 +195,22 @@ async def test_revoked_token_is_unauthorized(tmp_path: Path, mosquitto: Mosquitt
             await m.b.call("light.kitchen", "turn_on", node=m.a.node_id)
         assert caught.value.reason == "revoked"
         assert m.refused("revoked") == 1
+
+
+async def test_a_reply_from_a_revoked_peer_is_refused(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    async with mesh(tmp_path, mosquitto) as m:
+        own = m.a.mesh.own_token
+        assert own is not None and m.b.mesh.revocations is not None
+        m.b.mesh.revocations.merge(
+            sign_revocations(m.root, {own.token_id: own.expires_at}, now=datetime.now(UTC)))
+        with pytest.raises(TokenError, match=(
+            rf"reply from node {m.a.node_id} refused: node token {own.token_id} of node "
+            rf"{m.a.node_id} is revoked"
+        )):
+            await m.b.call("light.kitchen", "turn_on", node=m.a.node_id)
+        assert m.b.rpc_counters()["client"]["refused"] == {"revoked": 1}
 
 
 async def test_no_token_is_dropped_as_unknown(tmp_path: Path, mosquitto: Mosquitto) -> None:

@@ -131,6 +131,11 @@ class Trust(Protocol):
         `tool` of `capability` on this node."""
         ...
 
+    def vouch(self, sender: NodeId) -> None:
+        """Raise TokenError (``expired_token``, ``revoked``) when a reply's authentic
+        sender is no longer trusted."""
+        ...
+
 
 class _Endpoint:
     """What the server and the client share: signing, verifying, counting bad input."""
@@ -507,7 +512,7 @@ class RpcClient(_Endpoint):
         try:
             self._send(rpc_topic(target), request)
             async with asyncio.timeout(timeout):
-                reply = await future
+                reply = await future  # or TokenError: the replying peer is not trusted
         except TimeoutError:
             raise CallTimeout(
                 f"no reply from node {target} for {where} within {timeout} s"
@@ -534,6 +539,16 @@ class RpcClient(_Endpoint):
         if envelope.sender != target or envelope.kind not in ("result", "error"):
             self._reject(message.topic, f"reply from {envelope.sender} for a call to {target}")
             return
+        if self._trust is not None:
+            try:
+                self._trust.vouch(envelope.sender)
+            except TokenError as exc:
+                self._refuse(message.topic, exc)
+                if not future.done():
+                    future.set_exception(
+                        TokenError(f"reply from node {target} refused: {exc}", exc.reason)
+                    )
+                return
         if not future.done():
             self._replies += 1
             future.set_result(envelope)

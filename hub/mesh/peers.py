@@ -9,7 +9,8 @@ one still gives the sender's key (the root vouched for it), so that the refusal 
 answered with a signed reply, but the sender is not admitted.
 
 `PeerGuard` is what `hub.fabric.rpc` calls `Trust`: it hands the fabric this node's own
-token, learns senders' keys, and admits a request only if
+token, learns senders' keys, accepts a reply only from a peer whose token is valid and not
+revoked, and admits a request only if
 
 - the sender is this node (a local call), or
 - the envelope names this node as its recipient (``misaddressed`` otherwise),
@@ -145,6 +146,10 @@ class PeerGuard:
     def learn(self, sender: NodeId, token: str) -> None:
         if sender != self.node_id:
             self.keyring.learn(sender, token)
+
+    def vouch(self, sender: NodeId) -> None:
+        if sender != self.node_id:
+            self.keyring.check(sender)
 
     def admit(self, request: Envelope, capability: str, tool: str) -> None:
         sender = request.sender
