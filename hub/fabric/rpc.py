@@ -202,13 +202,21 @@ class _Endpoint:
 
     def _refuse(self, topic: str, exc: TokenError) -> None:
         """Count a refusal by its reason; a clock skew is logged loudly, per peer."""
+        self._bad += 1
         if exc.reason:
             self._refused[exc.reason] += 1
         if exc.reason == "clock_skew" and isinstance(exc, Refusal):
-            self._bad += 1
             self._warn_skew(exc.envelope, "its requests are refused")
-            return
-        self._reject(topic, str(exc))
+        elif self._throttle.allow(f"refused:{exc.reason}"):
+            reason = exc.reason or "untrusted"
+            _LOGGER.warning(
+                "rpc message refused topic=%s reason=%s %s=%d: %s",
+                topic,
+                reason,
+                reason,
+                self._refused[reason] if exc.reason else self._bad,
+                exc,
+            )
 
     def _warn_skew(self, envelope: Envelope, consequence: str) -> None:
         sender, offset = envelope.sender, envelope.time - self._now()

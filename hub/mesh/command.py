@@ -82,7 +82,7 @@ def add_parser(subparsers: Any) -> None:
     revoke.add_argument("--push", action="store_true",
                         help="also hand the list to the running hub (its HTTP API)")
     _root(revoke)
-    _client(revoke)
+    _client(revoke, where=False)
     revoke.set_defaults(func=cmd_revoke)
 
     status = sub.add_parser("status", help="mesh id, this node's token, peers, counters")
@@ -102,8 +102,8 @@ def _root(parser: argparse.ArgumentParser) -> None:
     _where(parser)
 
 
-def _client(parser: argparse.ArgumentParser) -> None:
-    if not any(a.dest == "config" for a in parser._actions):
+def _client(parser: argparse.ArgumentParser, *, where: bool = True) -> None:
+    if where:
         _where(parser)
     parser.add_argument("--url", help="the hub's HTTP address (default: from configuration)")
     parser.add_argument("--token", help="API token (default: $ATMOSPHERE_TOKEN or the data dir)")
@@ -268,20 +268,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         path = Paths.of(config.mesh, config.data_dir).node_token
         if path.exists():
             status["node_token"] = read_node_token(path.read_text(), root_public).claims()
-    running = True
+    unreachable = ""
     try:
         status.update(asyncio.run(_with_client(args, lambda c: c.mesh())))
     except FabricError:
-        running = False
+        unreachable = "not running"
+    except AtmosphereError as exc:  # no API token yet, or a wrong one
+        unreachable = f"not reachable: {exc}"
     if args.json:
-        print(json.dumps({**status, "hub_running": running}, indent=2))
+        print(json.dumps({**status, "hub_running": not unreachable}, indent=2))
         return 0
-    for line in _lines(status, running):
+    for line in _lines(status, unreachable):
         print(line)
     return 0
 
 
-def _lines(status: dict[str, Any], running: bool) -> list[str]:
+def _lines(status: dict[str, Any], unreachable: str) -> list[str]:
     lines = [
         f"mesh:       {status['mesh_id'] or 'none (run `atmosphere mesh join TOKEN`)'}",
         f"node:       {status['node_id']}",
@@ -293,8 +295,8 @@ def _lines(status: dict[str, Any], running: bool) -> list[str]:
                      f"scopes {', '.join(token['scopes'])}")
     elif status["mesh_id"]:
         lines.append("node token: none: peers refuse this hub's requests")
-    if not running:
-        lines.append("hub:        not running (peers, revocations and counters unknown)")
+    if unreachable:
+        lines.append(f"hub:        {unreachable} (peers, revocations and counters unknown)")
         return lines
     peers = status.get("peers", [])
     lines.append(f"peers:      {len(peers)}")
