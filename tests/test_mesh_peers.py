@@ -166,6 +166,11 @@ async def test_out_of_scope_is_forbidden(tmp_path: Path, mosquitto: Mosquitto) -
         assert caught.value.reason == "out_of_scope"
         assert m.refused("out_of_scope") == 1
         await m.b.call("light.kitchen", "turn_off", node=m.a.node_id)
+        status = m.a.mesh.status()
+        assert status["mesh_id"] == m.root.mesh_id
+        [peer] = status["peers"]
+        assert peer["node"] == m.b.node_id and peer["revoked"] is False
+        assert peer["scopes"] == ["camera.get_frame", "light.turn_off"]
 
 
 async def test_expired_token_is_unauthorized(tmp_path: Path, mosquitto: Mosquitto) -> None:
