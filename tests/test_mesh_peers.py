@@ -132,6 +132,12 @@ async def publish(broker: Mosquitto, topic: str, payload: bytes) -> None:
         await fabric.publish_confirmed(topic, payload, qos=1)
 
 
+def opened(message: Message, m: Mesh) -> Envelope:
+    keys = {m.a.node_id: m.a.identity.public_key, m.b.node_id: m.b.identity.public_key}
+    return unseal(message.payload, keys.get, now=datetime.now(UTC).timestamp(),
+                  replay=ReplayGuard())
+
+
 def error_reply(message: Message, sender: Hub) -> dict[str, Any]:
     envelope = unseal(message.payload, lambda node: sender.identity.public_key
                       if node == sender.node_id else None,
@@ -151,8 +157,14 @@ async def test_a_peer_in_scope_is_served_and_learnt(tmp_path: Path, mosquitto: M
         assert m.a.mesh.keyring.token(m.b.node_id) is not None  # from B's request
         assert m.b.mesh.keyring.token(m.a.node_id) is not None  # from A's reply
         assert m.a.rpc_counters()["server"]["refused"] == {}
-        # a local call needs no token and no scope
-        assert (await m.a.call("light.kitchen", "turn_off")).value == {"state": "off"}
+        # a local call needs no token and no scope, and carries none
+        async with listener(mosquitto, rpc_topic(m.a.node_id)) as to_a:
+            assert (await m.a.call("light.kitchen", "turn_off")).value == {"state": "off"}
+            await m.b.call("light.kitchen", "turn_on", node=m.a.node_id)
+            await eventually(lambda: len(to_a) == 2)
+        local, remote = (opened(message, m) for message in to_a)
+        assert local.credential == "" and local.recipient == m.a.node_id
+        assert remote.credential == m.b.mesh.own_token.token  # type: ignore[union-attr]
 
 
 async def test_out_of_scope_is_forbidden(tmp_path: Path, mosquitto: Mosquitto) -> None:

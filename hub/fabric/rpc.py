@@ -250,6 +250,7 @@ class _Endpoint:
 
     @property
     def _credential(self) -> str:
+        # only for peers: a local call's envelopes stay as small as before the mesh
         return self._trust.credential if self._trust is not None else ""
 
 
@@ -364,7 +365,7 @@ class RpcServer(_Endpoint):
             content_type=content_type,
             correlation_id=request.correlation_id,
             recipient=request.sender,
-            credential=self._credential,
+            credential=self._credential if request.sender != self.node_id else "",
         )
         try:
             self._send(request.reply_to, reply)
@@ -513,7 +514,7 @@ class RpcClient(_Endpoint):
             correlation_id=correlation,
             deadline=now + timeout,
             recipient=target,
-            credential=self._credential,
+            credential=self._credential if target != self.node_id else "",
         )
         future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
         self._pending[correlation] = (target, future)
