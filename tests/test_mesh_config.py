@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hub.config import load_config
+from hub.errors import ConfigError
 from hub.mesh.tokens import create_root_key, encode_public_key
+from hub.runtime import Hub
+from tests.broker import Mosquitto
+from tests.hubs import hub_config
 from tests.test_config import config_dir, load_error
 
 
@@ -37,3 +43,21 @@ def test_mesh_section_problems_name_their_line(tmp_path: Path) -> None:
         "configuration.yaml:2:13: mesh.root_key: expected the mesh root public key as printed "
         "by `atmosphere mesh init`: k4.public. and 43 characters, got 'k4.public.short'"
     )
+
+
+async def test_a_mesh_id_that_is_not_the_joined_ones_stops_the_start(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    root, _ = create_root_key(tmp_path / "root")
+    other, _ = create_root_key(tmp_path / "other")
+    mesh_dir = tmp_path / "data" / "mesh"
+    mesh_dir.mkdir(parents=True)
+    (mesh_dir / "root.pub").write_text(encode_public_key(root.public_key) + "\n")
+    config = hub_config(tmp_path, mosquitto.host, mosquitto.port,
+                        mesh={"mesh_id": other.mesh_id})
+    with pytest.raises(ConfigError, match=(
+        f"mesh: mesh_id {other.mesh_id} is not the mesh this hub joined "
+        rf"\({root.mesh_id}, {mesh_dir / 'root.pub'}\)"
+    )):
+        async with Hub(config):
+            pass

@@ -149,8 +149,18 @@ class MeshTrust:
             root_public_key, self._config, self._data_dir
         )
         if self.root_public is None:
+            if self._config.mesh_id is not None:
+                raise ConfigError(
+                    f"mesh: mesh_id {self._config.mesh_id} is set, but no mesh root public key"
+                    " is known: set mesh: root_key, or run `atmosphere mesh join`"
+                )
             _LOGGER.debug("in no mesh: no root public key configured or joined")
             return self
+        if self._config.mesh_id is not None and self._config.mesh_id != self.mesh_id:
+            raise ConfigError(
+                f"mesh: mesh_id {self._config.mesh_id} is not the mesh this hub joined "
+                f"({self.mesh_id}, {Paths.of(self._config, self._data_dir).root_public})"
+            )
         self.own_token = await asyncio.to_thread(self._own_token)
         self.revocations = await Revocations(
             self.root_public, self._clock, store=self._store
