@@ -170,10 +170,21 @@ def test_root_key_file_is_private_and_stable(tmp_path: Path) -> None:
         load_root_key(tmp_path / "elsewhere")
 
 
-def test_public_keys_are_paserk_k4_public() -> None:
-    # the PASERK k4.public test vectors' second case
-    key = bytes.fromhex("707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f")
-    assert encode_public_key(key) == "k4.public.cHFyc3R1dnd4eXp7fH1-f4CBgoOEhYaHiImKi4yNjo8"
+PASERK = json.loads((Path(__file__).parent / "data" / "paseto" / "k4.public.json").read_text())
+
+
+@pytest.mark.parametrize("vector", PASERK["tests"], ids=lambda v: v["name"])
+def test_public_keys_are_paserk_k4_public(vector: dict[str, object]) -> None:
+    key = bytes.fromhex(str(vector["key"]))
+    if vector["expect-fail"]:
+        with pytest.raises(TokenError, match="a k4.public key is a 32-byte Ed25519 public key"):
+            encode_public_key(key)
+        return
+    assert encode_public_key(key) == vector["paserk"]
+    assert decode_public_key(str(vector["paserk"])) == key
+
+
+def test_public_keys_that_are_not_k4_public_are_refused() -> None:
     with pytest.raises(TokenError, match="expected a 'k4.public.' key"):
         decode_public_key("k3.public.AAAA")
     with pytest.raises(TokenError, match="32 bytes, this one 3"):

@@ -56,6 +56,10 @@ def mesh_id_for(root_public: bytes) -> str:
 
 def encode_public_key(public_key: bytes) -> str:
     """A root (or node) public key as a PASERK ``k4.public.`` string."""
+    if len(public_key) != 32:
+        raise TokenError(
+            f"a k4.public key is a 32-byte Ed25519 public key, this one {len(public_key)} bytes"
+        )
     return PASERK_PUBLIC + paseto.b64encode(public_key)
 
 
