@@ -81,7 +81,7 @@ class Hub:
         self.fabric: Fabric
         self.registry: Registry
         self.leftovers: Leftovers
-        self.mesh: MeshTrust
+        self.trust: MeshTrust
         self._rpc: RpcClient
         self._rpc_server: RpcServer
         self._routing: Routing | None = None
@@ -162,13 +162,13 @@ class Hub:
         )
         # The mesh root, this hub's node token, the peers' keyring and the revocations:
         # before the RPC endpoints, which consult them on every envelope.
-        self.mesh = await stack.enter_async_context(
+        self.trust = await stack.enter_async_context(
             MeshTrust(
                 self.config.mesh, data_dir, self.identity, self.store, self.clock,
                 type_of=self._type_of,
             )
         )
-        trust = self.mesh.guard
+        trust = self.trust.guard
         signing_key = self.identity.signing_key
         # What requests this node accepted, on disk: a captured one replayed after a
         # restart (clean or not) is refused as it would have been before.
@@ -182,7 +182,7 @@ class Hub:
                 self.fabric,
                 node,
                 signing_key,
-                self.mesh.public_key,
+                self.trust.public_key,
                 self._resolve,
                 clock=self.clock,
                 replay=replay,
@@ -191,7 +191,7 @@ class Hub:
         )
         self._rpc = await stack.enter_async_context(
             RpcClient(
-                self.fabric, node, signing_key, self.mesh.public_key, clock=self.clock,
+                self.fabric, node, signing_key, self.trust.public_key, clock=self.clock,
                 trust=trust,
             )
         )

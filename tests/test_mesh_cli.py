@@ -128,17 +128,17 @@ async def test_status_and_revoke_against_a_running_hub(
     config_dir = write_config(tmp_path, mqtt={"host": mosquitto.host, "port": mosquitto.port})
     async with Hub(load_config(config_dir)) as hub, serving(create_app(hub)) as url:
         hub.registry.add(LIGHT, light)
-        assert hub.mesh.own_token is not None
+        assert hub.trust.own_token is not None
         client = ["--url", url, "--token", hub.api_token, "--config", str(config_dir)]
         code, out, err = await acli("mesh", "status", *client)
         assert code == 0, err
         assert field(out, "peers") == "0" and field(out, "revoked") == "0"
         assert field(out, "refused") == "none"
-        code, out, err = await acli("mesh", "revoke", hub.mesh.own_token.token_id, "--root",
+        code, out, err = await acli("mesh", "revoke", hub.trust.own_token.token_id, "--root",
                                     str(root_dir), "--push", *client)
         assert code == 0, err
-        assert f"the hub now revokes: {hub.mesh.own_token.token_id}" in err
+        assert f"the hub now revokes: {hub.trust.own_token.token_id}" in err
         code, out, err = await acli("mesh", "status", "--json", *client)
         status = json.loads(out)
-        assert list(status["revocations"]) == [hub.mesh.own_token.token_id]
+        assert list(status["revocations"]) == [hub.trust.own_token.token_id]
         assert status["rpc"]["server"]["refused"] == {}

@@ -153,9 +153,9 @@ async def test_a_peer_in_scope_is_served_and_learnt(tmp_path: Path, mosquitto: M
         assert result.value == {"state": "on"}
         frame = await m.b.call("camera.porch", "get_frame", node=m.a.node_id)
         assert frame.data == b"\xff\xd8frame\xff\xd9"
-        assert m.a.mesh.keyring is not None and m.b.mesh.keyring is not None
-        assert m.a.mesh.keyring.token(m.b.node_id) is not None  # from B's request
-        assert m.b.mesh.keyring.token(m.a.node_id) is not None  # from A's reply
+        assert m.a.trust.keyring is not None and m.b.trust.keyring is not None
+        assert m.a.trust.keyring.token(m.b.node_id) is not None  # from B's request
+        assert m.b.trust.keyring.token(m.a.node_id) is not None  # from A's reply
         assert m.a.rpc_counters()["server"]["refused"] == {}
         # a local call needs no token and no scope, and carries none
         async with listener(mosquitto, rpc_topic(m.a.node_id)) as to_a:
@@ -164,7 +164,7 @@ async def test_a_peer_in_scope_is_served_and_learnt(tmp_path: Path, mosquitto: M
             await eventually(lambda: len(to_a) == 2)
         local, remote = (opened(message, m) for message in to_a)
         assert local.credential == "" and local.recipient == m.a.node_id
-        assert remote.credential == m.b.mesh.own_token.token  # type: ignore[union-attr]
+        assert remote.credential == m.b.trust.own_token.token  # type: ignore[union-attr]
 
 
 async def test_out_of_scope_is_forbidden(tmp_path: Path, mosquitto: Mosquitto) -> None:
@@ -178,7 +178,7 @@ async def test_out_of_scope_is_forbidden(tmp_path: Path, mosquitto: Mosquitto) -
         assert caught.value.reason == "out_of_scope"
         assert m.refused("out_of_scope") == 1
         await m.b.call("light.kitchen", "turn_off", node=m.a.node_id)
-        status = m.a.mesh.status()
+        status = m.a.trust.status()
         assert status["mesh_id"] == m.root.mesh_id
         [peer] = status["peers"]
         assert peer["node"] == m.b.node_id and peer["revoked"] is False
@@ -202,11 +202,11 @@ async def test_expired_token_is_unauthorized(tmp_path: Path, mosquitto: Mosquitt
 async def test_revoked_token_is_unauthorized(tmp_path: Path, mosquitto: Mosquitto) -> None:
     async with mesh(tmp_path, mosquitto) as m:
         await m.b.call("light.kitchen", "turn_on", node=m.a.node_id)
-        own = m.b.mesh.own_token
-        assert own is not None and m.a.mesh.revocations is not None
+        own = m.b.trust.own_token
+        assert own is not None and m.a.trust.revocations is not None
         revoked = sign_revocations(m.root, {own.token_id: own.expires_at},
                                    now=datetime.now(UTC))
-        assert m.a.mesh.revocations.merge(revoked) is True
+        assert m.a.trust.revocations.merge(revoked) is True
         with pytest.raises(TokenError, match=rf"node token {own.token_id} of node "
                            rf"{m.b.node_id} is revoked") as caught:
             await m.b.call("light.kitchen", "turn_on", node=m.a.node_id)
@@ -218,9 +218,9 @@ async def test_a_reply_from_a_revoked_peer_is_refused(
     tmp_path: Path, mosquitto: Mosquitto
 ) -> None:
     async with mesh(tmp_path, mosquitto) as m:
-        own = m.a.mesh.own_token
-        assert own is not None and m.b.mesh.revocations is not None
-        m.b.mesh.revocations.merge(
+        own = m.a.trust.own_token
+        assert own is not None and m.b.trust.revocations is not None
+        m.b.trust.revocations.merge(
             sign_revocations(m.root, {own.token_id: own.expires_at}, now=datetime.now(UTC)))
         with pytest.raises(TokenError, match=(
             rf"reply from node {m.a.node_id} refused: node token {own.token_id} of node "
@@ -232,7 +232,7 @@ async def test_a_reply_from_a_revoked_peer_is_refused(
 
 async def test_no_token_is_dropped_as_unknown(tmp_path: Path, mosquitto: Mosquitto) -> None:
     async with mesh(tmp_path, mosquitto, b_token=lambda identity: None) as m:
-        assert m.b.mesh.own_token is None
+        assert m.b.trust.own_token is None
         with pytest.raises(CallTimeout):
             await m.b.call("light.kitchen", "turn_on", node=m.a.node_id, timeout=0.5)
         assert m.refused("unknown_sender") == 1
@@ -240,12 +240,12 @@ async def test_no_token_is_dropped_as_unknown(tmp_path: Path, mosquitto: Mosquit
 
 async def test_forged_signature_is_dropped(tmp_path: Path, mosquitto: Mosquitto) -> None:
     async with mesh(tmp_path, mosquitto) as m:
-        assert m.b.mesh.own_token is not None
+        assert m.b.trust.own_token is not None
         forged = Envelope.create(
             m.b.node_id, "request",
             json.dumps({"capability": "light.kitchen", "tool": "turn_on"}).encode(),
             time=datetime.now(UTC).timestamp(), reply_to="atmosphere/v1/x/reply",
-            correlation_id="c1", recipient=m.a.node_id, credential=m.b.mesh.own_token.token,
+            correlation_id="c1", recipient=m.a.node_id, credential=m.b.trust.own_token.token,
         )
         forger = nacl.signing.SigningKey.generate()  # B's token, somebody else's key
         await publish(mosquitto, rpc_topic(m.a.node_id), seal(forged, forger))

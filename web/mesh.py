@@ -17,14 +17,14 @@ async def status(request: Request) -> Response:
     counters (refusals per reason)."""
     known_query(request)
     hub = hub_of(request)
-    return ModelJSONResponse({**hub.mesh.status(), "rpc": hub.rpc_counters()})
+    return ModelJSONResponse({**hub.trust.status(), "rpc": hub.rpc_counters()})
 
 
 async def add_revocations(request: Request) -> Response:
     """Merge a revocation list signed by the mesh root: ``{"list": "v4.public..."}``."""
     known_query(request)
     hub = hub_of(request)
-    revocations = hub.mesh.revocations
+    revocations = hub.trust.revocations
     if revocations is None:
         raise ApiError(
             409, "not_in_mesh", "this hub is in no mesh: join one with `atmosphere mesh join`"
