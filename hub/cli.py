@@ -485,6 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
         route = None
     if route is not None:
         route.add_parser(sub)
+    importlib.import_module("hub.mesh.command").add_parser(sub)
     return parser
 
 

@@ -106,6 +106,16 @@ class HubClient:
         path = f"/api/capabilities/{_path(capability_id)}"
         return str(_object(await self._request("DELETE", path)).get("removed", capability_id))
 
+    async def mesh(self) -> dict[str, Any]:
+        """The hub's mesh: mesh id, its node token, peers, revocations, RPC counters."""
+        return _object(await self._request("GET", "/api/mesh"))
+
+    async def add_revocations(self, signed_list: str) -> dict[str, Any]:
+        """Hand the hub a revocation list signed by the mesh root."""
+        return _object(
+            await self._request("POST", "/api/mesh/revocations", json={"list": signed_list})
+        )
+
     async def states(self) -> dict[str, Any]:
         return _object(await self._request("GET", "/api/states"))
 

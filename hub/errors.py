@@ -11,7 +11,8 @@
     ├── StoreError         the SQLite store
     ├── DataDirInUse       another hub runs on the data directory; the CLI exits 1
     ├── MeshError          gossip and peers
-    ├── TokenError         PASETO tokens: malformed, forged, expired, revoked
+    ├── TokenError         PASETO tokens: malformed, forged, expired, revoked; refused peers
+    │   └── Forbidden      a known peer asked for something outside its node token's scopes
     ├── NoCapableNode      routing found nothing that fits
     └── ModelMismatch      vectors of two embedding models compared
 """
@@ -74,7 +75,18 @@ class MeshError(AtmosphereError):
 
 
 class TokenError(AtmosphereError):
-    """A token is malformed, forged, expired or revoked."""
+    """A token is malformed, forged, expired or revoked, or a message was refused for who
+    sent it. `reason` names the refusal for counting (``unknown_sender``,
+    ``bad_signature``, ``expired_token``, ``revoked``, ``out_of_scope``, ``misaddressed``,
+    ``replayed``, ``clock_skew``) when there is one."""
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class Forbidden(TokenError):
+    """A known peer asked for a tool its node token's scopes do not cover."""
 
 
 class NoCapableNode(AtmosphereError):
@@ -94,6 +106,7 @@ HTTP_ERRORS: tuple[tuple[type[AtmosphereError], int, str], ...] = (
     (NoCapableNode, 404, "no_capable_node"),
     (PayloadError, 400, "bad_request"),
     (ToolError, 502, "tool_error"),
+    (Forbidden, 403, "forbidden"),  # before TokenError: it is one
     (TokenError, 401, "unauthorized"),
 )
 """How the HTTP API answers each error, most specific first: the server (web/errors.py)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import json
 import logging
@@ -35,6 +36,7 @@ from hub.fabric import (
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.leftovers import Leftovers
 from hub.lock import DataDirLock
+from hub.mesh.trust import MeshTrust
 from hub.model import Capability, NodeId, ToolHandler, ToolResult, WorkUnit
 from hub.registry import NO_PROVIDER, Registry
 from hub.store import Store
@@ -82,7 +84,9 @@ class Hub:
         self.registry: Registry
         self.leftovers: Leftovers
         self.automations: Automations
+        self.trust: MeshTrust
         self._rpc: RpcClient
+        self._rpc_server: RpcServer
         self._routing: Routing | None = None
 
     @property
@@ -169,6 +173,15 @@ class Hub:
                 stale_after=self.config.registry.stale_after,
             )
         )
+        # The mesh root, this hub's node token, the peers' keyring and the revocations:
+        # before the RPC endpoints, which consult them on every envelope.
+        self.trust = await stack.enter_async_context(
+            MeshTrust(
+                self.config.mesh, data_dir, self.identity, self.store, self.clock,
+                type_of=self._type_of,
+            )
+        )
+        trust = self.trust.guard
         signing_key = self.identity.signing_key
         # What requests this node accepted, on disk: a captured one replayed after a
         # restart (clean or not) is refused as it would have been before.
@@ -177,19 +190,23 @@ class Hub:
         )
         replay = ReplayGuard(max_skew=REPLAY_SKEW, journal=journal)
         replay.restore(journal.restored, now=journal.opened)
-        await stack.enter_async_context(
+        self._rpc_server = await stack.enter_async_context(
             RpcServer(
                 self.rpc_fabric,
                 node,
                 signing_key,
-                self._public_key,
+                self.trust.public_key,
                 self._resolve,
                 clock=self.clock,
                 replay=replay,
+                trust=trust,
             )
         )
         self._rpc = await stack.enter_async_context(
-            RpcClient(self.rpc_fabric, node, signing_key, self._public_key, clock=self.clock)
+            RpcClient(
+                self.rpc_fabric, node, signing_key, self.trust.public_key, clock=self.clock,
+                trust=trust,
+            )
         )
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))
@@ -273,9 +290,17 @@ class Hub:
             {"state": state, "node": self.identity.node_id, "name": self.config.name}
         ).encode()
 
-    def _public_key(self, node_id: str) -> bytes | None:
-        # Only this node's key for now; the mesh adds peers' keys from their tokens.
-        return self.identity.public_key if node_id == self.identity.node_id else None
+    def _type_of(self, capability_id: str) -> str | None:
+        capability = self.registry.find(capability_id)
+        return capability.type if capability is not None else None
+
+    def rpc_counters(self) -> dict[str, Any]:
+        """The RPC server's and client's counters, refusals per reason (`hub.fabric.rpc`)."""
+        def plain(counters: Any) -> dict[str, Any]:
+            fields = {f.name: getattr(counters, f.name) for f in dataclasses.fields(counters)}
+            return {k: dict(v) if isinstance(v, Mapping) else v for k, v in fields.items()}
+
+        return {"server": plain(self._rpc_server.counters), "client": plain(self._rpc.counters)}
 
     def _resolve(self, capability_id: str) -> ToolHandler | None:
         capability = self.registry.find(capability_id)
@@ -314,16 +339,25 @@ class Hub:
         arguments: Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
+        node: str | None = None,
     ) -> ToolResult:
-        """Call a tool of a capability; always through the fabric, as a remote caller would."""
+        """Call a tool of a capability; always through the fabric, as a remote caller would.
+
+        `node`: call it on that node (a mesh peer) without looking it up here; the peer
+        checks this hub's node token and its scopes."""
+        if node is not None and node != self.node_id:
+            return await self._rpc.call(
+                node, capability_id, tool, dict(arguments or {}),
+                timeout=timeout if timeout is not None else 10.0,
+            )
         capability = self.registry.get(capability_id)
         spec = capability.tool(tool)
         if spec is None:
             known = ", ".join(t.name for t in capability.tools) or "none"
             raise RegistryError(f'{capability_id} has no tool "{tool}"; its tools: {known}')
-        node = capability.node or self.node_id
+        target = capability.node or self.node_id
         return await self._rpc.call(
-            node,
+            target,
             capability_id,
             tool,
             dict(arguments or {}),

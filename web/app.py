@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from hub.errors import AtmosphereError
 from hub.identity import TOKEN_FILE
-from web import api, automations, home, route, sse
+from web import api, automations, home, mesh, route, sse
 from web.auth import BearerAuth
 from web.errors import ApiError, api_error_handler, atmosphere_error_handler, http_exception_handler
 from web.limits import DEFAULT_MAX_BODY, BodyLimit
@@ -39,6 +39,8 @@ def api_routes() -> list[Route]:
         Route("/api/capabilities/{id:path}", api.remove_capability, methods=["DELETE"]),
         Route("/api/states", api.states, methods=["GET"]),
         Route("/api/route", route.route_text, methods=["POST"]),
+        Route("/api/mesh", mesh.status, methods=["GET"]),
+        Route("/api/mesh/revocations", mesh.add_revocations, methods=["POST"]),
         Route("/api/events", sse.events, methods=["GET"]),
         *automations.routes(),
     ]

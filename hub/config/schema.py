@@ -7,6 +7,7 @@ leaves a key out both get them.
 
 from __future__ import annotations
 
+import base64
 import math
 import os
 import re
@@ -20,6 +21,7 @@ from typing import Literal
 from hub.capfile import NO_NODE, read_capabilities
 from hub.config.mqtt import INTEGRATION as MQTT_INTEGRATION
 from hub.config.mqtt import read_mqtt
+from hub.identity import node_id_for
 from hub.located import Located, Mark, Problems, Section, as_choice, as_mapping, located
 from hub.model import Capability
 
@@ -98,6 +100,23 @@ class RegistryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MeshConfig:
+    """The mesh this hub belongs to (docs/mesh.md). Unset keys fall back to what
+    ``atmosphere mesh join`` stored in the data directory's ``mesh/``."""
+
+    root_key: str | None = None
+    """The mesh root public key, a PASERK ``k4.public.`` string."""
+    mesh_id: str | None = None
+    """The mesh id, checked against the root key when both are given."""
+    token_file: Path | None = None
+    """This hub's node token; None for ``<data_dir>/mesh/node.token``."""
+
+
+_PASERK_PUBLIC = re.compile(r"^k4\.public\.[A-Za-z0-9_-]{43}$")
+_MESH_ID = re.compile(r"^[a-z2-7]{26}$")
+
+
+@dataclass(frozen=True, slots=True)
 class HubConfig:
     name: str
     """The node's human name; the hostname unless set."""
@@ -109,6 +128,7 @@ class HubConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
+    mesh: MeshConfig = field(default_factory=MeshConfig)
     integrations: Mapping[str, Located] = field(default_factory=lambda: _EMPTY_INTEGRATIONS)
     """Integration name -> its raw section, checked by the integration's own ``validate``.
     ``mqtt`` comes first when `mqtt:` holds entities (hub/config/mqtt.py)."""
@@ -120,8 +140,8 @@ class HubConfig:
 
 
 TOP_LEVEL = (
-    "name", "data_dir", "mqtt", "http", "logging", "routing", "registry", "integrations",
-    "capabilities", "automation",
+    "name", "data_dir", "mqtt", "http", "logging", "routing", "registry", "mesh",
+    "integrations", "capabilities", "automation",
 )  # fmt: skip
 
 
@@ -173,6 +193,8 @@ def read_config(
             config_dir,
         ),
         registry=_registry(Section(top.get("registry"), problems, ("stale_after",))),
+        mesh=_mesh(Section(top.get("mesh"), problems, ("root_key", "mesh_id", "token_file")),
+                   config_dir),
         integrations=_integrations(top.get("integrations"), problems, entities),
         capabilities=_capabilities(top.get("capabilities"), problems),
         automation=top.get("automation"),
@@ -267,6 +289,43 @@ def _registry(section: Section) -> RegistryConfig:
         )
         return RegistryConfig()
     return RegistryConfig(stale_after=seconds)
+
+
+def _mesh(section: Section, config_dir: Path | None) -> MeshConfig:
+    root_key = section.optional_text("root_key")
+    mesh_id = section.optional_text("mesh_id")
+    token_file = section.optional_text("token_file")
+    root_node, id_node = section.get("root_key"), section.get("mesh_id")
+    if root_key is not None and root_node is not None and not _PASERK_PUBLIC.match(root_key):
+        section.problems.add(
+            root_node,
+            "expected the mesh root public key as printed by `atmosphere mesh init`: "
+            f"k4.public. and 43 characters, got {root_node.describe()}",
+        )
+        root_key = None
+    if mesh_id is not None and id_node is not None:
+        if not _MESH_ID.match(mesh_id):
+            section.problems.add(
+                id_node, f"expected a mesh id of 26 characters a-z, 2-7, got {id_node.describe()}"
+            )
+        elif root_key is not None and _mesh_id_of(root_key) != mesh_id:
+            section.problems.add(
+                id_node,
+                f"mesh id {mesh_id} is not the id of root_key (that is mesh "
+                f"{_mesh_id_of(root_key)}): copy both from `atmosphere mesh init`",
+            )
+    path: Path | None = None
+    if token_file is not None:
+        path = Path(token_file).expanduser()
+        if not path.is_absolute():
+            path = (config_dir or Path.cwd()) / path
+    return MeshConfig(root_key=root_key, mesh_id=mesh_id, token_file=path)
+
+
+def _mesh_id_of(paserk: str) -> str:
+    encoded = paserk[len("k4.public."):]
+    key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    return str(node_id_for(key))  # as hub.mesh.tokens.mesh_id_for
 
 
 def _logging(section: Section) -> LoggingConfig:

@@ -12,11 +12,16 @@ Layout (all of it is one MQTT payload)::
 Header keys: ``from`` sender node id, ``ts`` wall time (Unix seconds), ``id`` message id,
 ``kind`` (``request``, ``result``, ``error``, ...), and when set ``reply`` (reply-to
 topic), ``corr`` (correlation id), ``type`` (body content type, default
-``application/json``), ``dl`` (deadline, Unix seconds).
+``application/json``), ``dl`` (deadline, Unix seconds), ``to`` (the recipient's node id:
+an envelope replayed to another node is refused there) and ``tok`` (the sender's node
+token, `hub.mesh.tokens`, from which a peer learns its key).
 
 A receiver refuses what it cannot parse (`PayloadError`) and what it cannot trust
-(`TokenError`): an unknown sender, a bad signature, a time outside the allowed skew, a
-message id it has already seen.
+(`TokenError`, with its `reason`): an unknown sender (``unknown_sender``), a bad signature
+(``bad_signature``), a time outside the allowed skew (``clock_skew``), another recipient
+(``misaddressed``), a message id it has already seen (``replayed``). The last three are
+raised as `Refusal`, which carries the (authentic) envelope, so that the receiver can
+answer its sender.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import os
 import struct
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import nacl.exceptions
@@ -46,6 +51,9 @@ _HEADER_DEPTH = 4
 """The header is one flat object; a little room for fields of later versions."""
 
 PublicKeyLookup = Callable[[NodeId], bytes | None]
+Learn = Callable[[NodeId, str], None]
+"""Called with (sender, node token) before an envelope carrying a token is verified: the
+keyring learns the sender's key from it, or raises TokenError (forged, another mesh)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +69,10 @@ class Envelope:
     correlation_id: str = ""
     deadline: float | None = None
     """Unix seconds after which the receiver drops it; None for none."""
+    recipient: str = ""
+    """The node it is for; empty in envelopes of hubs before the mesh (local only)."""
+    credential: str = ""
+    """The sender's node token, or empty."""
 
     @classmethod
     def create(
@@ -74,6 +86,8 @@ class Envelope:
         reply_to: str = "",
         correlation_id: str = "",
         deadline: float | None = None,
+        recipient: str = "",
+        credential: str = "",
     ) -> Envelope:
         """A new envelope with a fresh random message id."""
         return cls(
@@ -86,7 +100,19 @@ class Envelope:
             reply_to=reply_to,
             correlation_id=correlation_id,
             deadline=deadline,
+            recipient=recipient,
+            credential=credential,
         )
+
+
+class Refusal(TokenError):
+    """An authentic envelope refused (skew, another recipient, a replay, or a check above
+    the fabric: expired or revoked node token, out of scope): `envelope` is the verified
+    envelope, so that the receiver may answer its sender."""
+
+    def __init__(self, message: str, reason: str, envelope: Envelope) -> None:
+        super().__init__(message, reason)
+        self.envelope = envelope
 
 
 class ReplayJournalSink(Protocol):
@@ -178,6 +204,10 @@ def seal(envelope: Envelope, signing_key: nacl.signing.SigningKey) -> bytes:
         header["type"] = envelope.content_type
     if envelope.deadline is not None:
         header["dl"] = envelope.deadline
+    if envelope.recipient:
+        header["to"] = envelope.recipient
+    if envelope.credential:
+        header["tok"] = envelope.credential
     head = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode()
     if len(head) > 0xFFFF:
         raise PayloadError(f"envelope header is {len(head)} bytes; at most 65535 fit")
@@ -191,8 +221,17 @@ def unseal(
     *,
     now: float,
     replay: ReplayGuard,
+    recipient: str = "",
+    learn: Learn | None = None,
+    check_skew: bool = True,
 ) -> Envelope:
-    """Parse and verify an envelope; `now` is the receiver's wall time (Unix seconds)."""
+    """Parse and verify an envelope; `now` is the receiver's wall time (Unix seconds).
+
+    `recipient`: this node's id; an envelope addressed to another node is refused (one
+    that names no recipient is left to the caller to judge). `learn` is given the sender's
+    node token, when the envelope carries one, before its key is looked up.
+    `check_skew=False` leaves the time unchecked (a reply, whose freshness is its
+    correlation id): the caller compares it."""
     size = len(data)
     if size < _MIN_SIZE:
         raise PayloadError(
@@ -211,38 +250,48 @@ def unseal(
             f"envelope header length {head_len} runs past the end of a {size}-byte envelope"
         )
     envelope = _parse_header(data[_PREFIX.size : body_start])
-    public_key = lookup(envelope.sender)
+    sender = envelope.sender
+    if envelope.credential and learn is not None:
+        learn(sender, envelope.credential)
+    public_key = lookup(sender)
     if public_key is None:
-        raise TokenError(f"envelope from unknown node {envelope.sender}: no public key for it")
+        raise TokenError(
+            f"envelope from unknown node {sender}: no public key for it (no valid node "
+            "token seen)",
+            "unknown_sender",
+        )
     try:
         nacl.signing.VerifyKey(public_key).verify(data[:body_end], data[body_end:])
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, TypeError) as exc:
         raise TokenError(
-            f"envelope from {envelope.sender}: bad signature (forged, altered, or signed "
-            "with another key)"
+            f"envelope from {sender}: bad signature (forged, altered, or signed "
+            "with another key)",
+            "bad_signature",
         ) from exc
+    envelope = replace(envelope, body=data[body_start:body_end])
     skew = envelope.time - now
-    if abs(skew) > replay.max_skew:
-        raise TokenError(
-            f"envelope from {envelope.sender}: its time is {skew:+.1f} s off ours, beyond the "
-            f"allowed {replay.max_skew:g} s (check both clocks)"
+    if check_skew and abs(skew) > replay.max_skew:
+        raise Refusal(
+            f"envelope from {sender}: its time is {skew:+.1f} s off ours, beyond the "
+            f"allowed {replay.max_skew:g} s (check both clocks)",
+            "clock_skew",
+            envelope,
+        )
+    if recipient and envelope.recipient and envelope.recipient != recipient:
+        raise Refusal(
+            f"envelope from {sender}: addressed to node {envelope.recipient}, not to this "
+            f"node {recipient} (replayed to the wrong node?)",
+            "misaddressed",
+            envelope,
         )
     if not replay.first_sight(envelope.message_id, envelope.time, now):
-        raise TokenError(
-            f"envelope from {envelope.sender}: message {envelope.message_id} was already "
-            "received (replayed)"
+        raise Refusal(
+            f"envelope from {sender}: message {envelope.message_id} was already "
+            "received (replayed)",
+            "replayed",
+            envelope,
         )
-    return Envelope(
-        sender=envelope.sender,
-        kind=envelope.kind,
-        body=data[body_start:body_end],
-        content_type=envelope.content_type,
-        time=envelope.time,
-        message_id=envelope.message_id,
-        reply_to=envelope.reply_to,
-        correlation_id=envelope.correlation_id,
-        deadline=envelope.deadline,
-    )
+    return envelope
 
 
 def _parse_header(head: bytes) -> Envelope:
@@ -263,6 +312,8 @@ def _parse_header(head: bytes) -> Envelope:
         correlation_id=_text(header, "corr"),
         content_type=_text(header, "type") or JSON_TYPE,
         deadline=deadline,
+        recipient=_text(header, "to"),
+        credential=_text(header, "tok"),
     )
 
 

@@ -10,6 +10,16 @@ one (a camera frame) as its raw bytes with its content type. An error's body is
 
 Both sides drop what they cannot verify or parse (counted in `bad`, logged at most once
 per ten seconds): a bad message never ends the receive path.
+
+With a `Trust` (the mesh's keyring, `hub.mesh.peers`) every envelope names its recipient
+and carries this node's node token; a request is admitted only if the trust says so (the
+sender's token valid and not revoked, the tool within its scopes). Refusals are counted
+per reason (`RpcCounters.refused`). An authentic request that is refused (clock skew,
+misaddressed, replayed, expired or revoked token, out of scope) is answered with a signed
+error reply, ``unauthorized`` or ``forbidden``, so that its caller learns why at once
+instead of waiting out its timeout; one that cannot be authenticated (unknown sender, bad
+signature) is dropped unanswered. A peer whose clock is off by more than the allowed skew
+is logged at WARNING (once a minute per peer), naming it and the offset.
 """
 
 from __future__ import annotations
@@ -18,10 +28,11 @@ import asyncio
 import json
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from dataclasses import dataclass, field
+from types import MappingProxyType, TracebackType
+from typing import Any, Protocol, Self
 
 import nacl.signing
 
@@ -30,12 +41,22 @@ from hub.errors import (
     AtmosphereError,
     CallTimeout,
     FabricError,
+    Forbidden,
     PayloadError,
     RegistryError,
+    TokenError,
     ToolError,
 )
 from hub.fabric.connection import Cancel, Fabric, Message
-from hub.fabric.envelope import JSON_TYPE, Envelope, PublicKeyLookup, ReplayGuard, seal, unseal
+from hub.fabric.envelope import (
+    JSON_TYPE,
+    Envelope,
+    PublicKeyLookup,
+    Refusal,
+    ReplayGuard,
+    seal,
+    unseal,
+)
 from hub.inputs import load_json
 from hub.logthrottle import LogThrottle
 from hub.model import NodeId, ToolHandler, ToolResult
@@ -44,7 +65,29 @@ _LOGGER = logging.getLogger(__name__)
 
 Resolve = Callable[[str], ToolHandler | None]
 
-ERROR_CODES = ("unknown_capability", "unknown_tool", "bad_arguments", "tool_error", "timeout")
+ERROR_CODES = (
+    "unknown_capability",
+    "unknown_tool",
+    "bad_arguments",
+    "tool_error",
+    "timeout",
+    "unauthorized",
+    "forbidden",
+)
+REFUSALS = (
+    "unknown_sender",
+    "bad_signature",
+    "expired_token",
+    "revoked",
+    "out_of_scope",
+    "misaddressed",
+    "replayed",
+    "clock_skew",
+)
+"""Why a request was refused: the keys of `RpcCounters.refused`."""
+_UNANSWERED = frozenset({"unknown_sender", "bad_signature"})
+"""Refusals of what cannot be authenticated: its reply-to cannot be trusted."""
+_SKEW_LOG_INTERVAL = 60.0
 _QOS = 1  # a request survives a broker hiccup; the replay guard drops the duplicate
 
 
@@ -65,6 +108,33 @@ class RpcCounters:
     late: int = 0
     replayed: int = 0
     """Envelopes refused as replays (also counted in `bad`)."""
+    refused: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """Refused envelopes per reason (`REFUSALS`); each is also counted in `bad`."""
+
+
+class Trust(Protocol):
+    """Who may call whom: the mesh's keyring (`hub.mesh.peers.PeerGuard`)."""
+
+    @property
+    def credential(self) -> str:
+        """This node's node token, sent in every envelope; empty when it has none."""
+        ...
+
+    def learn(self, sender: NodeId, token: str) -> None:
+        """Learn `sender`'s key from its node token; TokenError (with its reason) when
+        the token is forged or of another mesh."""
+        ...
+
+    def admit(self, request: Envelope, capability: str, tool: str) -> None:
+        """Raise TokenError (reason ``expired_token``, ``revoked``, ``misaddressed``) or
+        Forbidden (``out_of_scope``) when `request`'s authentic sender may not call
+        `tool` of `capability` on this node."""
+        ...
+
+    def vouch(self, sender: NodeId) -> None:
+        """Raise TokenError (``expired_token``, ``revoked``) when a reply's authentic
+        sender is no longer trusted."""
+        ...
 
 
 class _Endpoint:
@@ -78,14 +148,18 @@ class _Endpoint:
         lookup: PublicKeyLookup,
         clock: Clock | None,
         replay: ReplayGuard | None = None,
+        trust: Trust | None = None,
     ) -> None:
         self._fabric = fabric
+        self._trust = trust
+        self._refused: Counter[str] = Counter()
         self.node_id = NodeId(node_id)
         self._key = signing_key
         self._lookup = lookup
         self._clock: Clock = clock or SystemClock()
         self._replay = replay if replay is not None else ReplayGuard()
         self._throttle = LogThrottle(self._clock)
+        self._skew_throttle = LogThrottle(self._clock, _SKEW_LOG_INTERVAL)
         self._cancel: Cancel | None = None
         self._requests = self._replies = self._bad = self._expired = self._late = 0
 
@@ -98,17 +172,67 @@ class _Endpoint:
             self._expired,
             self._late,
             self._replay.refused,
+            MappingProxyType(dict(self._refused)),
         )
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
 
-    def _open(self, message: Message) -> Envelope | None:
+    def _unseal(self, message: Message, *, check_skew: bool = True) -> Envelope:
+        trust = self._trust
+        return unseal(
+            message.payload,
+            self._lookup,
+            now=self._now(),
+            replay=self._replay,
+            recipient=self.node_id,
+            learn=trust.learn if trust is not None else None,
+            check_skew=check_skew,
+        )
+
+    def _open(self, message: Message, *, check_skew: bool = True) -> Envelope | None:
         try:
-            return unseal(message.payload, self._lookup, now=self._now(), replay=self._replay)
-        except AtmosphereError as exc:  # PayloadError or TokenError
+            return self._unseal(message, check_skew=check_skew)
+        except TokenError as exc:
+            self._refuse(message.topic, exc)
+            return None
+        except AtmosphereError as exc:  # PayloadError
             self._reject(message.topic, str(exc))
             return None
+
+    def _refuse(self, topic: str, exc: TokenError) -> None:
+        """Count a refusal by its reason; a clock skew is logged loudly, per peer."""
+        self._bad += 1
+        if exc.reason:
+            self._refused[exc.reason] += 1
+        if exc.reason == "clock_skew" and isinstance(exc, Refusal):
+            self._warn_skew(exc.envelope, "its requests are refused")
+        elif self._throttle.allow(f"refused:{exc.reason}"):
+            reason = exc.reason or "untrusted"
+            _LOGGER.warning(
+                "rpc message refused topic=%s reason=%s %s=%d: %s",
+                topic,
+                reason,
+                reason,
+                self._refused[reason] if exc.reason else self._bad,
+                exc,
+            )
+
+    def _warn_skew(self, envelope: Envelope, consequence: str) -> None:
+        sender, offset = envelope.sender, envelope.time - self._now()
+        if self._skew_throttle.allow(sender):
+            _LOGGER.warning(
+                "clock skew: node %s is %+.1f s off this hub's clock, beyond the allowed "
+                "%g s: %s until the clocks agree; check time sync (NTP) on both hubs (a "
+                "board without a real-time clock must sync before the hub starts) "
+                "peer=%s offset=%+.1f",
+                sender,
+                offset,
+                self._replay.max_skew,
+                consequence,
+                sender,
+                offset,
+            )
 
     def _reject(self, topic: str, reason: str) -> None:
         self._bad += 1
@@ -123,6 +247,11 @@ class _Endpoint:
 
     def _send(self, topic: str, envelope: Envelope) -> None:
         self._fabric.publish(topic, seal(envelope, self._key), qos=_QOS)
+
+    @property
+    def _credential(self) -> str:
+        # only for peers: a local call's envelopes stay as small as before the mesh
+        return self._trust.credential if self._trust is not None else ""
 
 
 class RpcServer(_Endpoint):
@@ -144,8 +273,9 @@ class RpcServer(_Endpoint):
         clock: Clock | None = None,
         default_timeout: float = 30.0,
         replay: ReplayGuard | None = None,
+        trust: Trust | None = None,
     ) -> None:
-        super().__init__(fabric, node_id, signing_key, lookup, clock, replay)
+        super().__init__(fabric, node_id, signing_key, lookup, clock, replay, trust)
         self._resolve = resolve
         self._default_timeout = default_timeout
         self._tasks: asyncio.TaskGroup | None = None
@@ -173,8 +303,19 @@ class RpcServer(_Endpoint):
             await tasks.__aexit__(None, None, None)
 
     def _on_request(self, message: Message) -> None:
-        envelope = self._open(message)
-        if envelope is None or self._tasks is None:
+        try:
+            envelope = self._unseal(message)
+        except Refusal as refusal:
+            self._refuse(message.topic, refusal)
+            self._answer_refusal(refusal.envelope, refusal)
+            return
+        except TokenError as exc:
+            self._refuse(message.topic, exc)
+            return
+        except AtmosphereError as exc:  # PayloadError
+            self._reject(message.topic, str(exc))
+            return
+        if self._tasks is None:
             return
         if envelope.kind != "request" or not envelope.reply_to or not envelope.correlation_id:
             self._reject(message.topic, f"from {envelope.sender}: not a request with a reply-to")
@@ -199,13 +340,23 @@ class RpcServer(_Endpoint):
                 "rpc request dropped from=%s reply_to=%r", request.sender, request.reply_to
             )
 
+    def _answer_refusal(self, request: Envelope, refusal: TokenError) -> None:
+        """A signed ``unauthorized``/``forbidden`` reply to an authentic refused request."""
+        if request.kind != "request" or not request.reply_to or not request.correlation_id:
+            return
+        code = "forbidden" if isinstance(refusal, Forbidden) else "unauthorized"
+        failure = _Failure(code, str(refusal), refusal.reason)
+        self._reply(request, failure.body(), JSON_TYPE, "error")
+
     async def _answer(self, request: Envelope) -> None:
         try:
             body, content_type = await self._run(request)
             kind = "result"
         except _Failure as failure:
-            body = json.dumps({"code": failure.code, "message": failure.message}).encode()
-            content_type, kind = JSON_TYPE, "error"
+            body, content_type, kind = failure.body(), JSON_TYPE, "error"
+        self._reply(request, body, content_type, kind)
+
+    def _reply(self, request: Envelope, body: bytes, content_type: str, kind: str) -> None:
         reply = Envelope.create(
             self.node_id,
             kind,
@@ -213,6 +364,8 @@ class RpcServer(_Endpoint):
             time=self._now(),
             content_type=content_type,
             correlation_id=request.correlation_id,
+            recipient=request.sender,
+            credential=self._credential if request.sender != self.node_id else "",
         )
         try:
             self._send(request.reply_to, reply)
@@ -231,6 +384,13 @@ class RpcServer(_Endpoint):
                 raise TypeError("arguments must be an object")
         except (PayloadError, ValueError, KeyError, TypeError) as exc:
             raise _Failure("bad_arguments", f"malformed request: {exc}") from exc
+        if self._trust is not None:
+            try:
+                self._trust.admit(request, capability, tool)
+            except TokenError as exc:
+                self._refuse(rpc_topic(self.node_id), exc)
+                code = "forbidden" if isinstance(exc, Forbidden) else "unauthorized"
+                raise _Failure(code, str(exc), exc.reason) from exc
         handler = self._resolve(capability)
         if handler is None:
             raise _Failure("unknown_capability", f"no capability {capability} on {self.node_id}")
@@ -270,10 +430,17 @@ class RpcServer(_Endpoint):
 
 
 class _Failure(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, reason: str = "") -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.reason = reason
+
+    def body(self) -> bytes:
+        error = {"code": self.code, "message": self.message}
+        if self.reason:
+            error["reason"] = self.reason
+        return json.dumps(error).encode()
 
 
 class RpcClient(_Endpoint):
@@ -288,8 +455,9 @@ class RpcClient(_Endpoint):
         lookup: PublicKeyLookup,
         *,
         clock: Clock | None = None,
+        trust: Trust | None = None,
     ) -> None:
-        super().__init__(fabric, node_id, signing_key, lookup, clock)
+        super().__init__(fabric, node_id, signing_key, lookup, clock, trust=trust)
         self.session = os.urandom(6).hex()
         self._reply_topic = reply_topic(node_id, self.session)
         self._pending: dict[str, tuple[NodeId, asyncio.Future[Envelope]]] = {}
@@ -345,13 +513,15 @@ class RpcClient(_Endpoint):
             reply_to=self._reply_topic,
             correlation_id=correlation,
             deadline=now + timeout,
+            recipient=target,
+            credential=self._credential if target != self.node_id else "",
         )
         future: asyncio.Future[Envelope] = asyncio.get_running_loop().create_future()
         self._pending[correlation] = (target, future)
         try:
             self._send(rpc_topic(target), request)
             async with asyncio.timeout(timeout):
-                reply = await future
+                reply = await future  # or TokenError: the replying peer is not trusted
         except TimeoutError:
             raise CallTimeout(
                 f"no reply from node {target} for {where} within {timeout} s"
@@ -361,9 +531,14 @@ class RpcClient(_Endpoint):
         return _result(reply, target, where)
 
     def _on_reply(self, message: Message) -> None:
-        envelope = self._open(message)
+        # A reply's freshness is its correlation id, which only this call knows: its time
+        # is not checked against ours, so that a hub whose clock is off still hears why
+        # its requests are refused (and says so loudly).
+        envelope = self._open(message, check_skew=False)
         if envelope is None:
             return
+        if abs(envelope.time - self._now()) > self._replay.max_skew:
+            self._warn_skew(envelope, "it refuses this hub's requests")
         pending = self._pending.get(envelope.correlation_id)
         if pending is None:
             self._late += 1  # its call timed out already
@@ -373,6 +548,16 @@ class RpcClient(_Endpoint):
         if envelope.sender != target or envelope.kind not in ("result", "error"):
             self._reject(message.topic, f"reply from {envelope.sender} for a call to {target}")
             return
+        if self._trust is not None:
+            try:
+                self._trust.vouch(envelope.sender)
+            except TokenError as exc:
+                self._refuse(message.topic, exc)
+                if not future.done():
+                    future.set_exception(
+                        TokenError(f"reply from node {target} refused: {exc}", exc.reason)
+                    )
+                return
         if not future.done():
             self._replies += 1
             future.set_result(envelope)
@@ -389,8 +574,13 @@ def _result(reply: Envelope, node: NodeId, where: str) -> ToolResult:
     try:
         error = load_json(reply.body, subject="error reply")
         code, message = str(error["code"]), str(error["message"])
-    except (PayloadError, KeyError, TypeError) as exc:
+        reason = str(error.get("reason", ""))
+    except (PayloadError, KeyError, TypeError, AttributeError) as exc:
         raise ToolError(f"{where} on node {node}: malformed error reply") from exc
+    if code == "forbidden":
+        raise Forbidden(f"node {node} refused {where}: {message}", reason)
+    if code == "unauthorized":
+        raise TokenError(f"node {node} refused {where}: {message}", reason)
     if code in ("unknown_capability", "unknown_tool"):
         raise RegistryError(message)
     if code == "timeout":

@@ -1,0 +1,1 @@
+"""The mesh: hubs at different sites federated as one, without a central server."""
