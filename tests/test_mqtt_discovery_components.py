@@ -73,7 +73,7 @@ async def test_default_light_publishes_each_topic_and_waits_for_the_report(rig: 
     order = [t for t, _ in rig.peer.received if t.endswith(("/set", "/switch"))]
     assert order[-1] == rig.topic("desk", "switch")  # on_command_type "last"
     state = rig.state("light.desk_lamp")
-    assert state["color_temp_kelvin"] == 2703 and state["color_mode"] == "color_temp"
+    assert state["color_temp_kelvin"] == 2702 and state["color_mode"] == "color_temp"
 
     rig.send(rig.topic("desk", "rgb"), "255,0,128")
     await rig.has("light.desk_lamp")

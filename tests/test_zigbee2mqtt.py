@@ -149,7 +149,7 @@ async def test_devices_from_bridge_devices_become_capabilities_with_their_tools(
             assert pendant.description == "Pendant above the island"
             assert "color_temp_kelvin" in params(hub, pendant.id, "turn_on")
             assert "hs_color" not in params(hub, pendant.id, "turn_on")
-            assert pendant.attributes["min_color_temp_kelvin"] == 2203
+            assert pendant.attributes["min_color_temp_kelvin"] == 2202  # floor, as HA
 
             assert [t.name for t in hub.registry.get("cover.bedroom_blind").tools] == [
                 "open_cover", "close_cover", "stop_cover", "toggle", "set_cover_position",
@@ -208,7 +208,7 @@ async def test_state_reports_update_the_capabilities_and_reach_the_bus(
                              .state)
 
             assert dict(hub.registry.get("light.living_room_floor_lamp").state) == {
-                "state": "on", "brightness": 255, "color_temp": 370, "color_temp_kelvin": 2703,
+                "state": "on", "brightness": 255, "color_temp": 370, "color_temp_kelvin": 2702,
                 "color_mode": "color_temp", "xy_color": [0.4599, 0.4106]}
             assert hub.registry.get("binary_sensor.hallway_motion_occupancy").state["state"] == "on"
             assert hub.registry.get("sensor.hallway_motion_illuminance").state["state"] == 140
@@ -244,14 +244,14 @@ async def test_light_tools_publish_what_zigbee2mqtt_expects_and_return_on_confir
 
             await hub.call(cap, "turn_on", {"color_temp_kelvin": 2700, "transition": 2})
             assert z2m.sent(lamp)[-1] == {"state": "ON", "color_temp": 370, "transition": 2}
-            assert hub.registry.get(cap).state["color_temp_kelvin"] == 2703
+            assert hub.registry.get(cap).state["color_temp_kelvin"] == 2702
 
             await hub.call(cap, "turn_on", {"rgb_color": [255, 0, 0]})
-            assert z2m.sent(lamp)[-1] == {"state": "ON", "color": {"x": 0.6401, "y": 0.33}}
+            assert z2m.sent(lamp)[-1] == {"state": "ON", "color": {"x": 0.701, "y": 0.299}}
             await hub.call(cap, "turn_on", {"color_name": "blue", "brightness": 255})
             assert z2m.sent(lamp)[-1] == {"state": "ON", "brightness": 254,
-                                          "color": {"x": 0.15, "y": 0.06}}
-            assert hub.registry.get(cap).state["xy_color"] == [0.15, 0.06]
+                                          "color": {"x": 0.136, "y": 0.04}}
+            assert hub.registry.get(cap).state["xy_color"] == [0.136, 0.04]
 
             await hub.call(cap, "turn_on", {"brightness_step_pct": -50})
             assert z2m.sent(lamp)[-1] == {"state": "ON", "brightness": 127}
