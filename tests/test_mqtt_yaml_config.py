@@ -74,7 +74,7 @@ mqtt:
   host: 127.0.0.1
   lihgt:
     - name: a
-  number:
+  number:  # every Home Assistant MQTT platform is driven: a valid number is no problem
     - name: n
       command_topic: x
   switch:
@@ -109,9 +109,6 @@ mqtt:
         "configuration.yaml:3:3: mqtt: unknown key 'lihgt'; did you mean 'light'?",
         ("configuration.yaml:13:7: mqtt.switch[2]: expected a mapping (key: value lines), "
         "got 42"),
-        ("configuration.yaml:5:3: mqtt.number: Home Assistant's number platform is not "
-        "supported (yet); supported: binary_sensor, button, camera, climate, cover, fan, "
-        "light, lock, sensor, switch"),
         ("configuration.yaml:9:7: mqtt.switch[0]: command_topic: missing; this component "
         "needs it"),
         "configuration.yaml:12:12: mqtt.switch[1].qos: expected an integer in 0..2, got 5",

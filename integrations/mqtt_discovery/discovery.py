@@ -26,17 +26,26 @@ from hub.fabric import Message
 from hub.inputs import load_json
 from hub.runtime import status_topic
 from integrations.mqtt_discovery.abbreviations import base_topic, expand
-from integrations.mqtt_discovery.camera import Camera
+from integrations.mqtt_discovery.alarm import AlarmPanel
+from integrations.mqtt_discovery.camera import Camera, Image
 from integrations.mqtt_discovery.climate import Climate
 from integrations.mqtt_discovery.cover import Cover
 from integrations.mqtt_discovery.device_trigger import DeviceTriggers, read_trigger
 from integrations.mqtt_discovery.entity import Context, Discovered, Entity
+from integrations.mqtt_discovery.event import Event, Tag
 from integrations.mqtt_discovery.fan import Fan
+from integrations.mqtt_discovery.humidifier import Humidifier, WaterHeater
+from integrations.mqtt_discovery.lawn_mower import LawnMower
 from integrations.mqtt_discovery.light import DefaultLight, JsonLight
 from integrations.mqtt_discovery.lock import Lock
 from integrations.mqtt_discovery.payload import Payload
-from integrations.mqtt_discovery.sensor import BinarySensor, Sensor
-from integrations.mqtt_discovery.switch import Button, Switch
+from integrations.mqtt_discovery.sensor import BinarySensor, DeviceTracker, Sensor
+from integrations.mqtt_discovery.siren import Siren
+from integrations.mqtt_discovery.switch import Button, Notify, Scene, Switch
+from integrations.mqtt_discovery.update import Update
+from integrations.mqtt_discovery.vacuum import Vacuum
+from integrations.mqtt_discovery.values import Number, Select, Text
+from integrations.mqtt_discovery.valve import Valve
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,16 +68,33 @@ def _light(ctx: Context, found: Discovered) -> Entity:
 
 
 FACTORIES: Mapping[str, Callable[[Context, Discovered], Entity]] = MappingProxyType({
+    "alarm_control_panel": AlarmPanel,
     "binary_sensor": BinarySensor,
     "button": Button,
     "camera": Camera,
     "climate": Climate,
     "cover": Cover,
+    "device_tracker": DeviceTracker,
+    "event": Event,
     "fan": Fan,
+    "humidifier": Humidifier,
+    "image": Image,
+    "lawn_mower": LawnMower,
     "light": _light,
     "lock": Lock,
+    "notify": Notify,
+    "number": Number,
+    "scene": Scene,
+    "select": Select,
     "sensor": Sensor,
+    "siren": Siren,
     "switch": Switch,
+    "tag": Tag,
+    "text": Text,
+    "update": Update,
+    "vacuum": Vacuum,
+    "valve": Valve,
+    "water_heater": WaterHeater,
 })
 """Supported components; `device_automation` (device triggers) is handled apart."""
 

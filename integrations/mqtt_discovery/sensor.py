@@ -155,3 +155,39 @@ class BinarySensor(Entity):
         timer, self._off_timer = self._off_timer, None
         if timer is not None:
             timer()
+
+
+class DeviceTracker(Entity):
+    """Home Assistant's MQTT `device_tracker`: `state_topic` says `payload_home` ("home"),
+    `payload_not_home` ("not_home"), `payload_reset` ("None": unknown) or a zone name;
+    GPS trackers report latitude/longitude as JSON attributes (they need no state topic)."""
+
+    domain = "device_tracker"
+    STATE_KEYS = frozenset({"state"})
+
+    def configure(self, opts: Options) -> None:
+        self.state_topic = opts.subscribe_topic("state_topic")
+        self.value_template = opts.template("value_template")
+        self.payload_home = opts.text("payload_home", "home")
+        self.payload_not_home = opts.text("payload_not_home", "not_home")
+        self.payload_reset = opts.text("payload_reset", "None")
+        self.source_type = opts.optional_text("source_type")
+
+    def attributes(self) -> dict[str, Any]:
+        return {"source_type": self.source_type}
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        if self.state_topic is not None:
+            yield self.state_topic, self._on_state
+
+    def _on_state(self, payload: Payload) -> None:
+        text = self.value(payload, self.value_template)
+        if text == self.payload_reset or not text:
+            state: str | None = None
+        elif text == self.payload_home:
+            state = "home"
+        elif text == self.payload_not_home:
+            state = "not_home"
+        else:
+            state = text  # a zone's name
+        self.update({"state": state})
