@@ -1,0 +1,128 @@
+"""300 real Zigbee2MQTT device definitions (tests/data/z2m_sample) against what Zigbee2MQTT's
+own Home Assistant discovery makes of them (see tests/z2m_oracle.py): every entity Home
+Assistant enables is a capability, and every sampled service call sends what Home Assistant
+would send. Plus, on a real broker, the kinds of entity the sample brought in: settings,
+write-only properties, buttons, text, sirens, firmware updates, climate extras."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hub.runtime import Hub
+from tests.broker import Mosquitto
+from tests.mqtt import mqtt_peer
+from tests.test_zigbee2mqtt import fake_zigbee2mqtt, ids_of, z2m_config
+from tests.waiting import eventually
+from tests.z2m_oracle import compare, load
+
+
+def test_every_entity_home_assistant_enables_is_a_capability_and_commands_are_exact() -> None:
+    result = compare()
+    assert result.expected > 2000
+    assert result.missing == []
+    assert result.coverage == 1.0
+    assert result.calls > 3000
+    assert result.wrong == []
+
+
+def test_the_sample_covers_every_expose_kind_and_access() -> None:
+    devices, oracle = load()
+    kinds: set[tuple[str, int]] = set()
+
+    def walk(expose: dict[str, Any]) -> None:
+        kinds.add((expose["type"], expose.get("access", 0)))
+        for feature in expose.get("features", []):
+            walk(feature)
+
+    for device in devices:
+        for expose in device["definition"]["exposes"]:
+            walk(expose)
+    assert {t for t, _ in kinds} >= {"binary", "numeric", "enum", "text", "composite",
+                                     "list", "light", "switch", "cover", "lock", "fan",
+                                     "climate"}
+    assert {("numeric", 2), ("enum", 2), ("binary", 2), ("numeric", 7), ("enum", 3)} <= kinds
+    platforms = {f["platform"] for facts in oracle.values() for f in facts}
+    assert platforms >= {"select", "number", "button", "text", "siren", "update", "sensor",
+                         "binary_sensor", "switch", "light", "climate", "cover", "lock", "fan"}
+
+
+def _device(name: str, exposes: list[dict[str, Any]], ota: bool = False) -> dict[str, Any]:
+    return {"ieee_address": "0x00124b0001020304", "friendly_name": name, "type": "Router",
+            "supported": True, "disabled": False, "interview_completed": True,
+            "definition": {"model": "X1", "vendor": "Acme", "description": "Test siren",
+                           "exposes": exposes, "supports_ota": ota}}
+
+
+SIREN = _device("hall/siren", [
+    {"type": "enum", "name": "power_on_behavior", "property": "power_on_behavior",
+     "access": 7, "values": ["off", "on", "previous"], "category": "config",
+     "label": "Power-on behavior"},
+    {"type": "enum", "name": "identify", "property": "identify", "access": 2,
+     "values": ["identify"], "category": "config", "label": "Identify"},
+    {"type": "numeric", "name": "max_duration", "property": "max_duration", "access": 2,
+     "value_min": 0, "value_max": 1800, "label": "Max duration"},
+    {"type": "text", "name": "melody_name", "property": "melody_name", "access": 3,
+     "label": "Melody name"},
+    {"type": "composite", "name": "warning", "property": "warning", "access": 2,
+     "label": "Warning", "features": [
+         {"type": "enum", "name": "mode", "property": "mode", "access": 2,
+          "values": ["stop", "burglar", "fire"]},
+         {"type": "enum", "name": "level", "property": "level", "access": 2,
+          "values": ["low", "medium", "high", "very_high"]},
+         {"type": "numeric", "name": "duration", "property": "duration", "access": 2}]},
+    {"type": "binary", "name": "alarm", "property": "alarm", "access": 3, "value_on": True,
+     "value_off": False, "label": "Alarm"},
+], ota=True)
+
+
+async def test_settings_write_only_buttons_text_siren_and_update_on_a_broker(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    base = f"{topic_prefix}/z2m"
+    with fake_zigbee2mqtt(mosquitto, base, [SIREN]) as z2m:
+        async with Hub(z2m_config(tmp_path, mosquitto, base)) as hub:
+            assert ids_of(hub) == {
+                "select.hall_siren_power_on_behavior", "button.hall_siren_identify",
+                "number.hall_siren_max_duration", "text.hall_siren_melody_name",
+                "siren.hall_siren", "switch.hall_siren_alarm", "update.hall_siren"}
+            pob = hub.registry.get("select.hall_siren_power_on_behavior")
+            assert pob.attributes["entity_category"] == "config"
+            assert hub.registry.get("update.hall_siren").attributes["entity_category"] == "config"
+
+            await hub.call("select.hall_siren_power_on_behavior", "select_option",
+                           {"option": "previous"})
+            assert z2m.sent("hall/siren")[-1] == {"power_on_behavior": "previous"}
+            # write-only: nothing reports it back, the call is done when sent
+            z2m.silent.add("hall/siren")
+            await hub.call("button.hall_siren_identify", "press")
+            await hub.call("number.hall_siren_max_duration", "set_value", {"value": 120.0})
+            await hub.call("siren.hall_siren", "turn_on", {"tone": "fire", "volume_level": 1})
+            await hub.call("siren.hall_siren", "turn_off")
+            await eventually(lambda: len(z2m.sent("hall/siren")) == 5)
+            assert z2m.sent("hall/siren")[1:] == [
+                {"identify": "identify"}, {"max_duration": 120},
+                {"warning": {"mode": "fire", "level": "very_high", "duration": 10}},
+                {"warning": {"mode": "stop"}}]
+            z2m.silent.discard("hall/siren")
+            await hub.call("text.hall_siren_melody_name", "set_value", {"value": "chime"})
+            assert hub.registry.get("text.hall_siren_melody_name").state["state"] == "chime"
+            # a settable on/off property toggles as Home Assistant does: by its state
+            await hub.call("switch.hall_siren_alarm", "turn_on")
+            await hub.call("switch.hall_siren_alarm", "toggle")
+            assert z2m.sent("hall/siren")[-1] == {"alarm": False}
+
+            with mqtt_peer(mosquitto.host, mosquitto.port) as bridge:
+                bridge.subscribe(f"{base}/bridge/request/#")
+                await hub.call("update.hall_siren", "install")
+                await eventually(lambda: bridge.messages(
+                    f"{base}/bridge/request/device/ota_update/update") != [])
+                assert json.loads(bridge.messages(
+                    f"{base}/bridge/request/device/ota_update/update")[0]) == {
+                    "id": "0x00124b0001020304"}
+            z2m.report("hall/siren", {"update": {"state": "available",
+                                                 "installed_version": 1, "latest_version": 2}})
+            await eventually(lambda: hub.registry.get("update.hall_siren").state.get(
+                "state") == "on")
+            assert hub.bad_input.total == 0
