@@ -15,7 +15,7 @@ from tests.broker import Mosquitto
 from tests.mqtt import mqtt_peer
 from tests.test_zigbee2mqtt import fake_zigbee2mqtt, ids_of, z2m_config
 from tests.waiting import eventually
-from tests.z2m_oracle import compare, load
+from tests.z2m_oracle import compare, entities_of, load
 
 
 def test_every_entity_home_assistant_enables_is_a_capability_and_commands_are_exact() -> None:
@@ -126,3 +126,17 @@ async def test_settings_write_only_buttons_text_siren_and_update_on_a_broker(
             await eventually(lambda: hub.registry.get("update.hall_siren").state.get(
                 "state") == "on")
             assert hub.bad_input.total == 0
+
+
+def test_a_fan_with_a_native_speed_takes_percentages_as_home_assistant_sends_them() -> None:
+    devices, _oracle = load()
+    entry = next(d for d in devices if d["friendly_name"] == "sample/275__TZE284_z5jz7wpo")
+
+    fan = next(e for e in entities_of(entry) if e.capability.type == "fan")
+    assert fan.capability.tool("set_percentage") is not None
+    assert fan.command("set_percentage", {"percentage": 50}, {}).payload == {"speed": 127}
+    assert fan.command("turn_on", {"percentage": 1}, {}).payload == {"speed": 3}
+    assert fan.command("set_percentage", {"percentage": 0}, {}).payload == {"state": "OFF"}
+    out: dict[str, Any] = {}
+    fan.readers["speed"](127, out)
+    assert out == {"percentage": 50}

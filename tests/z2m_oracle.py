@@ -19,6 +19,7 @@ Used by tests/test_zigbee2mqtt_sample.py and bench/z2m_coverage.py.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,12 @@ def calls(fact: Mapping[str, Any], entry: Mapping[str, Any]
         yield "stop_cover", {}, {_ep(fact, "state"): "STOP"}
     elif platform == "light":
         yield from _light_calls(fact)
+    elif platform == "fan" and "speed" in fact.get("properties", ()):
+        low, high = fact["speed_range_min"], fact["speed_range_max"]
+        for pct in (1, 33, 50, 100):
+            yield "set_percentage", {"percentage": pct}, {
+                "speed": math.ceil((high - low + 1) * pct / 100 + low - 1)}
+        yield "turn_off", {}, {"state": "OFF"}
     elif platform == "update":
         yield "install", {}, {"id": entry["ieee_address"]}
     elif platform == "siren":
