@@ -11,10 +11,18 @@ same configuration again (devices re-send theirs after the birth message) change
 an empty payload removes the entity (for a device: all of its components; a component sent
 with only its ``platform`` is removed). A malformed configuration is bad input, counted
 against its discovery topic; the entity it would have replaced stays as it was.
+
+Two announcements whose ids come out the same (``Attic Water Sensor`` and
+``attic/water_sensor``) both become capabilities, as in Home Assistant: the later one gets
+``_2`` (then ``_3``...). An id registered by another part (an entity declared under `mqtt:`
+in YAML) stays refused: the declared one wins, and the announcement is bad input. The suffixed ids are kept in the store (key `SUFFIXES`), so each
+announcement gets the same id after a restart whatever order they come in; each is logged
+once, when first given.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -55,6 +63,8 @@ DEVICE = "device"
 _NOT_SHARED = frozenset({"components", "name", "unique_id", "object_id", "default_entity_id",
                          "platform"})
 """Keys of a device discovery payload that stay with it and are not given to components."""
+SUFFIXES = "mqtt_discovery.suffixed_ids"
+"""Store key: announcement key -> the suffixed capability id it was given."""
 
 
 def _light(ctx: Context, found: Discovered) -> Entity:
@@ -113,6 +123,9 @@ class Discovery:
         self._raw: dict[str, bytes] = {}
         self._device_keys: dict[str, set[str]] = {}
         self._unsupported: set[str] = set()
+        self._suffixed: dict[str, str] = {}
+        """announcement key -> its suffixed id (persisted): stable across restarts."""
+        self._saving: set[asyncio.Task[None]] = set()
         self._cancels: list[Callable[[], None]] = []
         self.triggers = DeviceTriggers(ctx)
         self.births = 0
@@ -122,6 +135,10 @@ class Discovery:
         return MappingProxyType(self._entities)
 
     async def __aenter__(self) -> Self:
+        stored = await self._ctx.hub.store.get(SUFFIXES)
+        if isinstance(stored, dict):
+            self._suffixed = {k: v for k, v in stored.items()
+                              if isinstance(k, str) and isinstance(v, str)}
         router, prefix = self._ctx.router, self._prefix
         for pattern in (f"{prefix}/+/+/config", f"{prefix}/+/+/+/config"):
             self._cancels.append(router.subscribe(pattern, self._on_config, source=pattern,
@@ -143,6 +160,8 @@ class Discovery:
         for key in list(self._entities):
             self._remove(key)
         self.triggers.close()
+        if self._saving:
+            await asyncio.gather(*self._saving, return_exceptions=True)
         _LOGGER.info("mqtt discovery stopped prefix=%s", self._prefix)
 
     # -- birth -------------------------------------------------------------------------------
@@ -260,17 +279,12 @@ class Discovery:
         except PayloadError as exc:
             bad_input.report(found.topic, str(exc))
             return
-        owner = self._ids.get(entity.id)
-        if owner is not None and owner != key:
-            bad_input.report(found.topic, f"{found.topic}: capability id {entity.id} is taken "
-                             f"by {self._entities[owner].found.topic}; give each its own "
-                             "unique_id")
-            return
         existing = self._ctx.hub.registry.find(entity.id)
         if existing is not None and existing.source != "mqtt_discovery":
             bad_input.report(found.topic, f"{found.topic}: capability id {entity.id} is "
                              f"already registered by {existing.source or 'another part'}")
             return
+        entity.id = self._unique_id(key, entity.id, found.topic)
         self.triggers.remove(key)
         previous = self._entities.get(key)
         if previous is not None and previous.id != entity.id:
@@ -281,6 +295,40 @@ class Discovery:
         entity.start(previous)
         _LOGGER.debug("entity %s capability=%s topic=%s",
                       "updated" if previous else "added", entity.id, found.topic)
+
+    def _taken(self, cap_id: str, key: str) -> bool:
+        owner = self._ids.get(cap_id)
+        if owner is not None:
+            return owner != key
+        if cap_id in self._suffixed.values() and self._suffixed.get(key) != cap_id:
+            return True  # another announcement's id (from an earlier run)
+        existing = self._ctx.hub.registry.find(cap_id)
+        return existing is not None and existing.source != "mqtt_discovery"
+
+    def _unique_id(self, key: str, natural: str, topic: str) -> str:
+        """`natural`, or the suffixed id this announcement has (had) when another holds
+        `natural`, as Home Assistant suffixes entity ids."""
+        kept = self._suffixed.get(key)
+        if kept is not None and kept.rsplit("_", 1)[0] == natural and not self._taken(kept,
+                                                                                        key):
+            return kept
+        if not self._taken(natural, key):
+            return natural
+        n = 2
+        while self._taken(f"{natural}_{n}", key):
+            n += 1
+        chosen = f"{natural}_{n}"
+        self._suffixed[key] = chosen
+        _LOGGER.info("capability id taken, suffixed id=%s taken_by=%s topic=%s", chosen,
+                     natural, topic)
+        self._save_suffixes()
+        return chosen
+
+    def _save_suffixes(self) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._ctx.hub.store.set(SUFFIXES, dict(self._suffixed)))
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)
 
     def _remove(self, key: str, *, keep_trigger: bool = False) -> None:
         self._configs.pop(key, None)
