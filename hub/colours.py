@@ -269,11 +269,10 @@ def name_to_rgb(name: str) -> RGB:
     from PIL import ImageColor  # loaded on first use: colour names are rare
 
     key = name.replace(" ", "").lower()
-    if key and key.isalpha():
-        rgb = ImageColor.colormap.get(key)
-        if isinstance(rgb, str):
-            r, g, b = ImageColor.getrgb(rgb)[:3]
-            return int(r), int(g), int(b)
+    if key and key.isalpha() and key in ImageColor.colormap:
+        # getrgb caches a name's tuple in the colormap in place of its hex text
+        r, g, b = ImageColor.getrgb(key)[:3]
+        return int(r), int(g), int(b)
     raise ColourError(f"color_name: unknown colour {name!r}; use a CSS colour name such as "
                       "'red', 'orange' or 'lightblue'")
 

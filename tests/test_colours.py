@@ -126,6 +126,7 @@ def test_rgbw():
 
 def test_colour_names():
     assert colours.name_to_rgb("red") == (255, 0, 0)
+    assert colours.name_to_rgb("red") == (255, 0, 0)  # again: Pillow caches it as a tuple
     assert colours.name_to_rgb("Light Blue") == (173, 216, 230)
     assert colours.name_to_xy("red") == (0.701, 0.299)
     with pytest.raises(ColourError, match="color_name: unknown colour 'blurple'; use a CSS"):
