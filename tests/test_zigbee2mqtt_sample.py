@@ -140,3 +140,52 @@ def test_a_fan_with_a_native_speed_takes_percentages_as_home_assistant_sends_the
     out: dict[str, Any] = {}
     fan.readers["speed"](127, out)
     assert out == {"percentage": 50}
+
+
+GROUPS = [
+    {"id": 1, "friendly_name": "downstairs/lights", "description": "All the lamps",
+     "members": [{"ieee_address": "0x0017880108a1b2c3", "endpoint": 11},
+                 {"ieee_address": "0x0017880109c4d5e6", "endpoint": 11}], "scenes": []},
+    {"id": 2, "friendly_name": "stairs_group",
+     "members": [{"ieee_address": "0xa4c1380123456789", "endpoint": 1}], "scenes": []},
+    {"id": 3, "friendly_name": "empty", "members": [], "scenes": []},
+    {"id": "x"},
+]
+
+
+async def test_zigbee2mqtt_groups_are_capabilities(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    base = f"{topic_prefix}/z2m"
+    with fake_zigbee2mqtt(mosquitto, base) as z2m:
+        z2m.peer.publish(f"{base}/bridge/groups", json.dumps(GROUPS), retain=True)
+        try:
+            async with Hub(z2m_config(tmp_path, mosquitto, base)) as hub:
+                await eventually(lambda: "light.downstairs_lights" in hub.registry)
+                group = hub.registry.get("light.downstairs_lights")
+                assert (group.name, group.area) == ("Downstairs lights", "downstairs")
+                assert group.attributes["model"] == "group"
+                # the union of the members' lights: the floor lamp's colour too
+                turn_on = group.tool("turn_on")
+                assert turn_on is not None
+                assert {"rgb_color", "color_temp_kelvin", "brightness_pct"} <= set(
+                    turn_on.parameters["properties"])
+                await hub.call("light.downstairs_lights", "turn_on", {"brightness_pct": 50})
+                assert z2m.sent("downstairs/lights")[-1] == {"state": "ON", "brightness": 127}
+                assert hub.registry.get("light.downstairs_lights").state["state"] == "on"
+                # a switch group loses the members' endpoints: state_l1 and state_l2 are
+                # both its state, one switch (as Zigbee2MQTT announces the group)
+                stairs = {i for i in ids_of(hub) if i.startswith("switch.stairs_group")}
+                assert stairs == {"switch.stairs_group"}
+                await hub.call("switch.stairs_group", "turn_on")
+                assert z2m.sent("stairs_group")[-1] == {"state": "ON"}
+                assert not any("empty" in i for i in ids_of(hub))
+                assert hub.bad_input.counts[f"{base}/bridge/groups"] == 1  # the group "x"
+
+                # a group removed from the list takes its capabilities away
+                z2m.peer.publish(f"{base}/bridge/groups", json.dumps(GROUPS[1:3]),
+                                 retain=True)
+                await eventually(lambda: "light.downstairs_lights" not in hub.registry)
+                assert "switch.stairs_group" in hub.registry
+        finally:
+            z2m.peer.publish(f"{base}/bridge/groups", b"", retain=True)
