@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hub.errors import PayloadError, RegistryError, ToolError
-from hub.events import BadInput, TriggerFired
+from hub.events import BadInput, StateChanged, TriggerFired
 from tests.broker import Mosquitto
 from tests.test_mqtt_discovery import Rig, running
 from tests.test_mqtt_discovery_components import jpeg, received, tools
@@ -398,3 +398,20 @@ async def test_new_platforms_refuse_bad_configurations_with_reasons(rig: Rig) ->
         topic = rig.announce(component, "bad", config)
         await eventually(lambda t=topic: rig.hub.bad_input.counts[t] == 1)
         assert reason in rig.of(BadInput)[-1].reason, component
+
+
+async def test_sensor_expire_after_and_force_update(rig: Rig) -> None:
+    rig.announce("sensor", "pool", {"uniq_id": "pool", "stat_t": rig.topic("pool"),
+                                    "unit_of_meas": "°C", "exp_aft": 0.3, "frc_upd": True})
+    await rig.has("sensor.pool")
+    registry = rig.hub.registry
+    rig.send(rig.topic("pool"), "24.5")
+    await eventually(lambda: registry.get("sensor.pool").state.get("state") == 24.5)
+    assert registry.get("sensor.pool").available
+    # no report for expire_after seconds: unavailable, as Home Assistant's state expires
+    await eventually(lambda: not registry.get("sensor.pool").available)
+    rig.send(rig.topic("pool"), "24.5")
+    await eventually(lambda: registry.get("sensor.pool").available)
+    # force_update: the same value again is a state change event all the same
+    changes = [e for e in rig.of(StateChanged) if e.capability_id == "sensor.pool"]
+    assert len(changes) == 2 and changes[1].old == changes[1].new

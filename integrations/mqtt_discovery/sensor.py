@@ -43,6 +43,8 @@ class Sensor(Entity):
         self.device_class = opts.optional_text("device_class")
         self.state_class = opts.optional_text("state_class")
         self.precision = opts.integer("suggested_display_precision", -1, low=0, high=15)
+        self.expire_after = opts.number("expire_after", 0.0, low=0)
+        self.force_update = opts.flag("force_update", False)
         # a sensor with a unit or a state class measures something: its state is a number
         self.numeric = self.unit is not None or self.state_class is not None
 
@@ -107,6 +109,8 @@ class BinarySensor(Entity):
         self.payload_off = opts.text("payload_off", "OFF")
         self.device_class = opts.optional_text("device_class")
         self.off_delay = opts.number("off_delay", 0.0, low=0)
+        self.expire_after = opts.number("expire_after", 0.0, low=0)
+        self.force_update = opts.flag("force_update", False)
         name, intent, boost = _TRIGGERS.get(self.device_class or "",
                                             ("turned_on", "{name} turned on", 0))
         config = self.ctx.config
