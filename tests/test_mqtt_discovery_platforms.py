@@ -415,3 +415,29 @@ async def test_sensor_expire_after_and_force_update(rig: Rig) -> None:
     # force_update: the same value again is a state change event all the same
     changes = [e for e in rig.of(StateChanged) if e.capability_id == "sensor.pool"]
     assert len(changes) == 2 and changes[1].old == changes[1].new
+
+
+async def test_default_light_hs_xy_and_rgbw_topics(rig: Rig) -> None:
+    for name, extra in (("hs", {"hs_cmd_t": "~/hs/set", "hs_stat_t": "~/hs"}),
+                        ("xy", {"xy_cmd_t": "~/xy/set", "xy_stat_t": "~/xy"}),
+                        ("rgbw", {"rgbw_command_topic": "~/rgbw/set",
+                                  "rgbw_state_topic": "~/rgbw"})):
+        rig.announce("light", name, {"~": rig.topic(name), "uniq_id": f"lamp_{name}",
+                                     "cmd_t": "~/switch", "opt": True, **extra})
+        await rig.has(f"light.lamp_{name}")
+    assert rig.hub.registry.get("light.lamp_xy").attributes["supported_color_modes"] == ["xy"]
+    rig.peer.subscribe(rig.topic("#"))
+    await rig.hub.call("light.lamp_hs", "turn_on", {"rgb_color": [255, 128, 0]})
+    await rig.hub.call("light.lamp_xy", "turn_on", {"color_name": "red"})
+    await rig.hub.call("light.lamp_xy", "turn_on", {"hs_color": [180, 100]})
+    await rig.hub.call("light.lamp_rgbw", "turn_on", {"rgb_color": [255, 200, 100]})
+    await eventually(lambda: received(rig, rig.topic("rgbw", "rgbw", "set")) != [])
+    # what Home Assistant sends: hs from rgb, Wide RGB D65 xy, rgbw by its white split
+    assert received(rig, rig.topic("hs", "hs", "set")) == [b"30.118,100.0"]
+    assert received(rig, rig.topic("xy", "xy", "set")) == [b"0.701,0.299", b"0.151,0.343"]
+    assert received(rig, rig.topic("rgbw", "rgbw", "set")) == [b"255,165,0,165"]
+    rig.send(rig.topic("hs", "hs"), "200,50")
+    rig.send(rig.topic("xy", "xy"), "0.3,0.6")
+    await eventually(lambda: rig.state("light.lamp_xy").get("xy_color") == [0.3, 0.6])
+    await eventually(lambda: rig.state("light.lamp_hs").get("hs_color") == [200, 50])
+    assert rig.state("light.lamp_hs")["color_mode"] == "hs"

@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hub.colours import rgb_to_rgbw, rgbw_to_rgb
 from hub.devices import Predicate
 from hub.errors import PayloadError, ToolError
 from hub.model import Tool, ToolResult
@@ -38,7 +39,7 @@ class Light(Entity):
 
     domain = "light"
     STATE_KEYS = frozenset({"state", "brightness", "color_temp_kelvin", "rgb_color", "hs_color",
-                            "xy_color", "color_mode", "effect"})
+                            "xy_color", "rgbw_color", "color_mode", "effect"})
     state_topic: str | None
     optimistic: bool
     brightness_scale: int
@@ -137,6 +138,18 @@ class DefaultLight(Light):
         self.rgb_cmd_tpl = opts.template("rgb_command_template")
         self.rgb_stat = opts.subscribe_topic("rgb_state_topic")
         self.rgb_tpl = opts.template("rgb_value_template")
+        self.rgbw_cmd = opts.publish_topic("rgbw_command_topic")
+        self.rgbw_cmd_tpl = opts.template("rgbw_command_template")
+        self.rgbw_stat = opts.subscribe_topic("rgbw_state_topic")
+        self.rgbw_tpl = opts.template("rgbw_value_template")
+        self.hs_cmd = opts.publish_topic("hs_command_topic")
+        self.hs_cmd_tpl = opts.template("hs_command_template")
+        self.hs_stat = opts.subscribe_topic("hs_state_topic")
+        self.hs_tpl = opts.template("hs_value_template")
+        self.xy_cmd = opts.publish_topic("xy_command_topic")
+        self.xy_cmd_tpl = opts.template("xy_command_template")
+        self.xy_stat = opts.subscribe_topic("xy_state_topic")
+        self.xy_tpl = opts.template("xy_value_template")
         self.fx_cmd = opts.publish_topic("effect_command_topic")
         self.fx_cmd_tpl = opts.template("effect_command_template")
         self.fx_stat = opts.subscribe_topic("effect_state_topic")
@@ -144,7 +157,9 @@ class DefaultLight(Light):
         self.effects = opts.text_list("effect_list")
 
     def attributes(self) -> dict[str, Any]:
-        modes = [m for m, topic in (("color_temp", self.ct_cmd), ("rgb", self.rgb_cmd)) if topic]
+        modes = [m for m, topic in (("color_temp", self.ct_cmd), ("rgb", self.rgb_cmd),
+                                    ("rgbw", self.rgbw_cmd), ("hs", self.hs_cmd),
+                                    ("xy", self.xy_cmd)) if topic]
         if not modes:
             modes = ["brightness" if self.bri_cmd else "onoff"]
         return {"schema": "default", "supported_color_modes": modes,
@@ -163,6 +178,9 @@ class DefaultLight(Light):
                                (self.bri_stat, self._on_brightness),
                                (self.ct_stat, self._on_color_temp),
                                (self.rgb_stat, self._on_rgb),
+                               (self.rgbw_stat, self._on_rgbw),
+                               (self.hs_stat, self._on_hs),
+                               (self.xy_stat, self._on_xy),
                                (self.fx_stat, self._on_effect)):
             if topic is not None:
                 yield topic, handler
@@ -196,6 +214,28 @@ class DefaultLight(Light):
         self.update({"rgb_color": rgb, "hs_color": list(rgb_to_hs((rgb[0], rgb[1], rgb[2]))),
                      "color_mode": "rgb"})
 
+    def _numbers(self, payload: Payload, template: Any, what: str, count: int,
+                 high: float) -> list[float]:
+        text = self.value(payload, template)
+        parts = [number(p.strip()) for p in text.split(",")]
+        if len(parts) != count or any(p is None or not 0 <= p <= high for p in parts):
+            raise PayloadError(f"{payload.topic}: {what}: expected {count} numbers "
+                               f"separated by commas, each 0..{high:g}, got {text[:40]!r}")
+        return [p for p in parts if p is not None]
+
+    def _on_rgbw(self, payload: Payload) -> None:
+        r, g, b, w = (round(p) for p in self._numbers(payload, self.rgbw_tpl, "rgbw", 4, 255))
+        self.update({"rgbw_color": [r, g, b, w], "rgb_color": list(rgbw_to_rgb(r, g, b, w)),
+                     "color_mode": "rgbw"})
+
+    def _on_hs(self, payload: Payload) -> None:
+        hue, sat = self._numbers(payload, self.hs_tpl, "hs", 2, 360)
+        self.update({"hs_color": [hue, min(100.0, sat)], "color_mode": "hs"})
+
+    def _on_xy(self, payload: Payload) -> None:
+        x, y = self._numbers(payload, self.xy_tpl, "xy", 2, 1)
+        self.update({"xy_color": [x, y], "color_mode": "xy"})
+
     def _on_effect(self, payload: Payload) -> None:
         self.update({"effect": self.value(payload, self.fx_tpl)})
 
@@ -209,10 +249,8 @@ class DefaultLight(Light):
         if wanted.kelvin is not None and self.ct_cmd is not None:
             value = wanted.kelvin if self.kelvin else mired_kelvin(wanted.kelvin)
             extra.append((self.ct_cmd, self.command_payload(self.ct_cmd_tpl, value)))
-        if wanted.rgb is not None and self.rgb_cmd is not None:
-            r, g, b = wanted.rgb
-            extra.append((self.rgb_cmd, self.command_payload(
-                self.rgb_cmd_tpl, f"{r},{g},{b}", red=r, green=g, blue=b)))
+        if wanted.rgb is not None:
+            extra.extend(self._colour(wanted))
         if wanted.effect is not None and self.fx_cmd is not None:
             extra.append((self.fx_cmd, self.command_payload(self.fx_cmd_tpl, wanted.effect)))
         on: Send = (self.command_topic, self.payload_on)
@@ -226,6 +264,27 @@ class DefaultLight(Light):
                     self.bri_cmd_tpl, self._scaled_out(level))))
             return extra
         return [*extra, on]
+
+    def _colour(self, wanted: Target) -> list[Send]:
+        """The colour on the first topic the light has, in Home Assistant's order (rgb,
+        rgbw, hs, xy), converted as Home Assistant converts it (`hub.colours`)."""
+        assert wanted.rgb is not None
+        r, g, b = wanted.rgb
+        if self.rgb_cmd is not None:
+            return [(self.rgb_cmd, self.command_payload(
+                self.rgb_cmd_tpl, f"{r},{g},{b}", red=r, green=g, blue=b))]
+        if self.rgbw_cmd is not None:
+            r, g, b, w = rgb_to_rgbw(r, g, b)
+            return [(self.rgbw_cmd, self.command_payload(
+                self.rgbw_cmd_tpl, f"{r},{g},{b},{w}", red=r, green=g, blue=b, white=w))]
+        if self.hs_cmd is not None:
+            hue, sat = wanted.hs if wanted.hs is not None else rgb_to_hs(wanted.rgb)
+            return [(self.hs_cmd, self.command_payload(
+                self.hs_cmd_tpl, f"{float(hue)},{float(sat)}", hue=hue, sat=sat))]
+        if self.xy_cmd is not None:
+            x, y = rgb_to_xy(wanted.rgb)
+            return [(self.xy_cmd, self.command_payload(self.xy_cmd_tpl, f"{x},{y}", x=x, y=y))]
+        return []
 
     def off(self, arguments: Mapping[str, Any]) -> list[Send]:
         return [(self.command_topic, self.payload_off)]
