@@ -44,6 +44,8 @@ TEMPLATE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "zone": (*_OBJECT_FIELDS, "zone"),
     "review_alert": ("severity", "camera", "area", "objects", "zones", "sub_labels"),
     "review_detection": ("severity", "camera", "area", "objects", "zones", "sub_labels"),
+    "motion": ("camera", "area"),
+    "audio": ("audio", "camera", "area"),
 })
 
 
@@ -60,7 +62,11 @@ DEFAULT_TRIGGERS: Mapping[str, TriggerSpec] = MappingProxyType({
     "zone": TriggerSpec("{label} in {zone}", 2, 10.0),
     "review_alert": TriggerSpec("{severity} at {camera}: {objects}", 3, 0.0),
     "review_detection": TriggerSpec("{severity} at {camera}: {objects}", 1, 0.0),
+    "motion": TriggerSpec("motion at {camera}", 1, 30.0, enabled=False),
+    "audio": TriggerSpec("{audio} heard at {camera}", 2, 10.0, enabled=False),
 })
+"""Motion and audio are opt-in (``triggers: {motion: true}``): Frigate reports motion far
+more often than objects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +277,7 @@ def _triggers(section: Section, problems: Problems) -> Mapping[str, TriggerSpec]
         if child is None:
             continue
         if child.value is True:
+            triggers[kind] = TriggerSpec(default.intent, default.priority, default.throttle)
             continue
         if child.value is False:
             triggers[kind] = TriggerSpec(default.intent, default.priority, default.throttle,
