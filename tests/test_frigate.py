@@ -609,3 +609,26 @@ async def test_motion_and_audio_fire_triggers(
     ]
     assert fired[1].payload == {"camera": "front_door", "audio": "bark"}
     assert state["audio_dbfs"] == -37.5 and state["motion"] == "on"
+
+
+async def test_frigates_authenticated_api_logs_in_and_again_when_the_token_expires(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    async with CameraServer(frigate_login=("admin", "frigate pass")) as server:
+        server.frigate_latest["front_door"] = FRAME
+        config = frigate_hub(tmp_path, mosquitto, topic_prefix, url=server.url("/"),
+                             cameras=["front_door"], timeout=2, username="admin",
+                             password="frigate pass")
+        async with Hub(config) as hub:
+            assert (await hub.call("camera.front_door", "get_frame")).data == FRAME
+            server.frigate_tokens.append("rotated")  # Frigate forgot our token
+            assert (await hub.call("camera.front_door", "get_frame")).data == FRAME
+        assert server.requests == ["/api/login", "/api/front_door/latest.jpg",
+                                   "/api/front_door/latest.jpg", "/api/login",
+                                   "/api/front_door/latest.jpg"]
+        wrong = frigate_hub(tmp_path / "wrong", mosquitto, topic_prefix, url=server.url("/"),
+                            cameras=["front_door"], timeout=2, username="admin",
+                            password="guess")
+        async with Hub(wrong) as hub:
+            with pytest.raises(ToolError, match="HTTP 401"):
+                await hub.call("camera.front_door", "get_frame")

@@ -90,8 +90,8 @@ def test_errors_name_file_line_and_what_to_fix(tmp_path: Path) -> None:
         ("integrations.frigate.triggers: unknown key 'sound'; expected one of: detected, zone, "
         "review_alert, review_detection, motion, audio"),
         ("integrations.frigate: unknown key 'verbose'; expected one of: topic_prefix, url, "
-        "timeout, verify_ssl, max_frame_bytes, discover, max_cameras, labels, min_score, "
-        "zones, cameras, triggers"),
+        "username, password, timeout, verify_ssl, max_frame_bytes, discover, max_cameras, "
+        "labels, min_score, zones, cameras, triggers"),
     ]
     assert len(lines) == len(expected)
     for line in lines:

@@ -94,6 +94,9 @@ class Config:
     topic_prefix: str = "frigate"
     url: str | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    username: str | None = None
+    """With `password`: Frigate's login (its authenticated port, 8971)."""
+    password: str | None = field(default=None, repr=False)
     discover: bool = True
     max_cameras: int = 64
     filters: Filters = field(default_factory=Filters)
@@ -119,7 +122,8 @@ def spoken(name: str) -> str:
     return name.replace("_", " ").replace("-", " ").strip()
 
 
-_SECTION_KEYS = ("topic_prefix", "url", "timeout", "verify_ssl", "max_frame_bytes",
+_SECTION_KEYS = ("topic_prefix", "url", "username", "password", "timeout", "verify_ssl",
+                 "max_frame_bytes",
                  "discover", "max_cameras", "labels", "min_score", "zones", "cameras",
                  "triggers")
 _CAMERA_KEYS = ("name", "id", "area", "labels", "min_score", "zones")
@@ -151,7 +155,14 @@ def validate(raw: Located | None) -> Config:
         filters=filters,
         cameras=cameras,
         triggers=_triggers(section, problems),
+        username=section.optional_text("username"),
+        password=section.optional_text("password"),
     )
+    if (config.username is None) != (config.password is None):
+        node = section.get("username") or section.get("password")
+        assert node is not None
+        problems.add(node, "give both username and password (Frigate's login, port 8971), "
+                           "or neither", at_key=True)
     problems.raise_if_any()
     return config
 
