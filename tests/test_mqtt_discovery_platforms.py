@@ -441,3 +441,19 @@ async def test_default_light_hs_xy_and_rgbw_topics(rig: Rig) -> None:
     await eventually(lambda: rig.state("light.lamp_xy").get("xy_color") == [0.3, 0.6])
     await eventually(lambda: rig.state("light.lamp_hs").get("hs_color") == [200, 50])
     assert rig.state("light.lamp_hs")["color_mode"] == "hs"
+
+
+async def test_entity_category_is_kept_on_every_platform(rig: Rig) -> None:
+    rig.announce("sensor", "rssi", {"uniq_id": "rssi", "stat_t": rig.topic("rssi"),
+                                    "ent_cat": "diagnostic"})
+    rig.announce("switch", "led", {"uniq_id": "led", "cmd_t": rig.topic("led"),
+                                   "ent_cat": "config"})
+    await rig.has("sensor.rssi")
+    await rig.has("switch.led")
+    assert rig.hub.registry.get("sensor.rssi").attributes["entity_category"] == "diagnostic"
+    assert rig.hub.registry.get("switch.led").attributes["entity_category"] == "config"
+    topic = rig.announce("sensor", "odd", {"uniq_id": "odd", "stat_t": rig.topic("odd"),
+                                           "ent_cat": "system"})
+    await eventually(lambda: rig.hub.bad_input.counts[topic] == 1)
+    assert "entity_category: expected config or diagnostic, got 'system'" in rig.of(
+        BadInput)[-1].reason

@@ -182,6 +182,13 @@ class Entity:
         self.id = f"{self.domain}.{self._id_suffix(opts)}"
         self.name = self._name(opts)
         self.qos = opts.integer("qos", 0, low=0, high=2)
+        category = opts.optional_text("entity_category")
+        if category is not None and category not in ("config", "diagnostic"):
+            raise opts.error("entity_category", f"expected config or diagnostic, got "
+                             f"{category!r}")
+        self.entity_category = category
+        """Home Assistant's `entity_category`: settings (config) and diagnostics are kept
+        as an attribute, so the UI and routing can rank them below the device itself."""
         self.retain = opts.flag("retain", False)
         self.availability = Tracker(read_spec(opts), self._on_available)
         self._attr_topic = opts.subscribe_topic("json_attributes_topic")
@@ -264,6 +271,8 @@ class Entity:
             else {"protocol": "mqtt_discovery", "discovery_topic": found.topic})
         if self.unique_id:
             attributes["unique_id"] = self.unique_id
+        if self.entity_category:
+            attributes["entity_category"] = self.entity_category
         if self.device is not None:
             attributes["device"] = dict(self.device.info, id=self.device.id,
                                         name=self.device.name)

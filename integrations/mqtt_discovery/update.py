@@ -41,7 +41,7 @@ class Update(Entity):
         self.release_summary = opts.optional_text("release_summary")
         self.release_url = opts.optional_text("release_url")
         self.device_class = opts.optional_text("device_class")
-        self.entity_category = opts.optional_text("entity_category") or "config"
+        self.entity_category = self.entity_category or "config"  # HA's default for updates
 
     def attributes(self) -> dict[str, Any]:
         return {"device_class": self.device_class, "title": self.title,

@@ -39,7 +39,6 @@ class _ValueEntity(Entity):
         self.value_template = opts.template("value_template")
         self.command_template = opts.template("command_template")
         self.optimistic = opts.flag("optimistic", self.state_topic is None)
-        self.entity_category = opts.optional_text("entity_category")
         self.configure_value(opts)
 
     def configure_value(self, opts: Options) -> None:
