@@ -91,7 +91,7 @@ mqtt:
       comand_topic: home/shelf/set
       command_topic: home/shelf/set
       stat_val_tpl: "{{ value"
-    - schema: template
+    - schema: tempate
       command_topic: x
   sensor:
     - name: Porch
@@ -118,8 +118,8 @@ mqtt:
         "'command_topic'?"),
         ("configuration.yaml:21:21: mqtt.light[1].stat_val_tpl: template '{{ value': line 1: "
         "unexpected end of template, expected 'end of print statement'."),
-        ("configuration.yaml:22:15: mqtt.light[2].schema: 'template' is not supported; use "
-        "default or json"),
+        ("configuration.yaml:22:15: mqtt.light[2].schema: 'tempate' is not supported; use "
+        "default, json or template"),
         ("configuration.yaml:27:7: mqtt.sensor[1]: capability id sensor.porch is taken by "
         "mqtt.sensor[0] (configuration.yaml:25:7); give each its own name or object_id"),
         ("configuration.yaml:33:11: mqtt.sensor[2].availability[1]: topic: missing; this "

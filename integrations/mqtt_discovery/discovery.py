@@ -44,7 +44,7 @@ from integrations.mqtt_discovery.event import Event, Tag
 from integrations.mqtt_discovery.fan import Fan
 from integrations.mqtt_discovery.humidifier import Humidifier, WaterHeater
 from integrations.mqtt_discovery.lawn_mower import LawnMower
-from integrations.mqtt_discovery.light import DefaultLight, JsonLight
+from integrations.mqtt_discovery.light import DefaultLight, JsonLight, TemplateLight
 from integrations.mqtt_discovery.lock import Lock
 from integrations.mqtt_discovery.payload import Payload
 from integrations.mqtt_discovery.sensor import BinarySensor, DeviceTracker, Sensor
@@ -73,8 +73,10 @@ def _light(ctx: Context, found: Discovered) -> Entity:
         return DefaultLight(ctx, found)
     if schema == "json":
         return JsonLight(ctx, found)
-    raise PayloadError(f"{found.topic}: schema: {schema!r} is not supported; use default "
-                       "or json")
+    if schema == "template":
+        return TemplateLight(ctx, found)
+    raise PayloadError(f"{found.topic}: schema: {schema!r} is not supported; use default, "
+                       "json or template")
 
 
 FACTORIES: Mapping[str, Callable[[Context, Discovered], Entity]] = MappingProxyType({

@@ -20,10 +20,12 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hub import colours
 from hub.colours import rgb_to_rgbw, rgbw_to_rgb
 from hub.devices import Predicate
 from hub.errors import PayloadError, ToolError
 from hub.model import Tool, ToolResult
+from hub.templates import Template
 from integrations.mqtt_discovery.colors import Target, mired_kelvin, rgb_to_hs, rgb_to_xy, target
 from integrations.mqtt_discovery.entity import Entity, Send, on_off, select_tools
 from integrations.mqtt_discovery.options import Options
@@ -426,3 +428,125 @@ def _color_state(color: Mapping[str, Any], topic: str) -> dict[str, Any]:
 
 def _json(value: Mapping[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+class TemplateLight(Light):
+    """The ``template`` schema: one command topic, whose payloads `command_on_template` and
+    `command_off_template` make from the call (``state``, ``brightness`` 0..255,
+    ``color_temp`` in mireds or kelvin with `color_temp_kelvin`, ``red``/``green``/``blue``
+    and ``hue``/``sat``, ``effect``, ``flash``, ``transition``: only what the call gives);
+    one state topic, read by `state_template`, `brightness_template`,
+    `color_temp_template`, `red_template`/`green_template`/`blue_template` and
+    `effect_template`. Colours are hs, as Home Assistant's template light takes them: the
+    RGB sent with a colour is scaled by the brightness unless a brightness template reports
+    brightness apart."""
+
+    def configure(self, opts: Options) -> None:
+        opts.raw("schema")
+        self.command_topic = opts.publish_topic("command_topic", required=True) or ""
+        self.on_template = opts.template("command_on_template")
+        self.off_template = opts.template("command_off_template")
+        for key, template in (("command_on_template", self.on_template),
+                              ("command_off_template", self.off_template)):
+            if template is None:
+                raise opts.error(key, "missing; the template schema needs it")
+        self.state_topic = opts.subscribe_topic("state_topic")
+        self.optimistic = opts.flag("optimistic", self.state_topic is None)
+        self.kelvin = opts.flag("color_temp_kelvin", False)
+        self.effects = opts.text_list("effect_list")
+        self.templates = {key: opts.template(f"{key}_template") for key in (
+            "state", "brightness", "color_temp", "red", "green", "blue", "effect")}
+        self.brightness_scale = 255
+
+    def attributes(self) -> dict[str, Any]:
+        t = self.templates
+        modes = []
+        if t["color_temp"] is not None:
+            modes.append("color_temp")
+        if all(t[c] is not None for c in ("red", "green", "blue")):
+            modes.append("hs")
+        if not modes:
+            modes.append("brightness" if t["brightness"] is not None else "onoff")
+        return {"schema": "template", "supported_color_modes": modes,
+                "effect_list": list(self.effects) or None}
+
+    @property
+    def dimmable(self) -> bool:
+        return True
+
+    @property
+    def reports_brightness(self) -> bool:
+        return self.templates["brightness"] is not None and self.state_topic is not None
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        if self.state_topic is not None:
+            yield self.state_topic, self._on_state
+
+    def _on_state(self, payload: Payload) -> None:
+        t = self.templates
+        changes: dict[str, Any] = {}
+        state_template = t["state"]
+        if state_template is not None:
+            text = self.value(payload, state_template)
+            changes["state"] = on_off(payload, text, "on", "off")
+        if t["brightness"] is not None:
+            value = number(self.value(payload, t["brightness"]))
+            if value is not None:
+                changes["brightness"] = max(0, min(255, round(value)))
+        if t["color_temp"] is not None:
+            value = number(self.value(payload, t["color_temp"]))
+            if value is not None and value > 0:
+                changes["color_temp_kelvin"] = round(value) if self.kelvin else mired_kelvin(
+                    value)
+                changes["color_mode"] = "color_temp"
+        if all(t[c] is not None for c in ("red", "green", "blue")):
+            parts = [number(self.value(payload, t[c])) for c in ("red", "green", "blue")]
+            if all(p is not None and 0 <= p <= 255 for p in parts):
+                rgb = [round(p) for p in parts if p is not None]
+                changes.update(rgb_color=rgb, hs_color=list(rgb_to_hs((rgb[0], rgb[1],
+                                                                        rgb[2]))),
+                               color_mode="hs")
+        if t["effect"] is not None:
+            changes["effect"] = self.value(payload, t["effect"])
+        if changes:
+            self.update(changes)
+
+    def _render(self, template: Template | None, variables: dict[str, Any]) -> str:
+        assert template is not None
+        try:
+            return template.render(variables)
+        except PayloadError as exc:
+            raise ToolError(f"{self.id}: command template failed: {exc}") from None
+
+    def on(self, wanted: Target) -> list[Send]:
+        values: dict[str, Any] = {"state": "on"}
+        if wanted.brightness is not None:
+            values["brightness"] = int(wanted.brightness)
+        if wanted.kelvin is not None:
+            values["color_temp"] = (wanted.kelvin if self.kelvin
+                                    else colours.kelvin_to_mired(wanted.kelvin))
+        if wanted.hs is not None:
+            hue, sat = wanted.hs
+            if self.templates["brightness"] is not None:
+                level = 255
+            else:
+                current = self.current().get("brightness")
+                level = wanted.brightness if wanted.brightness is not None else (
+                    current if isinstance(current, int) and current > 0 else 255)
+            values["red"], values["green"], values["blue"] = colours.hsv_to_rgb(
+                hue, sat, level / 255 * 100)
+            values["hue"], values["sat"] = hue, sat
+        if wanted.effect is not None:
+            values["effect"] = wanted.effect
+        if wanted.flash is not None:
+            values["flash"] = wanted.flash
+        if wanted.transition is not None:
+            values["transition"] = wanted.transition
+        return [(self.command_topic, self._render(self.on_template, values))]
+
+    def off(self, arguments: Mapping[str, Any]) -> list[Send]:
+        values: dict[str, Any] = {"state": "off"}
+        for key in ("transition", "flash"):
+            if key in arguments:
+                values[key] = arguments[key]
+        return [(self.command_topic, self._render(self.off_template, values))]
