@@ -474,6 +474,39 @@ def _search() -> tuple[Tool, ...]:
                                    closed=False), timeout=30.0),)
 
 
+# -- issue 13 (ha-devices): the rest of Home Assistant's MQTT entity platforms --------------
+
+
+def _update() -> tuple[Tool, ...]:
+    return (
+        _tool("install", "Install the available update (firmware or software).", _object({
+            "version": _text("The version to install; the latest when left out."),
+            "backup": _flag("Back up before installing, when the device can."),
+        }), timeout=30.0),
+    )
+
+
+def _notify() -> tuple[Tool, ...]:
+    return (
+        _tool("send_message", "Send a notification message.", _object({
+            "message": _text("What to say."),
+            "title": _text("A title, for services that show one."),
+        }, ("message",))),
+    )
+
+
+_MORE_DEVICES: Mapping[str, Callable[[], tuple[Tool, ...]]] = {
+    "update": _update,
+    "notify": _notify,
+    "image": tuple,
+    "tag": tuple,
+}
+"""Domains added with Home Assistant's MQTT platforms (update, notify; image and tag are
+read-only: an image's picture, a scanned tag's trigger)."""
+
+# -- end of issue 13's block -----------------------------------------------------------------
+
+
 # Builders, not values: every call makes fresh schemas, so no caller can change another's.
 _DEVICES: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
     "light": _light,
@@ -521,6 +554,7 @@ _DEVICES: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
     "event": tuple,
     "device_tracker": tuple,
     "weather": tuple,
+    **_MORE_DEVICES,
 })
 _AI: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
     "llm/chat": _chat,

@@ -30,6 +30,7 @@ from hub.fabric import (
     ReplayJournal,
     RpcClient,
     RpcServer,
+    TlsSettings,
     broker_answers,
     stop_orphan,
 )
@@ -265,6 +266,9 @@ class Hub:
             client_id=mqtt.client_id or f"atmosphere-{self.identity.node_id}",
             keepalive=mqtt.keepalive,
             protocol=mqtt.protocol,
+            tls=None if mqtt.tls is None else TlsSettings(
+                ca_certs=mqtt.tls.ca_certs, certfile=mqtt.tls.certfile,
+                keyfile=mqtt.tls.keyfile, insecure=mqtt.tls.insecure),
         )
 
     def _declared(self, capability: Capability) -> Capability:

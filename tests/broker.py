@@ -33,6 +33,10 @@ class Mosquitto:
     directory: Path
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    listener: str = ""
+    """Lines for the listener (TLS files, ``require_certificate``...)."""
+    anonymous: bool = True
+    password_file: Path | None = None
 
     @property
     def host(self) -> str:
@@ -49,9 +53,12 @@ class Mosquitto:
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o777)  # started as root, mosquitto drops to its own user
         conf = self.directory / "mosquitto.conf"
+        auth = "" if self.password_file is None else f"password_file {self.password_file}\n"
         conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"{self.listener}"
+            f"allow_anonymous {'true' if self.anonymous else 'false'}\n"
+            f"{auth}"
             "persistence false\n"
             f"log_dest file {self.directory / 'mosquitto.log'}\n"
             "log_type error\nlog_type warning\nlog_type notice\n"

@@ -84,6 +84,11 @@ class CameraServer:
     frigate_latest: dict[str, bytes] = field(default_factory=dict)
     frigate_label_snapshots: dict[tuple[str, str], bytes] = field(default_factory=dict)
     frigate_events: dict[str, bytes] = field(default_factory=dict)
+    frigate_login: tuple[str, str] | None = None
+    """(user, password): Frigate's authenticated API (port 8971): /api/login hands out a
+    `frigate_token` cookie that the API then requires."""
+    frigate_tokens: list[str] = field(default_factory=list)
+    """Tokens handed out, in order (the last one is valid)."""
     requests: list[str] = field(default_factory=list)
     """Paths requested so far, in order."""
     host: str = "127.0.0.1"
@@ -141,6 +146,25 @@ class CameraServer:
     ) -> bool:
         """Answer one request; False closes the connection."""
         path = request.path
+        if path == "/api/login" and request.method == "POST":
+            length = int(request.headers.get("content-length", "0"))
+            body = json.loads(await reader.readexactly(length) or b"{}")
+            if self.frigate_login == (body.get("user"), body.get("password")):
+                token = secrets.token_hex(8)
+                self.frigate_tokens.append(token)
+                await _respond(writer, 200, b"{}", {
+                    "Content-Type": "application/json",
+                    "Set-Cookie": f"frigate_token={token}; Path=/; HttpOnly"})
+            else:
+                await _respond(writer, 401, b'{"message": "Login failed"}',
+                               {"Content-Type": "application/json"})
+            return True
+        if self.frigate_login is not None and path.startswith("/api/"):
+            cookie = request.headers.get("cookie", "")
+            if not self.frigate_tokens or f"frigate_token={self.frigate_tokens[-1]}" not in cookie:
+                await _respond(writer, 401, b'{"message": "Unauthorized"}',
+                               {"Content-Type": "application/json"})
+                return True
         frigate = re.fullmatch(r"/api/(?:events/([^/]+)/snapshot|([^/]+)/latest|([^/]+)/([^/]+)"
                                r"/snapshot)\.jpg", path)
         if frigate is not None:

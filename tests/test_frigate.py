@@ -579,3 +579,56 @@ async def test_bad_input_is_counted_per_camera_and_the_hub_keeps_going(
         f"bad input source={events} count=1", "bad input source=camera.front_door count=1",
         f"bad input source={p}/available count=1",
     ]
+
+
+async def test_motion_and_audio_fire_triggers(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str, frigate: Peer
+) -> None:
+    p = f"{topic_prefix}/frigate"
+    triggers = {**NO_THROTTLE, "motion": {"throttle": 0}, "audio": {"throttle": 0}}
+    config = frigate_hub(tmp_path, mosquitto, topic_prefix, cameras=["front_door"],
+                         triggers=triggers)
+    async with Hub(config) as hub:
+        fired: list[TriggerFired] = []
+        hub.bus.listen(TriggerFired, fired.append)
+        names = [t.name for t in hub.registry.get("camera.front_door").triggers]
+        assert {"motion_detected", "audio_detected"} <= set(names)
+        frigate.publish(f"{p}/front_door/motion", "ON")
+        frigate.publish(f"{p}/front_door/motion", "ON")  # still on: no second trigger
+        frigate.publish(f"{p}/front_door/audio/bark", "ON")
+        frigate.publish(f"{p}/front_door/audio/dBFS", "-37.5")
+        frigate.publish(f"{p}/front_door/audio/bark", "OFF")
+        frigate.publish(f"{p}/front_door/audio/speech", "maybe")
+        await eventually(lambda: hub.registry.get("camera.front_door").state.get(
+            "audio_bark") == "off")
+        await eventually(lambda: hub.bad_input.total == 1)
+        state = hub.registry.get("camera.front_door").state
+    assert intents(fired) == [
+        ("camera.front_door", "motion_detected", "motion at front door"),
+        ("camera.front_door", "audio_detected", "bark heard at front door"),
+    ]
+    assert fired[1].payload == {"camera": "front_door", "audio": "bark"}
+    assert state["audio_dbfs"] == -37.5 and state["motion"] == "on"
+
+
+async def test_frigates_authenticated_api_logs_in_and_again_when_the_token_expires(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    async with CameraServer(frigate_login=("admin", "frigate pass")) as server:
+        server.frigate_latest["front_door"] = FRAME
+        config = frigate_hub(tmp_path, mosquitto, topic_prefix, url=server.url("/"),
+                             cameras=["front_door"], timeout=2, username="admin",
+                             password="frigate pass")
+        async with Hub(config) as hub:
+            assert (await hub.call("camera.front_door", "get_frame")).data == FRAME
+            server.frigate_tokens.append("rotated")  # Frigate forgot our token
+            assert (await hub.call("camera.front_door", "get_frame")).data == FRAME
+        assert server.requests == ["/api/login", "/api/front_door/latest.jpg",
+                                   "/api/front_door/latest.jpg", "/api/login",
+                                   "/api/front_door/latest.jpg"]
+        wrong = frigate_hub(tmp_path / "wrong", mosquitto, topic_prefix, url=server.url("/"),
+                            cameras=["front_door"], timeout=2, username="admin",
+                            password="guess")
+        async with Hub(wrong) as hub:
+            with pytest.raises(ToolError, match="HTTP 401"):
+                await hub.call("camera.front_door", "get_frame")

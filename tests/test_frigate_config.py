@@ -64,7 +64,7 @@ def test_errors_name_file_line_and_what_to_fix(tmp_path: Path) -> None:
         "labels": ["person", "hot dog"],
         "cameras": ["front door", {"area": "x"}, "garage", {"name": "garage"}],
         "triggers": {"detected": {"intent": "{label} at {place}"},
-                     "zone": {"intent": "{score:.0%} {zone}"}, "motion": {}},
+                     "zone": {"intent": "{score:.0%} {zone}"}, "sound": {}},
         "verbose": True,
     })
     with pytest.raises(ConfigError) as caught:
@@ -87,11 +87,11 @@ def test_errors_name_file_line_and_what_to_fix(tmp_path: Path) -> None:
         "{label}, {camera}, {area}, {score}, {zones}, {sub_label}"),
         ("integrations.frigate.triggers.zone.intent: write {score} without a format or "
         "conversion: every placeholder is filled as text"),
-        ("integrations.frigate.triggers: unknown key 'motion'; expected one of: detected, zone, "
-        "review_alert, review_detection"),
+        ("integrations.frigate.triggers: unknown key 'sound'; expected one of: detected, zone, "
+        "review_alert, review_detection, motion, audio"),
         ("integrations.frigate: unknown key 'verbose'; expected one of: topic_prefix, url, "
-        "timeout, verify_ssl, max_frame_bytes, max_snapshots, max_snapshot_bytes, discover, "
-        "max_cameras, labels, min_score, zones, cameras, triggers"),
+        "username, password, timeout, verify_ssl, max_frame_bytes, max_snapshots, "
+        "max_snapshot_bytes, discover, max_cameras, labels, min_score, zones, cameras, triggers"),
     ]
     assert len(lines) == len(expected)
     for line in lines:

@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         "model errors",
         "inputs",
-        "clock located plugins arguments templates domains identity media client",
+        "clock located plugins arguments templates domains identity media client colours",
         "logthrottle events capfile lock",
         "fabric devices store config",
         "registry",

@@ -544,14 +544,52 @@ async def test_bad_state_messages_are_counted_per_device_topic(rig: Rig) -> None
     assert rig.hub.bad_input.total == 4
 
 
-async def test_two_announcements_cannot_share_a_capability_id(rig: Rig) -> None:
-    first = rig.announce("switch", "a", {"cmd_t": "x/a", "uniq_id": "same"})
-    await rig.has("switch.same")
-    second = rig.announce("switch", "b", {"cmd_t": "x/b", "uniq_id": "same"})
-    await eventually(lambda: rig.hub.bad_input.counts[second] == 1)
-    assert rig.of(BadInput)[0].reason == (
-        f"{second}: capability id switch.same is taken by {first}; give each its own unique_id")
-    assert rig.hub.registry.get("switch.same").attributes["discovery_topic"] == first
+async def test_two_announcements_with_one_id_keep_both_with_stable_suffixes(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="integrations.mqtt_discovery.discovery")
+    async with running(tmp_path, mosquitto, topic_prefix) as rig:
+        first = rig.announce("binary_sensor", "a", {
+            "stat_t": "x/a", "uniq_id": "Attic Water Sensor"}, retain=True)
+        await rig.has("binary_sensor.attic_water_sensor")
+        second = rig.announce("binary_sensor", "b", {
+            "stat_t": "x/b", "uniq_id": "attic/water_sensor"}, retain=True)
+        third = rig.announce("binary_sensor", "c", {
+            "stat_t": "x/c", "uniq_id": "attic water-sensor"}, retain=True)
+        await rig.has("binary_sensor.attic_water_sensor_3")
+        registry = rig.hub.registry
+        assert [registry.get(i).attributes["discovery_topic"] for i in (
+            "binary_sensor.attic_water_sensor", "binary_sensor.attic_water_sensor_2",
+            "binary_sensor.attic_water_sensor_3")] == [first, second, third]
+        assert rig.hub.bad_input.total == 0
+        # the same announcement again keeps its id, and is not logged again
+        rig.announce("binary_sensor", "b", {"stat_t": "x/b2", "uniq_id": "attic/water_sensor"},
+                     retain=True)
+        await eventually(lambda: registry.get("binary_sensor.attic_water_sensor_2")
+                         .attributes.get("discovery_topic") == second)
+    logged = [r.getMessage() for r in caplog.records if "suffixed" in r.getMessage()]
+    assert len(logged) == 2 and "id=binary_sensor.attic_water_sensor_2 " in logged[0]
+    def clear() -> None:
+        with mqtt_peer(mosquitto.host, mosquitto.port) as cleaner:
+            for topic in (first, second, third):
+                cleaner.publish(topic, b"", retain=True)
+
+    try:
+        # after a restart the first announcement arrives last: ids stay where they were
+        clear()
+        async with running(tmp_path, mosquitto, topic_prefix) as rig:
+            rig.announce("binary_sensor", "c", {"stat_t": "x/c", "uniq_id": "attic water-sensor"})
+            rig.announce("binary_sensor", "b", {"stat_t": "x/b", "uniq_id": "attic/water_sensor"})
+            await rig.has("binary_sensor.attic_water_sensor_2")
+            rig.announce("binary_sensor", "a", {"stat_t": "x/a", "uniq_id": "Attic Water Sensor"})
+            await rig.has("binary_sensor.attic_water_sensor")
+            registry = rig.hub.registry
+            assert registry.get("binary_sensor.attic_water_sensor_3").attributes[
+                "discovery_topic"] == third
+            assert registry.get("binary_sensor.attic_water_sensor").attributes[
+                "discovery_topic"] == first
+    finally:
+        clear()
 
 
 async def test_json_attributes_join_the_state(rig: Rig) -> None:

@@ -73,7 +73,7 @@ async def test_default_light_publishes_each_topic_and_waits_for_the_report(rig: 
     order = [t for t, _ in rig.peer.received if t.endswith(("/set", "/switch"))]
     assert order[-1] == rig.topic("desk", "switch")  # on_command_type "last"
     state = rig.state("light.desk_lamp")
-    assert state["color_temp_kelvin"] == 2703 and state["color_mode"] == "color_temp"
+    assert state["color_temp_kelvin"] == 2702 and state["color_mode"] == "color_temp"
 
     rig.send(rig.topic("desk", "rgb"), "255,0,128")
     await rig.has("light.desk_lamp")
@@ -156,11 +156,50 @@ async def test_json_light_with_a_bad_state_is_bad_input(rig: Rig) -> None:
     assert rig.hub.bad_input.counts[rig.topic("j")] == 1
 
 
-async def test_light_schema_template_is_refused_with_a_reason(rig: Rig) -> None:
+async def test_light_schema_template_needs_its_command_templates(rig: Rig) -> None:
     topic = rig.announce("light", "t", {"schema": "template", "cmd_t": "a", "uniq_id": "t"})
     await eventually(lambda: rig.hub.bad_input.counts[topic] == 1)
     assert rig.of(BadInput)[0].reason == (
-        f"{topic}: schema: 'template' is not supported; use default or json")
+        f"{topic}: command_on_template: missing; the template schema needs it")
+    other = rig.announce("light", "u", {"schema": "fancy", "cmd_t": "a", "uniq_id": "u"})
+    await eventually(lambda: rig.hub.bad_input.counts[other] == 1)
+    assert rig.of(BadInput)[1].reason == (
+        f"{other}: schema: 'fancy' is not supported; use default, json or template")
+
+
+async def test_template_light_renders_its_commands_and_reads_its_state(rig: Rig) -> None:
+    rig.announce("light", "tpl", {
+        "schema": "template", "uniq_id": "tpl_lamp", "cmd_t": rig.topic("tpl", "set"),
+        "stat_t": rig.topic("tpl"),
+        "command_on_template": "on,{{ brightness | d('') }},{{ color_temp | d('') }},"
+                               "{{ red | d('') }}-{{ green | d('') }}-{{ blue | d('') }},"
+                               "{{ hue | d('') }}",
+        "command_off_template": "off",
+        "state_template": "{{ value.split(',')[0] }}",
+        "brightness_template": "{{ value.split(',')[1] }}",
+        "red_template": "{{ value.split(',')[2].split('-')[0] }}",
+        "green_template": "{{ value.split(',')[2].split('-')[1] }}",
+        "blue_template": "{{ value.split(',')[2].split('-')[2] }}",
+        "color_temp_template": "{{ value.split(',')[3] }}"})
+    await rig.has("light.tpl_lamp")
+    assert rig.hub.registry.get("light.tpl_lamp").attributes["supported_color_modes"] == [
+        "color_temp", "hs"]
+    rig.peer.subscribe(rig.topic("tpl", "set"))
+    rig.send(rig.topic("tpl"), "on,128,255-0-0,370")
+    await eventually(lambda: rig.state("light.tpl_lamp").get("brightness") == 128)
+    state = rig.state("light.tpl_lamp")
+    assert (state["state"], state["rgb_color"], state["color_temp_kelvin"]) == (
+        "on", [255, 0, 0], 2702)
+    rig.echo(rig.topic("tpl", "set"), rig.topic("tpl"),
+             lambda p: "off,0,0-0-0,370" if p == b"off" else "on,255,0-0-255,250")
+    await rig.hub.call("light.tpl_lamp", "turn_on", {"brightness": 255,
+                                                     "color_temp_kelvin": 4000})
+    await rig.hub.call("light.tpl_lamp", "turn_on", {"hs_color": [240, 100]})
+    await rig.hub.call("light.tpl_lamp", "turn_off")
+    # Home Assistant's template light: mireds, hs with RGB at full (a brightness template)
+    assert received(rig, rig.topic("tpl", "set")) == [
+        b"on,255,250,--,", b"on,,,0-0-255,240.0", b"off"]
+    assert rig.state("light.tpl_lamp")["state"] == "off"
 
 
 # -- switch, button -------------------------------------------------------------------------

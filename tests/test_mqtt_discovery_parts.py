@@ -145,8 +145,8 @@ def test_light_targets() -> None:
     assert target({"brightness_step": 500}, on, "l").brightness == 255
     assert target({"color_name": "purple"}, on, "l").rgb == (128, 0, 128)
     assert target({"hs_color": [240, 100]}, on, "l").rgb == (0, 0, 255)
-    assert mired_kelvin(370) == 2703 and mired_kelvin(2700) == 370
-    assert rgb_to_xy((255, 0, 0)) == pytest.approx((0.64, 0.33), abs=0.001)
+    assert mired_kelvin(370) == 2702 and mired_kelvin(2700) == 370
+    assert rgb_to_xy((255, 0, 0)) == (0.701, 0.299)  # Wide RGB D65, as Home Assistant
     with pytest.raises(Exception, match="color_name: unknown colour 'blurple'"):
         target({"color_name": "blurple"}, on, "light.x/turn_on")
 

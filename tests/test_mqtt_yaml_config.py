@@ -74,7 +74,7 @@ mqtt:
   host: 127.0.0.1
   lihgt:
     - name: a
-  number:
+  number:  # every Home Assistant MQTT platform is driven: a valid number is no problem
     - name: n
       command_topic: x
   switch:
@@ -91,7 +91,7 @@ mqtt:
       comand_topic: home/shelf/set
       command_topic: home/shelf/set
       stat_val_tpl: "{{ value"
-    - schema: template
+    - schema: tempate
       command_topic: x
   sensor:
     - name: Porch
@@ -109,9 +109,6 @@ mqtt:
         "configuration.yaml:3:3: mqtt: unknown key 'lihgt'; did you mean 'light'?",
         ("configuration.yaml:13:7: mqtt.switch[2]: expected a mapping (key: value lines), "
         "got 42"),
-        ("configuration.yaml:5:3: mqtt.number: Home Assistant's number platform is not "
-        "supported (yet); supported: binary_sensor, button, camera, climate, cover, fan, "
-        "light, lock, sensor, switch"),
         ("configuration.yaml:9:7: mqtt.switch[0]: command_topic: missing; this component "
         "needs it"),
         "configuration.yaml:12:12: mqtt.switch[1].qos: expected an integer in 0..2, got 5",
@@ -121,8 +118,8 @@ mqtt:
         "'command_topic'?"),
         ("configuration.yaml:21:21: mqtt.light[1].stat_val_tpl: template '{{ value': line 1: "
         "unexpected end of template, expected 'end of print statement'."),
-        ("configuration.yaml:22:15: mqtt.light[2].schema: 'template' is not supported; use "
-        "default or json"),
+        ("configuration.yaml:22:15: mqtt.light[2].schema: 'tempate' is not supported; use "
+        "default, json or template"),
         ("configuration.yaml:27:7: mqtt.sensor[1]: capability id sensor.porch is taken by "
         "mqtt.sensor[0] (configuration.yaml:25:7); give each its own name or object_id"),
         ("configuration.yaml:33:11: mqtt.sensor[2].availability[1]: topic: missing; this "

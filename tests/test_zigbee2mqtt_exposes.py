@@ -12,7 +12,6 @@ import pytest
 from hub.errors import ConfigError, PayloadError, ToolError
 from hub.located import parse_yaml
 from integrations.zigbee2mqtt import Zigbee2MQTTConfig, validate
-from integrations.zigbee2mqtt.colour import hs_to_rgb, rgb_to_hs, rgb_to_xy
 from integrations.zigbee2mqtt.definition import DeviceInfo, parse_device
 from integrations.zigbee2mqtt.entities import build_entities
 from integrations.zigbee2mqtt.entity import BadValue, Context, Entity
@@ -202,15 +201,18 @@ def test_light_commands_and_what_confirms_them() -> None:
     ceiling = entities_of("kitchen_ceiling")["light.kitchen_ceiling"]
     assert ceiling.command("turn_on", {"color_temp_kelvin": 6500}, {}).payload[
         "color_temp"] == 250
-    # a step from off starts at 0
+    # a step from off starts at 0; HA rounds 10 % to 26 of 255, then scales it to 254
     assert lamp.command("turn_on", {"brightness_step_pct": 10}, {"state": "off"}).payload == {
-        "state": "ON", "brightness": 25}
+        "state": "ON", "brightness": 26}
     toggle = lamp.command("toggle", {}, {})
     assert toggle.payload == {"state": "TOGGLE"} and toggle.confirm({"state": "OFF"})
     toggle = lamp.command("toggle", {}, {"state": "on"})
     assert not toggle.confirm({"state": "ON"}) and toggle.confirm({"state": "OFF"})
     hs = lamp.command("turn_on", {"hs_color": [120, 100]}, {})
-    assert hs.payload["color"] == {"x": 0.3, "y": 0.6}
+    # hs on an xy light goes as Home Assistant's Wide RGB D65 xy
+    assert hs.payload["color"] == {"x": 0.172, "y": 0.747}
+    red = lamp.command("turn_on", {"color_name": "red"}, {})
+    assert red.payload["color"] == {"x": 0.701, "y": 0.299}
     with pytest.raises(ToolError, match=r"light.living_room_floor_lamp: tool 'open_cover' is not "
                                         "supported by this device"):
         lamp.command("open_cover", {}, {})
@@ -272,16 +274,6 @@ def test_a_thermostat_with_heating_and_cooling_setpoints() -> None:
     with pytest.raises(ToolError, match=r"^occupied_heating_setpoint: expected 5..30 °C, got 2$"):
         thermostat.command("set_temperature", {"temperature": 2}, {"state": "heat"})
     assert thermostat.command("turn_on", {}, {}).payload == {"system_mode": "heat"}
-
-
-# -- colour -------------------------------------------------------------------------------------
-
-
-def test_colour_conversions() -> None:
-    assert rgb_to_xy(0, 0, 0) == (0.3127, 0.329)
-    assert rgb_to_xy(255, 255, 255) == (0.3127, 0.329)
-    assert rgb_to_hs(255, 128, 0) == (30.1, 100.0)
-    assert hs_to_rgb(240, 100) == (0, 0, 255)
 
 
 def test_the_device_list_is_read_entry_by_entry_with_json_rules() -> None:

@@ -25,6 +25,7 @@ from hub.located import Located, Problems, Section, as_mapping
 
 BROKER_KEYS = (
     "host", "port", "username", "password", "client_id", "keepalive", "protocol", "embedded",
+    "tls",
 )  # fmt: skip
 PLATFORMS = (
     "alarm_control_panel", "binary_sensor", "button", "camera", "climate", "cover",

@@ -46,6 +46,17 @@ class EmbeddedBrokerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MqttTlsConfig:
+    """`mqtt: tls:`: TLS to the broker. Paths are absolute (relative ones are read from the
+    configuration's directory) and were found when the configuration was read."""
+
+    ca_certs: Path | None = None
+    certfile: Path | None = None
+    keyfile: Path | None = None
+    insecure: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class MqttConfig:
     host: str | None = None
     """None: auto, i.e. a broker on localhost:`port` if one answers, else the embedded one."""
@@ -57,6 +68,8 @@ class MqttConfig:
     keepalive: int = 30
     protocol: MqttProtocol = "5"
     embedded: EmbeddedBrokerConfig = field(default_factory=EmbeddedBrokerConfig)
+    tls: MqttTlsConfig | None = None
+    """None: plain TCP (`tls: true` is TLS with the system's CAs)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +198,7 @@ def read_config(
         name=top.text("name", "") or default_name(),
         data_dir=_data_dir(top, config_dir, env),
         config_dir=config_dir,
-        mqtt=_mqtt(broker),
+        mqtt=_mqtt(broker, config_dir),
         http=_http(Section(top.get("http"), problems, ("host", "port"))),
         logging=_logging(Section(top.get("logging"), problems, ("level", "logs"))),
         routing=_routing(
@@ -211,7 +224,43 @@ def _data_dir(top: Section, config_dir: Path | None, env: Mapping[str, str] | No
     return path.absolute()
 
 
-def _mqtt(section: Section) -> MqttConfig:
+_TLS_KEYS = ("ca_certs", "certfile", "keyfile", "insecure")
+
+
+def _tls(node: Located | None, problems: Problems, config_dir: Path | None
+         ) -> MqttTlsConfig | None:
+    if node is None or node.is_null:
+        return None
+    if node.value is True:
+        return MqttTlsConfig()
+    if node.value is False:
+        return None
+    section = Section(node, problems, _TLS_KEYS)
+
+    def path(key: str) -> Path | None:
+        text = section.optional_text(key)
+        if text is None:
+            return None
+        found = Path(text).expanduser()
+        if not found.is_absolute():
+            found = (config_dir or Path.cwd()) / found
+        if not found.is_file():
+            child = section.get(key)
+            assert child is not None
+            problems.add(child, f"{key}: no such file {found}")
+        return found.absolute()
+
+    tls = MqttTlsConfig(ca_certs=path("ca_certs"), certfile=path("certfile"),
+                        keyfile=path("keyfile"), insecure=section.flag("insecure", False))
+    if tls.keyfile is not None and tls.certfile is None:
+        key = section.get("keyfile")
+        assert key is not None
+        problems.add(key, "keyfile needs certfile (the client certificate it belongs to)",
+                     at_key=True)
+    return tls
+
+
+def _mqtt(section: Section, config_dir: Path | None = None) -> MqttConfig:
     embedded = Section(section.get("embedded"), section.problems, ("host", "port"))
     return MqttConfig(
         host=section.optional_text("host"),
@@ -225,6 +274,7 @@ def _mqtt(section: Section) -> MqttConfig:
             host=embedded.text("host", "127.0.0.1"),
             port=embedded.integer("port", 1883, low=1, high=65535),
         ),
+        tls=_tls(section.get("tls"), section.problems, config_dir),
     )
 
 

@@ -28,7 +28,7 @@ from hub.fabric.envelope import (
 )
 from hub.fabric.journal import ReplayJournal
 from hub.fabric.rpc import RpcClient, RpcCounters, RpcServer, reply_topic, rpc_topic
-from hub.fabric.settings import FabricSettings
+from hub.fabric.settings import FabricSettings, TlsSettings
 from hub.fabric.topics import TopicTree, validate_filter
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "RpcClient",
     "RpcCounters",
     "RpcServer",
+    "TlsSettings",
     "TopicTree",
     "broker_answers",
     "find_mosquitto",

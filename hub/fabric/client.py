@@ -20,6 +20,7 @@ pyproject pins paho-mqtt below 3.
 from __future__ import annotations
 
 import fcntl
+import ssl
 import struct
 import termios
 import time
@@ -105,8 +106,12 @@ class FastClient(mqtt.Client):
 
     @property
     def buffered(self) -> bool:
-        """Bytes already read from the socket wait in the buffer."""
-        return self._rpos < len(self._rbuf)
+        """Bytes already read from the socket wait in the buffer (or, with TLS, decrypted
+        in the TLS layer, where the socket's readiness no longer shows them)."""
+        if self._rpos < len(self._rbuf):
+            return True
+        sock = self._sock
+        return bool(self._ssl and isinstance(sock, ssl.SSLSocket) and sock.pending())
 
     @property
     def queued(self) -> int:

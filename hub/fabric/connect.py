@@ -239,6 +239,9 @@ class Connector:
         )
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
+        if s.tls is not None:
+            client.tls_set_context(s.tls.context())
+            client.tls_insecure_set(s.tls.insecure)
         if self._will is not None:
             client.will_set(self._will[0], self._will[1], qos=1, retain=True)
         client.connect_timeout = s.connect_timeout

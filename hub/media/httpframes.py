@@ -78,16 +78,19 @@ class FrameFetcher:
     stream (an MJPEG URL) gives its next whole frame and is then closed.
     """
 
-    def __init__(self, settings: FetchSettings) -> None:
+    def __init__(self, settings: FetchSettings, auth: httpx.Auth | None = None) -> None:
+        """`auth` replaces `settings.auth` with a flow of the caller's (a login page that
+        hands out a session cookie, as Frigate's)."""
         self.settings = settings
+        self._auth = auth
         self._client: httpx.AsyncClient | None = None
         secret = settings.auth.password if settings.auth is not None else ""
         self._secrets = (secret,) if secret else ()
 
     async def __aenter__(self) -> Self:
-        auth: httpx.Auth | None = None
+        auth: httpx.Auth | None = self._auth
         credentials = self.settings.auth
-        if credentials is not None:
+        if auth is None and credentials is not None:
             if credentials.scheme == "digest":
                 auth = httpx.DigestAuth(credentials.username, credentials.password)
             else:

@@ -13,6 +13,7 @@ from hub.media import FrameFetcher, mask_url
 from integrations.frigate.bridge import FrigateBridge
 from integrations.frigate.camera import FrigateCamera
 from integrations.frigate.config import CameraConfig, Config, Filters, TriggerSpec, validate
+from integrations.frigate.login import FrigateLogin
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -27,7 +28,10 @@ async def setup(hub: Hub, config: Config) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         fetcher = None
         if config.url is not None:
-            fetcher = await stack.enter_async_context(FrameFetcher(config.fetch))
+            login = None
+            if config.username is not None and config.password is not None:
+                login = FrigateLogin(config.url, config.username, config.password)
+            fetcher = await stack.enter_async_context(FrameFetcher(config.fetch, login))
         bridge = FrigateBridge(hub, config, fetcher)
         bridge.start()
         stack.callback(bridge.stop)

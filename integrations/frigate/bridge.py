@@ -15,6 +15,7 @@ same pattern.
 from __future__ import annotations
 
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -214,7 +215,12 @@ class FrigateBridge:
                 self._bad(camera, message.topic,
                           f"{message.topic}: expected ON or OFF, got {payload[:40]!r}")
                 return
+            before = self.hub.registry.get(camera.id).state.get("motion")
             self.hub.registry.set_state(camera.id, {"motion": state})
+            if (state == "on" and before != "on" and not message.retain
+                    and camera.motion is not None):
+                self.hub.firing.fire(camera.id, camera.motion, {"camera": camera.name},
+                                     camera=spoken(camera.name), area=camera.config.area)
             return
         camera = self.cameras.get(name)  # zones publish counts too: never discover here
         if camera is not None:
@@ -239,6 +245,43 @@ class FrigateBridge:
             camera = self._camera(name, message.topic, discover=True)
             if camera is not None:
                 self._switch(camera, what, message.payload.strip())
+        elif what == "audio":
+            camera = self.cameras.get(name)
+            if camera is not None:
+                self._audio(camera, message, kind)
+
+    def _audio(self, camera: FrigateCamera, message: Message, label: str) -> None:
+        """``P/<camera>/audio/<label>`` ON/OFF (a sound Frigate knows), or the levels
+        ``dBFS`` and ``rms``."""
+        payload = message.payload.strip()
+        if not CAMERA_NAME.match(label):
+            self._bad(camera, message.topic, f"{message.topic}: an audio label may only hold "
+                                             "letters, digits, _ and -")
+            return
+        if label in ("dBFS", "rms"):
+            try:
+                level = float(payload)
+            except ValueError:
+                level = math.nan
+            if not math.isfinite(level):
+                self._bad(camera, message.topic,
+                          f"{message.topic}: expected a number, got {payload[:40]!r}")
+                return
+            self.hub.registry.set_state(camera.id, {f"audio_{label.lower()}": level})
+            return
+        state = _ON_OFF.get(payload)
+        if state is None:
+            self._bad(camera, message.topic,
+                      f"{message.topic}: expected ON or OFF, got {payload[:40]!r}")
+            return
+        key = f"audio_{label}"
+        before = self.hub.registry.get(camera.id).state.get(key)
+        self.hub.registry.set_state(camera.id, {key: state})
+        if state == "on" and before != "on" and not message.retain and camera.audio is not None:
+            self.hub.firing.fire(camera.id, camera.audio,
+                                 {"camera": camera.name, "audio": label},
+                                 audio=spoken(label), camera=spoken(camera.name),
+                                 area=camera.config.area)
 
     # -- handling ------------------------------------------------------------------------
 

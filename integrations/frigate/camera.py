@@ -56,6 +56,19 @@ _REVIEW_PAYLOAD = MappingProxyType({
 })
 
 
+_MOTION_PAYLOAD: Mapping[str, Any] = MappingProxyType({
+    "type": "object",
+    "properties": MappingProxyType({"camera": {"type": "string"}}),
+})
+_AUDIO_PAYLOAD: Mapping[str, Any] = MappingProxyType({
+    "type": "object",
+    "properties": MappingProxyType({
+        "camera": {"type": "string"},
+        "audio": {"type": "string", "description": "What Frigate heard: speech, bark..."},
+    }),
+})
+
+
 def _trigger(name: str, description: str, spec: TriggerSpec,
              payload: Mapping[str, Any]) -> Trigger:
     return Trigger(name=name, description=description, intent=spec.intent, payload=payload,
@@ -125,12 +138,24 @@ class FrigateCamera:
                                triggers[f"review_{severity}"], _REVIEW_PAYLOAD)
             for severity in ("alert", "detection") if triggers[f"review_{severity}"].enabled
         }
+        self.motion: Trigger | None = None
+        if triggers["motion"].enabled:
+            self.motion = _trigger("motion_detected",
+                                   f"Frigate sees motion at the {camera.area}",
+                                   triggers["motion"], _MOTION_PAYLOAD)
+        self.audio: Trigger | None = None
+        if triggers["audio"].enabled:
+            self.audio = _trigger("audio_detected",
+                                  f"Frigate hears a sound it knows (speech, a bark...) at the "
+                                  f"{camera.area}", triggers["audio"], _AUDIO_PAYLOAD)
+        extra = tuple(t for t in (self.motion, self.audio) if t is not None)
         timeout = config.fetch.timeout + 2.0  # Frigate's answer, plus the RPC itself
         self.capability = Capability(
             id=camera.id, type="camera", name=spoken(camera.name).capitalize(), area=camera.area,
             description=f"Frigate camera '{camera.name}' watching the {camera.area}",
             tools=(_get_frame(timeout), _get_state()),
-            triggers=(*self.detected.values(), *self.in_zone.values(), *self.reviews.values()),
+            triggers=(*self.detected.values(), *self.in_zone.values(), *self.reviews.values(),
+                      *extra),
             attributes={"protocol": "frigate", "frigate_camera": camera.name,
                         "topic_prefix": config.topic_prefix, "labels": list(self.filters.labels),
                         "content_type": JPEG_TYPE},

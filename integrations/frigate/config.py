@@ -44,6 +44,8 @@ TEMPLATE_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "zone": (*_OBJECT_FIELDS, "zone"),
     "review_alert": ("severity", "camera", "area", "objects", "zones", "sub_labels"),
     "review_detection": ("severity", "camera", "area", "objects", "zones", "sub_labels"),
+    "motion": ("camera", "area"),
+    "audio": ("audio", "camera", "area"),
 })
 
 
@@ -60,7 +62,11 @@ DEFAULT_TRIGGERS: Mapping[str, TriggerSpec] = MappingProxyType({
     "zone": TriggerSpec("{label} in {zone}", 2, 10.0),
     "review_alert": TriggerSpec("{severity} at {camera}: {objects}", 3, 0.0),
     "review_detection": TriggerSpec("{severity} at {camera}: {objects}", 1, 0.0),
+    "motion": TriggerSpec("motion at {camera}", 1, 30.0, enabled=False),
+    "audio": TriggerSpec("{audio} heard at {camera}", 2, 10.0, enabled=False),
 })
+"""Motion and audio are opt-in (``triggers: {motion: true}``): Frigate reports motion far
+more often than objects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,9 @@ class Config:
     topic_prefix: str = "frigate"
     url: str | None = None
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    username: str | None = None
+    """With `password`: Frigate's login (its authenticated port, 8971)."""
+    password: str | None = field(default=None, repr=False)
     discover: bool = True
     max_cameras: int = 64
     max_snapshots: int = 256
@@ -118,8 +127,9 @@ def spoken(name: str) -> str:
     return name.replace("_", " ").replace("-", " ").strip()
 
 
-_SECTION_KEYS = ("topic_prefix", "url", "timeout", "verify_ssl", "max_frame_bytes",
-                 "max_snapshots", "max_snapshot_bytes", "discover", "max_cameras", "labels", "min_score", "zones", "cameras",
+_SECTION_KEYS = ("topic_prefix", "url", "username", "password", "timeout", "verify_ssl",
+                 "max_frame_bytes", "max_snapshots", "max_snapshot_bytes",
+                 "discover", "max_cameras", "labels", "min_score", "zones", "cameras",
                  "triggers")
 _CAMERA_KEYS = ("name", "id", "area", "labels", "min_score", "zones")
 _TRIGGER_KEYS = ("intent", "priority", "throttle")
@@ -153,7 +163,14 @@ def validate(raw: Located | None) -> Config:
         filters=filters,
         cameras=cameras,
         triggers=_triggers(section, problems),
+        username=section.optional_text("username"),
+        password=section.optional_text("password"),
     )
+    if (config.username is None) != (config.password is None):
+        node = section.get("username") or section.get("password")
+        assert node is not None
+        problems.add(node, "give both username and password (Frigate's login, port 8971), "
+                           "or neither", at_key=True)
     problems.raise_if_any()
     return config
 
@@ -289,6 +306,7 @@ def _triggers(section: Section, problems: Problems) -> Mapping[str, TriggerSpec]
         if child is None:
             continue
         if child.value is True:
+            triggers[kind] = TriggerSpec(default.intent, default.priority, default.throttle)
             continue
         if child.value is False:
             triggers[kind] = TriggerSpec(default.intent, default.priority, default.throttle,

@@ -1,4 +1,4 @@
-"""Cameras that publish images on a topic: `get_frame` returns the last one."""
+"""Cameras and images that publish pictures on a topic: `get_frame` returns the last one."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def content_type(image: bytes) -> str | None:
 
 class Camera(Entity):
     domain = "camera"
-    STATE_KEYS = frozenset({"state", "frame_bytes", "frame_time", "content_type"})
+    STATE_KEYS = frozenset({"state", "frame_bytes", "frame_time", "content_type", "url"})
 
     def configure(self, opts: Options) -> None:
         self.topic = opts.subscribe_topic("topic", required=True) or ""
@@ -86,3 +86,56 @@ class Camera(Entity):
                 raise ToolError(f"{self.id}/get_frame: no image arrived on {self.topic} "
                                 f"within {timeout:g} s") from None
         return ToolResult(data=self.frame, content_type=self.kind)
+
+
+class Image(Camera):
+    """Home Assistant's MQTT `image`: a picture on `image_topic` (raw, or base64 with
+    `image_encoding: b64`), returned by `get_frame`; or its address on `url_topic`
+    (through `url_template`), kept as the state."""
+
+    domain = "image"
+
+    def configure(self, opts: Options) -> None:
+        image_topic = opts.subscribe_topic("image_topic")
+        self.url_topic = opts.subscribe_topic("url_topic")
+        self.url_template = opts.template("url_template")
+        if (image_topic is None) == (self.url_topic is None):
+            raise opts.error("image_topic", "give exactly one of image_topic and url_topic")
+        self.content_type = opts.text("content_type", "image/jpeg")
+        encoding = opts.text("image_encoding", "")
+        if encoding not in ("", "b64"):
+            raise opts.error("image_encoding", f"expected b64 or nothing, got {encoding!r}")
+        self.base64 = encoding == "b64"
+        self.topic = image_topic or ""
+        self.frame = b""
+        self.kind = ""
+        self._fresh = asyncio.Event()
+
+    def attributes(self) -> dict[str, Any]:
+        return {"image_topic": self.topic or None, "url_topic": self.url_topic,
+                "content_type": self.content_type}
+
+    def tools(self) -> tuple[Tool, ...]:
+        tools = select_tools(self.domain)
+        if self.topic:
+            frame = select_tools("camera", ["get_frame"])[0]
+            tools = (frame, *tools)
+        return tools
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        if self.topic:
+            yield self.topic, self._on_image
+        if self.url_topic is not None:
+            yield self.url_topic, self._on_url
+
+    def _on_url(self, payload: Payload) -> None:
+        url = self.value(payload, self.url_template)
+        if not url.startswith(("http://", "https://")):
+            raise PayloadError(f"{payload.topic}: expected an http(s) URL, got {url[:60]!r}")
+        self.update({"state": self.ctx.hub.clock.now().isoformat(timespec="seconds"),
+                     "url": url})
+
+    async def run(self, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
+        if tool != "get_frame" or not self.topic:
+            raise ToolError(f"{self.id}: tool {tool!r} is not supported by this image")
+        return await super().run(tool, arguments)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import colorsys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hub import colours
 from hub.errors import ToolError
 
 RGB = tuple[int, int, int]
@@ -67,42 +67,25 @@ def target(args: Mapping[str, Any], current: Mapping[str, Any], what: str) -> Ta
 
 def named(name: str, what: str) -> RGB:
     """A CSS colour name (``"purple"``), as Home Assistant's `color_name` takes."""
-    from PIL import ImageColor  # loaded on first use: colour names are rare on the hot path
-
     try:
-        r, g, b = ImageColor.getrgb(name.replace(" ", ""))[:3]
-    except ValueError:
-        raise ToolError(f"{what}: color_name: unknown colour {name!r}") from None
-    return (r, g, b)
+        return colours.name_to_rgb(name)
+    except colours.ColourError as exc:
+        raise ToolError(f"{what}: {exc}") from None
 
 
 def hs_to_rgb(hue: float, saturation: float) -> RGB:
-    r, g, b = colorsys.hsv_to_rgb(hue / 360, saturation / 100, 1.0)
-    return (_clamp(r * 255), _clamp(g * 255), _clamp(b * 255))
+    return colours.hs_to_rgb(hue, saturation)
 
 
 def rgb_to_hs(rgb: RGB) -> tuple[float, float]:
-    h, s, _v = colorsys.rgb_to_hsv(*(c / 255 for c in rgb))
-    return (round(h * 360, 3), round(s * 100, 3))
+    return colours.rgb_to_hs(*rgb)
 
 
 def rgb_to_xy(rgb: RGB) -> tuple[float, float]:
-    """CIE 1931 xy of an sRGB colour (D65), as lights that take xy expect."""
-
-    def linear(c: float) -> float:
-        c /= 255
-        return ((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92
-
-    r, g, b = (linear(c) for c in rgb)
-    x = r * 0.4124 + g * 0.3576 + b * 0.1805
-    y = r * 0.2126 + g * 0.7152 + b * 0.0722
-    z = r * 0.0193 + g * 0.1192 + b * 0.9505
-    total = x + y + z
-    if total == 0:
-        return (0.0, 0.0)
-    return (round(x / total, 4), round(y / total, 4))
+    """CIE 1931 xy of an RGB colour by Home Assistant's Wide RGB D65 conversion."""
+    return colours.rgb_to_xy(*rgb)
 
 
 def mired_kelvin(value: float) -> int:
-    """Mireds to kelvin and back (the same formula both ways)."""
-    return round(1_000_000 / value) if value > 0 else 0
+    """Mireds to kelvin and back (the same formula both ways, floored as Home Assistant)."""
+    return colours.mired_to_kelvin(value) if value > 0 else 0

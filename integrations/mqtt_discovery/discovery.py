@@ -11,10 +11,18 @@ same configuration again (devices re-send theirs after the birth message) change
 an empty payload removes the entity (for a device: all of its components; a component sent
 with only its ``platform`` is removed). A malformed configuration is bad input, counted
 against its discovery topic; the entity it would have replaced stays as it was.
+
+Two announcements whose ids come out the same (``Attic Water Sensor`` and
+``attic/water_sensor``) both become capabilities, as in Home Assistant: the later one gets
+``_2`` (then ``_3``...). An id registered by another part (an entity declared under `mqtt:`
+in YAML) stays refused: the declared one wins, and the announcement is bad input. The suffixed ids are kept in the store (key `SUFFIXES`), so each
+announcement gets the same id after a restart whatever order they come in; each is logged
+once, when first given.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -27,17 +35,26 @@ from hub.fabric import Message
 from hub.inputs import load_json
 from hub.runtime import status_topic
 from integrations.mqtt_discovery.abbreviations import base_topic, expand
-from integrations.mqtt_discovery.camera import Camera
+from integrations.mqtt_discovery.alarm import AlarmPanel
+from integrations.mqtt_discovery.camera import Camera, Image
 from integrations.mqtt_discovery.climate import Climate
 from integrations.mqtt_discovery.cover import Cover
 from integrations.mqtt_discovery.device_trigger import DeviceTriggers, read_trigger
 from integrations.mqtt_discovery.entity import Context, Discovered, Entity
+from integrations.mqtt_discovery.event import Event, Tag
 from integrations.mqtt_discovery.fan import Fan
-from integrations.mqtt_discovery.light import DefaultLight, JsonLight
+from integrations.mqtt_discovery.humidifier import Humidifier, WaterHeater
+from integrations.mqtt_discovery.lawn_mower import LawnMower
+from integrations.mqtt_discovery.light import DefaultLight, JsonLight, TemplateLight
 from integrations.mqtt_discovery.lock import Lock
 from integrations.mqtt_discovery.payload import Payload
-from integrations.mqtt_discovery.sensor import BinarySensor, Sensor
-from integrations.mqtt_discovery.switch import Button, Switch
+from integrations.mqtt_discovery.sensor import BinarySensor, DeviceTracker, Sensor
+from integrations.mqtt_discovery.siren import Siren
+from integrations.mqtt_discovery.switch import Button, Notify, Scene, Switch
+from integrations.mqtt_discovery.update import Update
+from integrations.mqtt_discovery.vacuum import Vacuum
+from integrations.mqtt_discovery.values import Number, Select, Text
+from integrations.mqtt_discovery.valve import Valve
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,6 +66,8 @@ _NOT_SHARED = frozenset({"components", "name", "unique_id", "object_id", "defaul
 """Keys of a device discovery payload that stay with it and are not given to components."""
 _MAX_UNSUPPORTED = 100
 """Unsupported component names remembered (each logged once); more are not logged."""
+SUFFIXES = "mqtt_discovery.suffixed_ids"
+"""Store key: announcement key -> the suffixed capability id it was given."""
 
 
 def _light(ctx: Context, found: Discovered) -> Entity:
@@ -57,21 +76,40 @@ def _light(ctx: Context, found: Discovered) -> Entity:
         return DefaultLight(ctx, found)
     if schema == "json":
         return JsonLight(ctx, found)
-    raise PayloadError(f"{found.topic}: schema: {schema!r} is not supported; use default "
-                       "or json")
+    if schema == "template":
+        return TemplateLight(ctx, found)
+    raise PayloadError(f"{found.topic}: schema: {schema!r} is not supported; use default, "
+                       "json or template")
 
 
 FACTORIES: Mapping[str, Callable[[Context, Discovered], Entity]] = MappingProxyType({
+    "alarm_control_panel": AlarmPanel,
     "binary_sensor": BinarySensor,
     "button": Button,
     "camera": Camera,
     "climate": Climate,
     "cover": Cover,
+    "device_tracker": DeviceTracker,
+    "event": Event,
     "fan": Fan,
+    "humidifier": Humidifier,
+    "image": Image,
+    "lawn_mower": LawnMower,
     "light": _light,
     "lock": Lock,
+    "notify": Notify,
+    "number": Number,
+    "scene": Scene,
+    "select": Select,
     "sensor": Sensor,
+    "siren": Siren,
     "switch": Switch,
+    "tag": Tag,
+    "text": Text,
+    "update": Update,
+    "vacuum": Vacuum,
+    "valve": Valve,
+    "water_heater": WaterHeater,
 })
 """Supported components; `device_automation` (device triggers) is handled apart."""
 
@@ -92,6 +130,9 @@ class Discovery:
         so the same announcement again (after a birth) costs no parsing."""
         self._device_keys: dict[str, set[str]] = {}
         self._unsupported: set[str] = set()
+        self._suffixed: dict[str, str] = {}
+        """announcement key -> its suffixed id (persisted): stable across restarts."""
+        self._saving: set[asyncio.Task[None]] = set()
         self._cancels: list[Callable[[], None]] = []
         self.triggers = DeviceTriggers(ctx)
         self.births = 0
@@ -103,6 +144,10 @@ class Discovery:
         return MappingProxyType(self._entities)
 
     async def __aenter__(self) -> Self:
+        stored = await self._ctx.hub.store.get(SUFFIXES)
+        if isinstance(stored, dict):
+            self._suffixed = {k: v for k, v in stored.items()
+                              if isinstance(k, str) and isinstance(v, str)}
         router, prefix = self._ctx.router, self._prefix
         for pattern in (f"{prefix}/+/+/config", f"{prefix}/+/+/+/config"):
             self._cancels.append(router.subscribe(pattern, self._on_config, source=pattern,
@@ -124,6 +169,8 @@ class Discovery:
         for key in list(self._entities):
             self._remove(key)
         self.triggers.close()
+        if self._saving:
+            await asyncio.gather(*self._saving, return_exceptions=True)
         _LOGGER.info("mqtt discovery stopped prefix=%s", self._prefix)
 
     # -- birth -------------------------------------------------------------------------------
@@ -258,17 +305,12 @@ class Discovery:
         except PayloadError as exc:
             bad_input.report(found.topic, str(exc))
             return
-        owner = self._ids.get(entity.id)
-        if owner is not None and owner != key:
-            bad_input.report(found.topic, f"{found.topic}: capability id {entity.id} is taken "
-                             f"by {self._entities[owner].found.topic}; give each its own "
-                             "unique_id")
-            return
         existing = self._ctx.hub.registry.find(entity.id)
         if existing is not None and existing.source != "mqtt_discovery":
             bad_input.report(found.topic, f"{found.topic}: capability id {entity.id} is "
                              f"already registered by {existing.source or 'another part'}")
             return
+        entity.id = self._unique_id(key, entity.id, found.topic)
         self.triggers.remove(key)
         previous = self._entities.get(key)
         if previous is not None and previous.id != entity.id:
@@ -279,6 +321,40 @@ class Discovery:
         entity.start(previous)
         _LOGGER.debug("entity %s capability=%s topic=%s",
                       "updated" if previous else "added", entity.id, found.topic)
+
+    def _taken(self, cap_id: str, key: str) -> bool:
+        owner = self._ids.get(cap_id)
+        if owner is not None:
+            return owner != key
+        if cap_id in self._suffixed.values() and self._suffixed.get(key) != cap_id:
+            return True  # another announcement's id (from an earlier run)
+        existing = self._ctx.hub.registry.find(cap_id)
+        return existing is not None and existing.source != "mqtt_discovery"
+
+    def _unique_id(self, key: str, natural: str, topic: str) -> str:
+        """`natural`, or the suffixed id this announcement has (had) when another holds
+        `natural`, as Home Assistant suffixes entity ids."""
+        kept = self._suffixed.get(key)
+        if kept is not None and kept.rsplit("_", 1)[0] == natural and not self._taken(kept,
+                                                                                        key):
+            return kept
+        if not self._taken(natural, key):
+            return natural
+        n = 2
+        while self._taken(f"{natural}_{n}", key):
+            n += 1
+        chosen = f"{natural}_{n}"
+        self._suffixed[key] = chosen
+        _LOGGER.info("capability id taken, suffixed id=%s taken_by=%s topic=%s", chosen,
+                     natural, topic)
+        self._save_suffixes()
+        return chosen
+
+    def _save_suffixes(self) -> None:
+        task = asyncio.get_running_loop().create_task(
+            self._ctx.hub.store.set(SUFFIXES, dict(self._suffixed)))
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)
 
     def _remove(self, key: str, *, keep_trigger: bool = False) -> None:
         self._configs.pop(key, None)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from hub.devices import Confirmations, Predicate
 from hub.domains import standard_tools
 from hub.errors import PayloadError, ToolError
+from hub.events import StateChanged
 from hub.inputs import load_json, text_problem
 from hub.model import Capability, Tool, ToolResult, Trigger
 from hub.templates import Template, Templates
@@ -172,6 +173,11 @@ class Entity:
     domain: ClassVar[str] = ""
     STATE_KEYS: ClassVar[frozenset[str]] = frozenset({"state"})
     """State keys the entity itself sets: JSON attributes never overwrite them."""
+    expire_after: float = 0.0
+    """Seconds after the last report when the entity turns unavailable (sensors' and
+    binary sensors' `expire_after`); 0: never."""
+    force_update: bool = False
+    """Every report is a `StateChanged`, also one that changes nothing (`force_update`)."""
 
     def __init__(self, ctx: Context, found: Discovered) -> None:
         self.ctx = ctx
@@ -182,6 +188,13 @@ class Entity:
         self.id = f"{self.domain}.{self._id_suffix(opts)}"
         self.name = self._name(opts)
         self.qos = opts.integer("qos", 0, low=0, high=2)
+        category = opts.optional_text("entity_category")
+        if category is not None and category not in ("config", "diagnostic"):
+            raise opts.error("entity_category", f"expected config or diagnostic, got "
+                             f"{category!r}")
+        self.entity_category = category
+        """Home Assistant's `entity_category`: settings (config) and diagnostics are kept
+        as an attribute, so the UI and routing can rank them below the device itself."""
         self.retain = opts.flag("retain", False)
         self.availability = Tracker(read_spec(opts), self._on_available)
         self._attr_topic = opts.subscribe_topic("json_attributes_topic")
@@ -191,6 +204,8 @@ class Entity:
         self.confirm = Confirmations()
         self._cancels: list[Callable[[], None]] = []
         self._running = False
+        self._expired = False
+        self._expiry: Callable[[], None] | None = None
         self.configure(opts)
         unknown = opts.unknown_keys(COMMON_KEYS)
         if unknown:
@@ -264,6 +279,8 @@ class Entity:
             else {"protocol": "mqtt_discovery", "discovery_topic": found.topic})
         if self.unique_id:
             attributes["unique_id"] = self.unique_id
+        if self.entity_category:
+            attributes["entity_category"] = self.entity_category
         if self.device is not None:
             attributes["device"] = dict(self.device.info, id=self.device.id,
                                         name=self.device.name)
@@ -306,6 +323,9 @@ class Entity:
 
     def stop(self, *, remove: bool) -> None:
         self._running = False
+        if self._expiry is not None:
+            self._expiry()
+            self._expiry = None
         cancels, self._cancels = self._cancels, []
         for cancel in cancels:
             cancel()
@@ -323,14 +343,36 @@ class Entity:
         if not self._running:
             return
         registry = self.ctx.hub.registry
-        registry.set_state(self.id, changes)
+        changed = registry.set_state(self.id, changes)
+        if not changed and self.force_update:
+            state = registry.get(self.id).state
+            self.ctx.hub.bus.publish(StateChanged(self.id, state, state,
+                                                  time=self.ctx.hub.clock.now().timestamp()))
+        if self.expire_after:
+            self._arm_expiry()
         if len(self.confirm):
             # every report counts, changed or not: "on" again confirms a turn_on
             self.confirm.resolve(registry.get(self.id).state)
 
     def _on_available(self, available: bool) -> None:
-        if self._running:
+        if self._running and not self._expired:
             self.ctx.hub.registry.set_available(self.id, available)
+
+    def _arm_expiry(self) -> None:
+        if self._expiry is not None:
+            self._expiry()
+        if self._expired:
+            self._expired = False
+            self.ctx.hub.registry.set_available(self.id, self.availability.available)
+        clock = self.ctx.hub.clock
+        self._expiry = clock.call_at(clock.monotonic() + self.expire_after, self._expire)
+
+    def _expire(self) -> None:
+        self._expiry = None
+        if self._running:
+            self._expired = True
+            self.ctx.hub.registry.set_available(self.id, False)
+            _LOGGER.debug("state expired capability=%s after=%gs", self.id, self.expire_after)
 
     def _on_attributes(self, payload: Payload) -> None:
         """The message's object becomes the attributes, replacing the previous message's

@@ -20,9 +20,12 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hub import colours
+from hub.colours import rgb_to_rgbw, rgbw_to_rgb
 from hub.devices import Predicate
 from hub.errors import PayloadError, ToolError
 from hub.model import Tool, ToolResult
+from hub.templates import Template
 from integrations.mqtt_discovery.colors import Target, mired_kelvin, rgb_to_hs, rgb_to_xy, target
 from integrations.mqtt_discovery.entity import Entity, Send, on_off, select_tools
 from integrations.mqtt_discovery.options import Options
@@ -38,7 +41,7 @@ class Light(Entity):
 
     domain = "light"
     STATE_KEYS = frozenset({"state", "brightness", "color_temp_kelvin", "rgb_color", "hs_color",
-                            "xy_color", "color_mode", "effect"})
+                            "xy_color", "rgbw_color", "color_mode", "effect"})
     state_topic: str | None
     optimistic: bool
     brightness_scale: int
@@ -137,6 +140,18 @@ class DefaultLight(Light):
         self.rgb_cmd_tpl = opts.template("rgb_command_template")
         self.rgb_stat = opts.subscribe_topic("rgb_state_topic")
         self.rgb_tpl = opts.template("rgb_value_template")
+        self.rgbw_cmd = opts.publish_topic("rgbw_command_topic")
+        self.rgbw_cmd_tpl = opts.template("rgbw_command_template")
+        self.rgbw_stat = opts.subscribe_topic("rgbw_state_topic")
+        self.rgbw_tpl = opts.template("rgbw_value_template")
+        self.hs_cmd = opts.publish_topic("hs_command_topic")
+        self.hs_cmd_tpl = opts.template("hs_command_template")
+        self.hs_stat = opts.subscribe_topic("hs_state_topic")
+        self.hs_tpl = opts.template("hs_value_template")
+        self.xy_cmd = opts.publish_topic("xy_command_topic")
+        self.xy_cmd_tpl = opts.template("xy_command_template")
+        self.xy_stat = opts.subscribe_topic("xy_state_topic")
+        self.xy_tpl = opts.template("xy_value_template")
         self.fx_cmd = opts.publish_topic("effect_command_topic")
         self.fx_cmd_tpl = opts.template("effect_command_template")
         self.fx_stat = opts.subscribe_topic("effect_state_topic")
@@ -144,7 +159,9 @@ class DefaultLight(Light):
         self.effects = opts.text_list("effect_list")
 
     def attributes(self) -> dict[str, Any]:
-        modes = [m for m, topic in (("color_temp", self.ct_cmd), ("rgb", self.rgb_cmd)) if topic]
+        modes = [m for m, topic in (("color_temp", self.ct_cmd), ("rgb", self.rgb_cmd),
+                                    ("rgbw", self.rgbw_cmd), ("hs", self.hs_cmd),
+                                    ("xy", self.xy_cmd)) if topic]
         if not modes:
             modes = ["brightness" if self.bri_cmd else "onoff"]
         return {"schema": "default", "supported_color_modes": modes,
@@ -163,6 +180,9 @@ class DefaultLight(Light):
                                (self.bri_stat, self._on_brightness),
                                (self.ct_stat, self._on_color_temp),
                                (self.rgb_stat, self._on_rgb),
+                               (self.rgbw_stat, self._on_rgbw),
+                               (self.hs_stat, self._on_hs),
+                               (self.xy_stat, self._on_xy),
                                (self.fx_stat, self._on_effect)):
             if topic is not None:
                 yield topic, handler
@@ -196,6 +216,28 @@ class DefaultLight(Light):
         self.update({"rgb_color": rgb, "hs_color": list(rgb_to_hs((rgb[0], rgb[1], rgb[2]))),
                      "color_mode": "rgb"})
 
+    def _numbers(self, payload: Payload, template: Any, what: str, count: int,
+                 high: float) -> list[float]:
+        text = self.value(payload, template)
+        parts = [number(p.strip()) for p in text.split(",")]
+        if len(parts) != count or any(p is None or not 0 <= p <= high for p in parts):
+            raise PayloadError(f"{payload.topic}: {what}: expected {count} numbers "
+                               f"separated by commas, each 0..{high:g}, got {text[:40]!r}")
+        return [p for p in parts if p is not None]
+
+    def _on_rgbw(self, payload: Payload) -> None:
+        r, g, b, w = (round(p) for p in self._numbers(payload, self.rgbw_tpl, "rgbw", 4, 255))
+        self.update({"rgbw_color": [r, g, b, w], "rgb_color": list(rgbw_to_rgb(r, g, b, w)),
+                     "color_mode": "rgbw"})
+
+    def _on_hs(self, payload: Payload) -> None:
+        hue, sat = self._numbers(payload, self.hs_tpl, "hs", 2, 360)
+        self.update({"hs_color": [hue, min(100.0, sat)], "color_mode": "hs"})
+
+    def _on_xy(self, payload: Payload) -> None:
+        x, y = self._numbers(payload, self.xy_tpl, "xy", 2, 1)
+        self.update({"xy_color": [x, y], "color_mode": "xy"})
+
     def _on_effect(self, payload: Payload) -> None:
         self.update({"effect": self.value(payload, self.fx_tpl)})
 
@@ -209,10 +251,8 @@ class DefaultLight(Light):
         if wanted.kelvin is not None and self.ct_cmd is not None:
             value = wanted.kelvin if self.kelvin else mired_kelvin(wanted.kelvin)
             extra.append((self.ct_cmd, self.command_payload(self.ct_cmd_tpl, value)))
-        if wanted.rgb is not None and self.rgb_cmd is not None:
-            r, g, b = wanted.rgb
-            extra.append((self.rgb_cmd, self.command_payload(
-                self.rgb_cmd_tpl, f"{r},{g},{b}", red=r, green=g, blue=b)))
+        if wanted.rgb is not None:
+            extra.extend(self._colour(wanted))
         if wanted.effect is not None and self.fx_cmd is not None:
             extra.append((self.fx_cmd, self.command_payload(self.fx_cmd_tpl, wanted.effect)))
         on: Send = (self.command_topic, self.payload_on)
@@ -226,6 +266,27 @@ class DefaultLight(Light):
                     self.bri_cmd_tpl, self._scaled_out(level))))
             return extra
         return [*extra, on]
+
+    def _colour(self, wanted: Target) -> list[Send]:
+        """The colour on the first topic the light has, in Home Assistant's order (rgb,
+        rgbw, hs, xy), converted as Home Assistant converts it (`hub.colours`)."""
+        assert wanted.rgb is not None
+        r, g, b = wanted.rgb
+        if self.rgb_cmd is not None:
+            return [(self.rgb_cmd, self.command_payload(
+                self.rgb_cmd_tpl, f"{r},{g},{b}", red=r, green=g, blue=b))]
+        if self.rgbw_cmd is not None:
+            r, g, b, w = rgb_to_rgbw(r, g, b)
+            return [(self.rgbw_cmd, self.command_payload(
+                self.rgbw_cmd_tpl, f"{r},{g},{b},{w}", red=r, green=g, blue=b, white=w))]
+        if self.hs_cmd is not None:
+            hue, sat = wanted.hs if wanted.hs is not None else rgb_to_hs(wanted.rgb)
+            return [(self.hs_cmd, self.command_payload(
+                self.hs_cmd_tpl, f"{float(hue)},{float(sat)}", hue=hue, sat=sat))]
+        if self.xy_cmd is not None:
+            x, y = rgb_to_xy(wanted.rgb)
+            return [(self.xy_cmd, self.command_payload(self.xy_cmd_tpl, f"{x},{y}", x=x, y=y))]
+        return []
 
     def off(self, arguments: Mapping[str, Any]) -> list[Send]:
         return [(self.command_topic, self.payload_off)]
@@ -367,3 +428,125 @@ def _color_state(color: Mapping[str, Any], topic: str) -> dict[str, Any]:
 
 def _json(value: Mapping[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+class TemplateLight(Light):
+    """The ``template`` schema: one command topic, whose payloads `command_on_template` and
+    `command_off_template` make from the call (``state``, ``brightness`` 0..255,
+    ``color_temp`` in mireds or kelvin with `color_temp_kelvin`, ``red``/``green``/``blue``
+    and ``hue``/``sat``, ``effect``, ``flash``, ``transition``: only what the call gives);
+    one state topic, read by `state_template`, `brightness_template`,
+    `color_temp_template`, `red_template`/`green_template`/`blue_template` and
+    `effect_template`. Colours are hs, as Home Assistant's template light takes them: the
+    RGB sent with a colour is scaled by the brightness unless a brightness template reports
+    brightness apart."""
+
+    def configure(self, opts: Options) -> None:
+        opts.raw("schema")
+        self.command_topic = opts.publish_topic("command_topic", required=True) or ""
+        self.on_template = opts.template("command_on_template")
+        self.off_template = opts.template("command_off_template")
+        for key, template in (("command_on_template", self.on_template),
+                              ("command_off_template", self.off_template)):
+            if template is None:
+                raise opts.error(key, "missing; the template schema needs it")
+        self.state_topic = opts.subscribe_topic("state_topic")
+        self.optimistic = opts.flag("optimistic", self.state_topic is None)
+        self.kelvin = opts.flag("color_temp_kelvin", False)
+        self.effects = opts.text_list("effect_list")
+        self.templates = {key: opts.template(f"{key}_template") for key in (
+            "state", "brightness", "color_temp", "red", "green", "blue", "effect")}
+        self.brightness_scale = 255
+
+    def attributes(self) -> dict[str, Any]:
+        t = self.templates
+        modes = []
+        if t["color_temp"] is not None:
+            modes.append("color_temp")
+        if all(t[c] is not None for c in ("red", "green", "blue")):
+            modes.append("hs")
+        if not modes:
+            modes.append("brightness" if t["brightness"] is not None else "onoff")
+        return {"schema": "template", "supported_color_modes": modes,
+                "effect_list": list(self.effects) or None}
+
+    @property
+    def dimmable(self) -> bool:
+        return True
+
+    @property
+    def reports_brightness(self) -> bool:
+        return self.templates["brightness"] is not None and self.state_topic is not None
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        if self.state_topic is not None:
+            yield self.state_topic, self._on_state
+
+    def _on_state(self, payload: Payload) -> None:
+        t = self.templates
+        changes: dict[str, Any] = {}
+        state_template = t["state"]
+        if state_template is not None:
+            text = self.value(payload, state_template)
+            changes["state"] = on_off(payload, text, "on", "off")
+        if t["brightness"] is not None:
+            value = number(self.value(payload, t["brightness"]))
+            if value is not None:
+                changes["brightness"] = max(0, min(255, round(value)))
+        if t["color_temp"] is not None:
+            value = number(self.value(payload, t["color_temp"]))
+            if value is not None and value > 0:
+                changes["color_temp_kelvin"] = round(value) if self.kelvin else mired_kelvin(
+                    value)
+                changes["color_mode"] = "color_temp"
+        if all(t[c] is not None for c in ("red", "green", "blue")):
+            parts = [number(self.value(payload, t[c])) for c in ("red", "green", "blue")]
+            if all(p is not None and 0 <= p <= 255 for p in parts):
+                rgb = [round(p) for p in parts if p is not None]
+                changes.update(rgb_color=rgb, hs_color=list(rgb_to_hs((rgb[0], rgb[1],
+                                                                        rgb[2]))),
+                               color_mode="hs")
+        if t["effect"] is not None:
+            changes["effect"] = self.value(payload, t["effect"])
+        if changes:
+            self.update(changes)
+
+    def _render(self, template: Template | None, variables: dict[str, Any]) -> str:
+        assert template is not None
+        try:
+            return template.render(variables)
+        except PayloadError as exc:
+            raise ToolError(f"{self.id}: command template failed: {exc}") from None
+
+    def on(self, wanted: Target) -> list[Send]:
+        values: dict[str, Any] = {"state": "on"}
+        if wanted.brightness is not None:
+            values["brightness"] = int(wanted.brightness)
+        if wanted.kelvin is not None:
+            values["color_temp"] = (wanted.kelvin if self.kelvin
+                                    else colours.kelvin_to_mired(wanted.kelvin))
+        if wanted.hs is not None:
+            hue, sat = wanted.hs
+            if self.templates["brightness"] is not None:
+                level = 255
+            else:
+                current = self.current().get("brightness")
+                level = wanted.brightness if wanted.brightness is not None else (
+                    current if isinstance(current, int) and current > 0 else 255)
+            values["red"], values["green"], values["blue"] = colours.hsv_to_rgb(
+                hue, sat, level / 255 * 100)
+            values["hue"], values["sat"] = hue, sat
+        if wanted.effect is not None:
+            values["effect"] = wanted.effect
+        if wanted.flash is not None:
+            values["flash"] = wanted.flash
+        if wanted.transition is not None:
+            values["transition"] = wanted.transition
+        return [(self.command_topic, self._render(self.on_template, values))]
+
+    def off(self, arguments: Mapping[str, Any]) -> list[Send]:
+        values: dict[str, Any] = {"state": "off"}
+        for key in ("transition", "flash"):
+            if key in arguments:
+                values[key] = arguments[key]
+        return [(self.command_topic, self._render(self.off_template, values))]

@@ -43,6 +43,8 @@ class Sensor(Entity):
         self.device_class = opts.optional_text("device_class")
         self.state_class = opts.optional_text("state_class")
         self.precision = opts.integer("suggested_display_precision", -1, low=0, high=15)
+        self.expire_after = opts.number("expire_after", 0.0, low=0)
+        self.force_update = opts.flag("force_update", False)
         # a sensor with a unit or a state class measures something: its state is a number
         self.numeric = self.unit is not None or self.state_class is not None
 
@@ -107,6 +109,8 @@ class BinarySensor(Entity):
         self.payload_off = opts.text("payload_off", "OFF")
         self.device_class = opts.optional_text("device_class")
         self.off_delay = opts.number("off_delay", 0.0, low=0)
+        self.expire_after = opts.number("expire_after", 0.0, low=0)
+        self.force_update = opts.flag("force_update", False)
         name, intent, boost = _TRIGGERS.get(self.device_class or "",
                                             ("turned_on", "{name} turned on", 0))
         config = self.ctx.config
@@ -155,3 +159,39 @@ class BinarySensor(Entity):
         timer, self._off_timer = self._off_timer, None
         if timer is not None:
             timer()
+
+
+class DeviceTracker(Entity):
+    """Home Assistant's MQTT `device_tracker`: `state_topic` says `payload_home` ("home"),
+    `payload_not_home` ("not_home"), `payload_reset` ("None": unknown) or a zone name;
+    GPS trackers report latitude/longitude as JSON attributes (they need no state topic)."""
+
+    domain = "device_tracker"
+    STATE_KEYS = frozenset({"state"})
+
+    def configure(self, opts: Options) -> None:
+        self.state_topic = opts.subscribe_topic("state_topic")
+        self.value_template = opts.template("value_template")
+        self.payload_home = opts.text("payload_home", "home")
+        self.payload_not_home = opts.text("payload_not_home", "not_home")
+        self.payload_reset = opts.text("payload_reset", "None")
+        self.source_type = opts.optional_text("source_type")
+
+    def attributes(self) -> dict[str, Any]:
+        return {"source_type": self.source_type}
+
+    def subscriptions(self) -> Iterable[tuple[str, Handler]]:
+        if self.state_topic is not None:
+            yield self.state_topic, self._on_state
+
+    def _on_state(self, payload: Payload) -> None:
+        text = self.value(payload, self.value_template)
+        if text == self.payload_reset or not text:
+            state: str | None = None
+        elif text == self.payload_home:
+            state = "home"
+        elif text == self.payload_not_home:
+            state = "not_home"
+        else:
+            state = text  # a zone's name
+        self.update({"state": state})

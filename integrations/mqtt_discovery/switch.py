@@ -1,4 +1,5 @@
-"""Switches (on/off by payload) and buttons (press)."""
+"""Switches (on/off by payload), buttons (press), scenes (turn_on) and notify entities
+(send_message)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,44 @@ class Button(Entity):
         pressed = self.ctx.hub.clock.now().isoformat(timespec="seconds")
         return await self.command(tool, [(self.command_topic, payload)], None,
                                   {"state": pressed})
+
+
+class Scene(Entity):
+    """Home Assistant's MQTT `scene`: `turn_on` publishes `payload_on` ("ON")."""
+
+    domain = "scene"
+
+    def configure(self, opts: Options) -> None:
+        self.command_topic = opts.publish_topic("command_topic") or ""
+        self.payload_on = opts.text("payload_on", "ON")
+
+    def tools(self) -> tuple[Tool, ...]:
+        return select_tools(self.domain, drop_params={"turn_on": ("transition",)})
+
+    async def run(self, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
+        if tool != "turn_on" or not self.command_topic:
+            raise ToolError(f"{self.id}: tool {tool!r} is not supported")
+        activated = self.ctx.hub.clock.now().isoformat(timespec="seconds")
+        return await self.command(tool, [(self.command_topic, self.payload_on)], None,
+                                  {"state": activated})
+
+
+class Notify(Entity):
+    """Home Assistant's MQTT `notify`: `send_message` publishes the message (through
+    `command_template`, which also sees ``title``)."""
+
+    domain = "notify"
+
+    def configure(self, opts: Options) -> None:
+        self.command_topic = opts.publish_topic("command_topic", required=True) or ""
+        self.command_template = opts.template("command_template")
+
+    async def run(self, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
+        if tool != "send_message":
+            raise ToolError(f"{self.id}: tool {tool!r} is not supported")
+        message = str(arguments["message"])
+        payload = self.command_payload(self.command_template, message,
+                                       title=arguments.get("title"))
+        sent = self.ctx.hub.clock.now().isoformat(timespec="seconds")
+        return await self.command(tool, [(self.command_topic, payload)], None,
+                                  {"state": sent})

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from hub.errors import FabricError, PayloadError
 from hub.fabric import Message
+from hub.inputs import value_problem
 from hub.model import Capability
 from integrations.zigbee2mqtt import devicelist, naming
 from integrations.zigbee2mqtt.config import Zigbee2MQTTConfig
@@ -24,7 +25,8 @@ from integrations.zigbee2mqtt.definition import DeviceInfo, parse_device
 from integrations.zigbee2mqtt.device import Device
 from integrations.zigbee2mqtt.entities import build_entities
 from integrations.zigbee2mqtt.entity import Context
-from integrations.zigbee2mqtt.payload import parse_object
+from integrations.zigbee2mqtt.groups import GROUP, group_info
+from integrations.zigbee2mqtt.payload import BRIDGE_LIMIT, parse_json, parse_object
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -43,6 +45,9 @@ class Bridge:
         self.devices_topic = f"{base}/bridge/devices"
         self.event_topic = f"{base}/bridge/event"
         self.state_topic = f"{base}/bridge/state"
+        self.groups_topic = f"{base}/bridge/groups"
+        self._groups: list[Any] = []
+        """The last group list (applied again when the devices change)."""
         self.devices: dict[str, Device] = {}
         """Running devices by IEEE address."""
         self.online = True
@@ -64,6 +69,7 @@ class Bridge:
             fabric.subscribe(self.state_topic, self._on_bridge_state),
             fabric.subscribe(self.devices_topic, self._on_devices),
             fabric.subscribe(self.event_topic, self._on_event),
+            fabric.subscribe(self.groups_topic, self._on_groups),
         ]
         try:
             await fabric.wait_subscribed()
@@ -177,7 +183,8 @@ class Bridge:
     def _apply(self, reading: devicelist.Reading, topic: str) -> Iterator[None]:
         listed = reading.listed
         gone = [ieee for ieee in self.devices if ieee not in listed
-                and ieee not in reading.kept] if reading.complete else []
+                and ieee not in reading.kept
+                and not ieee.startswith(GROUP)] if reading.complete else []
         for ieee in gone:
             self._remove(ieee)
         added = changed = 0
@@ -191,11 +198,52 @@ class Bridge:
                 added += self._start(info, topic)
             if i % devicelist.CHUNK == devicelist.CHUNK - 1:
                 yield
+        if self._groups:
+            self._apply_groups()  # members may have come, gone or changed
         if reading.complete:
             self._withdraw_stale()
         if added or changed or gone:
             _LOGGER.info("zigbee2mqtt devices=%d added=%d changed=%d removed=%d",
                          len(self.devices), added, changed, len(gone))
+
+    # -- bridge/groups -------------------------------------------------------------------------
+
+    def _on_groups(self, message: Message) -> None:
+        if not message.payload:
+            return
+        try:
+            entries = parse_json(message, BRIDGE_LIMIT, bad="keep")
+            if not isinstance(entries, list):
+                raise PayloadError(f"{message.topic}: expected a JSON list of groups")
+        except PayloadError as exc:
+            self.hub.bad_input.report(message.topic, str(exc))
+            return
+        self._groups = entries
+        self._apply_groups()
+
+    def _member_exposes(self, ieee: str) -> Any:
+        device = self.devices.get(ieee)
+        return device.info.exposes if device is not None else None
+
+    def _apply_groups(self) -> None:
+        """Start, update or remove the groups' capabilities from the last group list."""
+        wanted: dict[str, DeviceInfo] = {}
+        for i, entry in enumerate(self._groups):
+            where = f"{self.groups_topic}[{i}]"
+            try:
+                problem = value_problem(entry, where)
+                if problem is not None:
+                    raise PayloadError(problem)
+                info = group_info(entry, self._member_exposes, where)
+            except PayloadError as exc:
+                self.hub.bad_input.report(self.groups_topic, str(exc))
+                continue
+            if info is not None:
+                wanted[info.ieee_address] = info
+        for key in [k for k in self.devices if k.startswith(GROUP) and k not in wanted]:
+            self._remove(key)
+        for info in wanted.values():
+            self._start(info, self.groups_topic)
 
     def _start(self, info: DeviceInfo, source: str) -> int:
         """`_put`, with what the fabric refuses (a topic too long for MQTT, say) reported as

@@ -11,6 +11,7 @@ both a heating and a cooling setpoint reports ``target_temp_low``/``target_temp_
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -27,7 +28,7 @@ from integrations.zigbee2mqtt.entity import (
     gettable,
     number_reader,
 )
-from integrations.zigbee2mqtt.exposes import Expose
+from integrations.zigbee2mqtt.exposes import ACCESS_SET, Expose
 from integrations.zigbee2mqtt.tools import enum, number, tool
 
 HVAC_MODES = ("off", "heat", "cool", "heat_cool", "auto", "dry", "fan_only")
@@ -197,3 +198,31 @@ def _setpoint_reader(key: str, implies_heat: bool) -> Reader:
             out.setdefault("state", "heat")
 
     return read
+
+
+def extras(exposes: tuple[Expose, ...]) -> list[Expose]:
+    """Features of climate exposes that Home Assistant also shows as entities of their own
+    (Zigbee2MQTT's discovery makes them): the device's `local_temperature` as a sensor when
+    it has no temperature sensor of its own, `pi_heating_demand` (a number when settable,
+    else a diagnostic sensor), `pi_cooling_demand` (a diagnostic sensor) and
+    `local_temperature_calibration` (a setting). Returned as generic exposes."""
+    own_sensor = any(e.type == "numeric" and e.readable and e.name in (
+        "temperature", "local_temperature") for e in exposes)
+    out: list[Expose] = []
+    for expose in exposes:
+        if expose.type != "climate":
+            continue
+        for feature in expose.features:
+            if feature.type != "numeric":
+                continue
+            if feature.name == "local_temperature" and not own_sensor:
+                out.append(replace(feature, access=feature.access & ~ACCESS_SET, category=""))
+            elif feature.name == "pi_heating_demand":
+                out.append(feature if feature.settable
+                           else replace(feature, category="diagnostic"))
+            elif feature.name == "pi_cooling_demand":
+                out.append(replace(feature, access=feature.access & ~ACCESS_SET,
+                                   category="diagnostic"))
+            elif feature.name == "local_temperature_calibration" and feature.settable:
+                out.append(replace(feature, category="config"))
+    return out

@@ -29,6 +29,8 @@ class DeviceInfo:
     """What the user wrote about the device in Zigbee2MQTT, if anything."""
     power_source: str = ""
     supported: bool = True
+    supports_ota: bool = False
+    """Zigbee2MQTT can update its firmware (an `update` entity, as Home Assistant has)."""
 
 
 def entry_name(raw: Any) -> str | None:
@@ -78,6 +80,7 @@ def parse_device(raw: Any, where: str) -> DeviceInfo | None:
         model_description=_text(definition.get("description")),
         description=_text(raw.get("description")),
         power_source=_text(raw.get("power_source")),
+        supports_ota=definition.get("supports_ota") is True,
         supported=raw.get("supported") is not False,
     )
 

@@ -22,7 +22,7 @@ from hub.devices import Confirmations
 from hub.errors import PayloadError, RegistryError, ToolError
 from hub.fabric import Message
 from hub.model import ToolResult, Trigger
-from integrations.zigbee2mqtt.entity import Context, Entity, Reader, Report
+from integrations.zigbee2mqtt.entity import Context, Entity, Reader, Report, unconfirmed
 from integrations.zigbee2mqtt.payload import DEVICE_LIMIT, parse_object
 
 if TYPE_CHECKING:
@@ -56,9 +56,15 @@ class Device:
         self._confirm = Confirmations()
         self._cancels: list[Callable[[], None]] = []
         self._readers: dict[str, tuple[int, Reader]] = {}
+        self._more: dict[str, list[tuple[int, Reader]]] = {}
+        """Further readers of a property two entities read (a cover's `moving` is also a
+        sensor of its own, as in Home Assistant); rare, so kept apart from the fast path."""
         for index, entity in enumerate(entities):
             for prop, reader in entity.readers.items():
-                self._readers.setdefault(prop, (index, reader))
+                if prop in self._readers:
+                    self._more.setdefault(prop, []).append((index, reader))
+                else:
+                    self._readers[prop] = (index, reader)
         known = {p for e in ctx.info.exposes for p in e.properties()}
         self._known = frozenset(known | METADATA)
         self._fields = {"name": ctx.name.lower(), "area": ctx.area}
@@ -114,27 +120,30 @@ class Device:
         except PayloadError as exc:
             self.hub.bad_input.report(self.topic, str(exc))
             return
-        readers, known = self._readers, self._known
+        readers, known, more = self._readers, self._known, self._more
         outs: dict[int, dict[str, Any]] = {}
         problems: list[str] | None = dropped or None
         for key, value in data.items():
             entry = readers.get(key)
             if entry is None:
-                if key not in known and not key.startswith("action_"):
-                    problems = problems or []
-                    problems.append(f"unknown key {key!r} (not in the device's exposes)")
+                # beyond the exposes (a converter's extra key): an attribute of the device's
+                # first entity, as Home Assistant shows every key as an attribute; not bad
+                # input
+                if (key not in known and not key.startswith("action_") and self.entities
+                        and (value is None or isinstance(value, (str, int, float, bool)))):
+                    outs.setdefault(0, {})[key] = value
                 continue
             if value is None:
                 continue  # Zigbee2MQTT publishes null for values it does not know yet
-            index, read = entry
-            out = outs.get(index)
-            if out is None:
-                out = outs[index] = {}
-            try:
-                read(value, out)
-            except ValueError as exc:
-                problems = problems or []
-                problems.append(f"{key}: {exc}")
+            for index, read in (entry, *more[key]) if key in more else (entry,):
+                out = outs.get(index)
+                if out is None:
+                    out = outs[index] = {}
+                try:
+                    read(value, out)
+                except ValueError as exc:
+                    problems = problems or []
+                    problems.append(f"{key}: {exc}")
         if outs:
             problem = self._apply(outs, message.retain)
             if problem is not None:
@@ -216,13 +225,16 @@ class Device:
         if entity.capability.tool(tool) is None:
             raise ToolError(f"{entity.id}: tool {tool!r} is not supported by this device")
         command = entity.command(tool, arguments, registry.get(entity.id).state)
-        await self._send(f"{entity.id}/{tool}", f"{self.topic}/set", command.payload,
-                         command.confirm)
+        await self._send(f"{entity.id}/{tool}", command.topic or f"{self.topic}/set",
+                         command.payload, command.confirm)
         return ToolResult(value={"state": dict(registry.get(entity.id).state)})
 
     async def _send(self, what: str, topic: str, payload: Mapping[str, Any],
                     confirm: Callable[[Report], bool]) -> None:
         data = json.dumps(payload, separators=(",", ":"))
+        if confirm is unconfirmed:
+            self.hub.fabric.publish(topic, data, qos=1)
+            return
         try:
             await self._confirm.wait(
                 confirm, lambda: self.hub.fabric.publish(topic, data, qos=1),

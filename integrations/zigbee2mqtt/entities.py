@@ -1,10 +1,14 @@
 """A device's exposes become its entities: the specific ones first (a light, a lock...),
 then one capability per remaining generic property (sensors, binary sensors, events...).
 
-A property already read by a specific entity (a cover's ``moving``) is not made into a
-capability of its own. ``linkquality`` is left out: every device reports it, it changes
-with every message and says nothing about the home. Exposes of category ``config``
-(device settings such as ``power_on_behavior``) are left out too.
+Every top-level generic expose is an entity of its own, as Zigbee2MQTT's Home Assistant
+discovery makes it (a cover's ``moving`` is also a sensor; settings such as
+``power_on_behavior`` are selects with ``entity_category: config``). ``linkquality`` is
+left out: Home Assistant disables it by default, every device reports it, and it changes
+with every message. A climate device's own features that Home Assistant shows apart
+(`local_temperature` when the device has no temperature sensor of its own,
+`pi_heating_demand`, `local_temperature_calibration`) are entities too
+(`climate.extras`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from types import MappingProxyType
 from integrations.zigbee2mqtt import climate, cover, fan, generic, light, naming, onoff
 from integrations.zigbee2mqtt.entity import Context, Entity
 from integrations.zigbee2mqtt.exposes import GENERIC, Expose
+from integrations.zigbee2mqtt.extras import Update
 
 SKIPPED_PROPERTIES = frozenset({"linkquality"})
 
@@ -56,8 +61,8 @@ def build_entities(ctx: Context, exposes: tuple[Expose, ...]) -> list[Entity]:
         if names.index(entity.capability.name) < i:  # a fan's light: "Office fan light"
             cap = entity.capability
             entity.capability = replace(cap, name=f"{cap.name} {naming.words(cap.type)}")
-    for expose in exposes:
-        if expose.type not in GENERIC or expose.property in read:
+    for expose in (*exposes, *climate.extras(exposes)):
+        if expose.type not in GENERIC:
             continue
         if expose.property in SKIPPED_PROPERTIES:
             continue
@@ -67,4 +72,6 @@ def build_entities(ctx: Context, exposes: tuple[Expose, ...]) -> list[Entity]:
         ids.add(entity.id)
         read.update(entity.readers)
         entities.append(entity)
+    if ctx.info.supports_ota:
+        entities.append(Update(ctx))
     return entities

@@ -38,6 +38,8 @@ class Command:
     """The JSON object for ``/set``."""
     confirm: Callable[[Report], bool]
     """True for the report that shows the device did it."""
+    topic: str = ""
+    """Where to publish it, when not the device's ``/set`` (a bridge request)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,12 @@ def enum_reader(feature: Expose, key: str, mapping: Mapping[Any, Any] | None = N
         out[key] = table.get(value, value)
 
     return read
+
+
+def unconfirmed(_report: Report) -> bool:
+    """The confirmation of a command nobody reports back (a write-only property): the
+    command is done when it is sent."""
+    return True
 
 
 def settable(expose: Expose | None) -> bool:

@@ -2,7 +2,10 @@
 `mode` (property ``fan_mode``: off, low, medium, high, on, auto, smart...).
 
 Home Assistant speaks percentages and preset modes: the speed modes (low, medium, high, as
-far as the fan has them) are spread over 1..100 %, the other modes are presets.
+far as the fan has them) are spread over 1..100 %, the other modes are presets. A fan with
+a numeric `speed` feature (1..254, say) takes percentages as Home Assistant's MQTT fan
+sends them through Zigbee2MQTT's discovery: ``ceil(percentage * states / 100 + min - 1)``,
+and reads its speed back as ``(speed - min + 1) * 100 // states`` percent.
 """
 
 from __future__ import annotations
@@ -29,10 +32,15 @@ _SPEEDS = ("low", "medium", "high")
 
 
 class Fan(Entity):
-    __slots__ = ("_mode", "_off", "_on", "_presets", "_speeds", "_state")
+    __slots__ = ("_mode", "_off", "_on", "_presets", "_range", "_speed", "_speeds", "_state")
 
     def __init__(self, ctx: Context, state: Expose | None, mode: Expose | None,
-                 suffix: str) -> None:
+                 suffix: str, speed: Expose | None = None) -> None:
+        self._speed = speed.property if speed is not None and speed.settable else ""
+        low = int(speed.value_min if speed is not None and speed.value_min is not None else 1)
+        high = int(speed.value_max if speed is not None and speed.value_max is not None
+                   else 254)
+        self._range = (max(1, low), max(max(1, low), high))
         self._state = state.property if state is not None and state.settable else ""
         self._on = state.value_on if state is not None and state.value_on is not None else "ON"
         self._off = (state.value_off if state is not None and state.value_off is not None
@@ -46,17 +54,21 @@ class Fan(Entity):
             readers[state.property] = binary_reader(state, "state", "on", "off")
         if mode is not None:
             readers[mode.property] = self._mode_reader(modes)
+        if speed is not None and speed.readable:
+            readers[speed.property] = self._speed_reader()
         timeout = ctx.tool_timeout
         keep_on: list[str] = []
         schemas: dict[str, Any] = {}
         tools = []
-        if self._mode and self._speeds:
+        if (self._mode and self._speeds) or self._speed:
             keep_on.append("percentage")
             tools.append(tool("fan", "set_percentage", timeout, ["percentage"]))
         if self._mode and self._presets:
             schemas["preset_mode"] = enum("A preset mode of this fan.", self._presets)
             tools.append(tool("fan", "set_preset_mode", timeout, schemas=schemas))
-        if self._state or self._mode:
+        if self._speed and not (self._mode and self._speeds):
+            tools.append(tool("fan", "set_percentage", timeout, ["percentage"]))
+        if self._state or self._mode or self._speed:
             tools[:0] = [tool("fan", "turn_on", timeout, keep_on, schemas=schemas),
                          tool("fan", "turn_off", timeout), tool("fan", "toggle", timeout)]
         tools.append(tool("fan", "get_state", timeout))
@@ -64,7 +76,18 @@ class Fan(Entity):
         capability = ctx.capability("fan", suffix, name=name, tools=tools,
                                     attributes={"preset_modes": list(self._presets),
                                                 "speed_count": len(self._speeds)})
-        super().__init__(capability, readers, gettable(state, mode))
+        super().__init__(capability, readers, gettable(state, mode, speed))
+
+    def _speed_reader(self) -> Reader:
+        low, high = self._range
+        states = high - low + 1
+
+        def read(value: Any, out: dict[str, Any]) -> None:
+            if type(value) not in (int, float):
+                raise BadValue(f"expected a speed {low}..{high}, got {describe(value)}")
+            out["percentage"] = max(0, int((value - low + 1) * 100 // states))
+
+        return read
 
     def _mode_reader(self, modes: tuple[str, ...]) -> Reader:
         speeds = self._speeds
@@ -94,6 +117,11 @@ class Fan(Entity):
             percentage = args["percentage"]
             if percentage == 0:
                 return self._off_command()
+            if self._speed:
+                low, high = self._range
+                value = math.ceil((high - low + 1) * percentage / 100 + low - 1)
+                prop = self._speed
+                return Command({prop: value}, lambda r: r.get(prop) == value)
             speeds = self._speeds
             if not speeds:
                 raise ToolError(f"{self.id}: this fan has no speeds to set a percentage with; "
@@ -129,6 +157,8 @@ class Fan(Entity):
 
 def build(ctx: Context, expose: Expose, suffix: str) -> Fan | None:
     state, mode = expose.feature("state"), expose.feature("mode")
-    if state is None and mode is None:
+    speed = expose.feature("speed")
+    if state is None and mode is None and speed is None:
         return None
-    return Fan(ctx, state, mode, suffix)
+    return Fan(ctx, state, mode, suffix, speed if speed is not None and speed.type ==
+               "numeric" else None)

@@ -5,14 +5,21 @@
 | binary | ``binary_sensor`` (with a push trigger for motion, contact, leak, smoke...) | ``switch`` |
 | numeric | ``sensor`` (device class and unit) | ``number`` (``set_value``) |
 | enum ``action`` | ``event``: one push trigger per action value | |
-| other enum | ``sensor`` | ``select`` (``select_option``) |
-| text | ``sensor`` | |
+| other enum | ``sensor`` | ``select`` (``select_option``); ``button`` for one value |
+| text | ``sensor`` | ``text`` (``set_value``) |
+| composite, list | ``sensor`` (as text) | |
+
+Write-only properties (settable, not readable) get their entity too; their commands are
+done when sent (nothing reports them back). Settings (Zigbee2MQTT's category ``config``)
+and diagnostics keep their category as the ``entity_category`` attribute, as Home
+Assistant shows them (a sensor is never ``config``: ``diagnostic``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -30,8 +37,10 @@ from integrations.zigbee2mqtt.entity import (
     enum_reader,
     gettable,
     number_reader,
+    unconfirmed,
 )
 from integrations.zigbee2mqtt.exposes import Expose
+from integrations.zigbee2mqtt.extras import Siren
 from integrations.zigbee2mqtt.onoff import Switch
 from integrations.zigbee2mqtt.tools import enum, number, tool
 
@@ -145,6 +154,8 @@ class Sensor(Entity):
         elif expose.type == "enum":
             reader = enum_reader(expose, "state")
             attributes["options"] = list(expose.values)
+        elif expose.type in ("composite", "list"):
+            reader = _shown_reader
         else:
             reader = _text_reader
         capability = ctx.capability(
@@ -169,13 +180,17 @@ class Number(Entity):
             tools=(tool("number", "set_value", ctx.tool_timeout, schemas={"value": value}),
                    tool("number", "get_state", ctx.tool_timeout)),
             attributes=attributes)
-        super().__init__(capability, {expose.property: number_reader(expose, "state")},
-                         gettable(expose))
+        readers = {expose.property: number_reader(expose, "state")} if expose.readable else {}
+        super().__init__(capability, readers, gettable(expose))
 
     def command(self, tool: str, args: Mapping[str, Any], state: Mapping[str, Any]) -> Command:
         if tool != "set_value":
             return super().command(tool, args, state)
         prop, target, tolerance = self._prop, args["value"], self._tolerance
+        if isinstance(target, float) and target.is_integer():
+            target = int(target)  # 21, not 21.0: as Home Assistant sends a whole number
+        if not self.readers:
+            return Command({prop: target}, unconfirmed)
         return Command({prop: target}, lambda r: close(r.get(prop), target, tolerance))
 
 
@@ -189,15 +204,65 @@ class Select(Entity):
             "select", naming.slug(expose.property), name=f"{ctx.name} {_label(expose)}",
             tools=(tool("select", "select_option", ctx.tool_timeout, schemas={"option": option}),
                    tool("select", "get_state", ctx.tool_timeout)),
-            attributes={"property": expose.property, "options": list(expose.values)})
-        super().__init__(capability, {expose.property: enum_reader(expose, "state")},
-                         gettable(expose))
+            attributes={"property": expose.property,
+                        "options": [str(v) for v in expose.values]})
+        readers = {expose.property: enum_reader(expose, "state")} if expose.readable else {}
+        super().__init__(capability, readers, gettable(expose))
 
     def command(self, tool: str, args: Mapping[str, Any], state: Mapping[str, Any]) -> Command:
         if tool != "select_option":
             return super().command(tool, args, state)
         prop, option = self._prop, args["option"]
+        if not self.readers:
+            return Command({prop: option}, unconfirmed)
         return Command({prop: option}, lambda r: r.get(prop) == option)
+
+
+class Button(Entity):
+    """A settable enum with one value (``identify``, ``reset``...): Home Assistant's button,
+    whose press sends that value."""
+
+    __slots__ = ("_prop", "_value")
+
+    def __init__(self, ctx: Context, expose: Expose) -> None:
+        self._prop, self._value = expose.property, expose.values[0]
+        capability = ctx.capability(
+            "button", naming.slug(expose.property), name=f"{ctx.name} {_label(expose)}",
+            tools=(tool("button", "press", ctx.tool_timeout),
+                   tool("button", "get_state", ctx.tool_timeout)),
+            attributes={"property": expose.property, "payload_press": expose.values[0]})
+        super().__init__(capability, {}, ())
+
+    def command(self, tool: str, args: Mapping[str, Any], state: Mapping[str, Any]) -> Command:
+        if tool != "press":
+            return super().command(tool, args, state)
+        return Command({self._prop: self._value}, unconfirmed)
+
+
+class Text(Entity):
+    """A settable text property: Home Assistant's text entity (``set_value``)."""
+
+    __slots__ = ("_prop",)
+
+    def __init__(self, ctx: Context, expose: Expose) -> None:
+        self._prop = expose.property
+        value: dict[str, Any] = {"type": "string", "maxLength": 255,
+                                 "description": expose.description or "The new text."}
+        capability = ctx.capability(
+            "text", naming.slug(expose.property), name=f"{ctx.name} {_label(expose)}",
+            tools=(tool("text", "set_value", ctx.tool_timeout, schemas={"value": value}),
+                   tool("text", "get_state", ctx.tool_timeout)),
+            attributes={"property": expose.property})
+        readers = {expose.property: _text_reader} if expose.readable else {}
+        super().__init__(capability, readers, gettable(expose))
+
+    def command(self, tool: str, args: Mapping[str, Any], state: Mapping[str, Any]) -> Command:
+        if tool != "set_value":
+            return super().command(tool, args, state)
+        prop, text = self._prop, str(args["value"])
+        if not self.readers:
+            return Command({prop: text}, unconfirmed)
+        return Command({prop: text}, lambda r: r.get(prop) == text)
 
 
 class Event(Entity):
@@ -242,25 +307,69 @@ class Event(Entity):
             fire(self._triggers[action], {"action": action})
 
 
-def build(ctx: Context, expose: Expose) -> Entity | None:
-    """The capability for one generic expose, or None for what has none (see the table)."""
-    if not expose.readable or expose.category == "config":
+def category(expose: Expose, domain: str) -> str | None:
+    """Home Assistant's `entity_category` for the entity of `expose`: Zigbee2MQTT's own
+    category, except that a sensor is never ``config`` (it has no input) but
+    ``diagnostic``, and an event has none."""
+    if expose.category not in ("config", "diagnostic") or domain == "event":
         return None
+    if expose.category == "config" and domain in ("sensor", "binary_sensor"):
+        return "diagnostic"
+    return expose.category
+
+
+def build(ctx: Context, expose: Expose) -> Entity | None:
+    """The capability for one generic expose, or None for what has none (see the table):
+    the entity Home Assistant makes of Zigbee2MQTT's discovery for it."""
+    entity = _build(ctx, expose)
+    if entity is not None:
+        entity.capability = _categorised(entity, expose)
+    return entity
+
+
+def _categorised(entity: Entity, expose: Expose) -> Any:
+    cap = entity.capability
+    kind = category(expose, cap.type)
+    if kind is None:
+        return cap
+    return replace(cap, attributes={**cap.attributes, "entity_category": kind})
+
+
+def _build(ctx: Context, expose: Expose) -> Entity | None:
     if expose.type == "binary":
         if expose.settable:
             name = f"{ctx.name} {_label(expose)}"
             return Switch(ctx, expose, naming.slug(expose.property), name,
                           attributes={"property": expose.property})
-        return BinarySensor(ctx, expose)
+        return BinarySensor(ctx, expose) if expose.readable else None
     if expose.type == "numeric":
-        return Number(ctx, expose) if expose.settable else Sensor(ctx, expose)
+        if expose.settable:
+            return Number(ctx, expose)
+        return Sensor(ctx, expose) if expose.readable else None
     if expose.type == "enum":
         if expose.property == "action" or expose.name == "action":
-            return Event(ctx, expose)
-        return Select(ctx, expose) if expose.settable else Sensor(ctx, expose)
-    if expose.type == "text" and not expose.settable:
-        return Sensor(ctx, expose)
-    return None  # composite and list values, settable text: no Home Assistant domain fits
+            return Event(ctx, expose) if expose.readable else None
+        if expose.settable and len(expose.values) == 1:
+            return Button(ctx, expose)
+        if expose.settable:
+            return Select(ctx, expose)
+        return Sensor(ctx, expose) if expose.readable else None
+    if expose.type == "text":
+        if expose.settable:
+            return Text(ctx, expose)
+        return Sensor(ctx, expose) if expose.readable else None
+    if expose.type == "composite" and expose.name == "warning" and expose.settable:
+        return Siren(ctx, expose)
+    if expose.type in ("composite", "list") and expose.readable and expose.property:
+        return Sensor(ctx, expose)  # shown as text, as Home Assistant shows it
+    return None
+
+
+def _shown_reader(value: Any, out: dict[str, Any]) -> None:
+    """A composite or list value as Home Assistant's sensor shows it: text, at most 254
+    characters."""
+    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+    out["state"] = text[:254]
 
 
 def _text_reader(value: Any, out: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from integrations.zigbee2mqtt import colour
+from hub import colours
 from integrations.zigbee2mqtt.entity import (
     BadValue,
     Command,
@@ -34,8 +34,19 @@ _COLOR_MODES: Mapping[str, str] = MappingProxyType(
 
 
 class Light(Entity):
-    __slots__ = ("_bright", "_bright_max", "_color", "_ct", "_effect", "_off", "_on", "_state",
-                 "_toggle", "_xy")
+    __slots__ = (
+        "_bright",
+        "_bright_max",
+        "_color",
+        "_ct",
+        "_effect",
+        "_hs",
+        "_off",
+        "_on",
+        "_state",
+        "_toggle",
+        "_xy",
+    )
 
     def __init__(self, ctx: Context, expose: Expose, suffix: str,
                  effect: Expose | None) -> None:
@@ -45,6 +56,13 @@ class Light(Entity):
         ct = expose.feature("color_temp")
         xy = expose.feature("color_xy")
         hs = expose.feature("color_hs")
+        names = [f.name for f in expose.features]
+        prefer_hs = (xy is not None and hs is not None
+                     and names.index("color_hs") < names.index("color_xy"))
+        if prefer_hs:
+            xy = None  # Zigbee2MQTT announces hs only when hs comes first
+        elif xy is not None:
+            hs = None  # ... and xy only otherwise: Home Assistant sends what it announces
         color = xy or hs
         self._state = state.property
         self._on = state.value_on if state.value_on is not None else "ON"
@@ -55,6 +73,7 @@ class Light(Entity):
         self._ct = ct
         self._color = color
         self._xy = xy is not None and xy.settable
+        self._hs = hs is not None and hs.settable
         self._effect = effect if settable(effect) else None
 
         readers: dict[str, Reader] = {state.property: binary_reader(state, "state", "on", "off")}
@@ -71,17 +90,19 @@ class Light(Entity):
         if ct is not None:
             readers[ct.property] = _color_temp_reader
             modes.append("color_temp")
-            if ct.settable:
+            if ct.settable or (color is not None and color.settable):
                 keep.append("color_temp_kelvin")
                 low, high = ct.value_min, ct.value_max
                 if low and high:
-                    attributes["min_color_temp_kelvin"] = round(1_000_000 / high)
-                    attributes["max_color_temp_kelvin"] = round(1_000_000 / low)
+                    attributes["min_color_temp_kelvin"] = colours.mired_to_kelvin(high)
+                    attributes["max_color_temp_kelvin"] = colours.mired_to_kelvin(low)
         if color is not None:
             readers[color.property] = _color_reader
             modes.append("xy" if xy is not None else "hs")
             if color.settable:
                 keep += ["hs_color", "rgb_color", "color_name"]
+                if "color_temp_kelvin" not in keep:
+                    keep.append("color_temp_kelvin")  # sent as a colour, as HA does
         mode_key = "color_mode" + (f"_{expose.endpoint}" if expose.endpoint else "")
         readers[mode_key] = _color_mode_reader
         if self._effect is not None:
@@ -129,25 +150,21 @@ class Light(Entity):
             key = self._bright
             payload[key] = level
             checks.append(lambda r: close(r.get(key), level, 1))
-        if "color_temp_kelvin" in args and self._ct is not None:
+        kelvin = args.get("color_temp_kelvin")
+        if kelvin is not None and self._ct is not None and self._ct.settable:
             ct = self._ct
-            mired = round(1_000_000 / args["color_temp_kelvin"])
-            if ct.value_min is not None:
-                mired = max(mired, round(ct.value_min))
-            if ct.value_max is not None:
-                mired = min(mired, round(ct.value_max))
+            mired = _kelvin_to_mired(kelvin, ct)
             payload[ct.property] = mired
             checks.append(lambda r: close(r.get(ct.property), mired, max(2, mired * 0.01)))
-        rgb = self._rgb(args)
-        if rgb is not None and self._color is not None:
+        colour = self._colour(args)
+        if colour is not None and self._color is not None:
             cprop = self._color.property
-            if self._xy:
-                x, y = colour.rgb_to_xy(*rgb)
-                payload[cprop] = {"x": x, "y": y}
+            payload[cprop] = colour
+            if "x" in colour:
+                x, y = colour["x"], colour["y"]
                 checks.append(lambda r: _xy_close(r.get(cprop), x, y))
             else:
-                h, s = colour.rgb_to_hs(*rgb) if "hs_color" not in args else args["hs_color"]
-                payload[cprop] = {"hue": h, "saturation": s}
+                h, s = colour["h"], colour["s"]
                 checks.append(lambda r: _hs_close(r.get(cprop), h, s))
         if "effect" in args and self._effect is not None:
             payload[self._effect.property] = args["effect"]
@@ -158,35 +175,68 @@ class Light(Entity):
         return Command(payload, lambda r: all(check(r) for check in checks))
 
     def _level(self, args: Mapping[str, Any], state: Mapping[str, Any]) -> int | None:
-        """The brightness to send on Zigbee2MQTT's scale, or None to leave it."""
-        top = self._bright_max
+        """The brightness to send on Zigbee2MQTT's scale, or None to leave it; worked out
+        as Home Assistant's light service and MQTT JSON light do it."""
         wanted: float
         if "brightness_pct" in args:
-            wanted = args["brightness_pct"] * 255 / 100
+            wanted = round(args["brightness_pct"] * 255 / 100)
         elif "brightness" in args:
             wanted = args["brightness"]
         elif "brightness_step_pct" in args or "brightness_step" in args:
-            now = state.get("brightness", 0) if state.get("state") == "on" else 0
-            step = args.get("brightness_step")
-            if step is None:
-                step = args["brightness_step_pct"] * 255 / 100
-            wanted = min(255, max(0, now + step))
+            reported = state.get("brightness") if state.get("state") == "on" else 0
+            now = float(reported) if is_number(reported) else 0.0  # type: ignore[arg-type]
+            if "brightness_step" in args:
+                wanted = now + args["brightness_step"]
+            else:
+                pct = round(now / 255 * 100)
+                wanted = round((pct + args["brightness_step_pct"]) / 100 * 255)
+            wanted = min(255, max(0, wanted))
         else:
             return None
         if wanted <= 0:
             return 0
-        return max(1, round(float(wanted) * top / 255))
+        return max(1, round(float(wanted) * self._bright_max / 255))
 
-    @staticmethod
-    def _rgb(args: Mapping[str, Any]) -> tuple[float, float, float] | None:
-        if "rgb_color" in args:
-            r, g, b = args["rgb_color"]
-            return r, g, b
-        if "color_name" in args:
-            return colour.name_to_rgb(args["color_name"])
+    def _colour(self, args: Mapping[str, Any]) -> dict[str, float] | None:
+        """The ``color`` Home Assistant sends for the call: hs when the light takes hs,
+        else xy (Wide RGB D65); a colour temperature the light cannot take as such goes
+        as a colour."""
+        if not (self._hs or self._xy):
+            return None
+        hs: tuple[float, float] | None = None
+        rgb: tuple[int, int, int] | None = None
         if "hs_color" in args:
-            return colour.hs_to_rgb(*args["hs_color"])
-        return None
+            hs = (float(args["hs_color"][0]), float(args["hs_color"][1]))
+        elif "rgb_color" in args:
+            r, g, b = args["rgb_color"]
+            rgb = (int(r), int(g), int(b))
+        elif "color_name" in args:
+            rgb = colours.name_to_rgb(args["color_name"])
+        elif "color_temp_kelvin" in args and not (self._ct is not None and self._ct.settable):
+            hs = colours.kelvin_to_hs(args["color_temp_kelvin"])
+        else:
+            return None
+        if hs is None and rgb is not None:
+            if self._hs:
+                hs = colours.rgb_to_hs(*rgb)
+            else:
+                x, y = colours.rgb_to_xy(*rgb)
+                return {"x": x, "y": y}
+        assert hs is not None
+        if self._hs:
+            return {"h": hs[0], "s": hs[1]}
+        x, y = colours.hs_to_xy(*hs)
+        return {"x": x, "y": y}
+
+
+def _kelvin_to_mired(kelvin: float, ct: Expose) -> int:
+    """Kelvin clamped to the light's range (its mireds turned to kelvin), then mireds:
+    both floored, as Home Assistant converts them."""
+    if ct.value_max:
+        kelvin = max(kelvin, colours.mired_to_kelvin(ct.value_max))
+    if ct.value_min:
+        kelvin = min(kelvin, colours.mired_to_kelvin(ct.value_min))
+    return colours.kelvin_to_mired(kelvin)
 
 
 def build(ctx: Context, expose: Expose, suffix: str, device_exposes: tuple[Expose, ...]
@@ -213,7 +263,7 @@ def _color_temp_reader(value: Any, out: dict[str, Any]) -> None:
     if not is_number(value) or value <= 0:
         raise BadValue(f"expected a positive number of mireds, got {describe(value)}")
     out["color_temp"] = value
-    out["color_temp_kelvin"] = round(1_000_000 / value)
+    out["color_temp_kelvin"] = colours.mired_to_kelvin(value)
 
 
 def _color_reader(value: Any, out: dict[str, Any]) -> None:
@@ -247,6 +297,7 @@ def _xy_close(reported: Any, x: float, y: float) -> bool:
 def _hs_close(reported: Any, hue: float, sat: float) -> bool:
     if not isinstance(reported, dict):
         return False
-    if "hue" not in reported:
+    rh, rs = reported.get("hue", reported.get("h")), reported.get("saturation", reported.get("s"))
+    if rh is None:
         return "x" in reported  # a light that reports only xy after an hs command
-    return close(reported.get("hue"), hue, 2) and close(reported.get("saturation"), sat, 2)
+    return close(rh, hue, 2) and close(rs, sat, 2)

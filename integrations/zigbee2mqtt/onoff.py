@@ -13,6 +13,7 @@ from integrations.zigbee2mqtt.entity import (
     binary_reader,
     enum_reader,
     gettable,
+    unconfirmed,
 )
 from integrations.zigbee2mqtt.exposes import Expose
 from integrations.zigbee2mqtt.tools import tool
@@ -21,7 +22,7 @@ from integrations.zigbee2mqtt.tools import tool
 class Switch(Entity):
     """A `switch` expose, or a settable generic `binary` (e.g. a child lock) as a switch."""
 
-    __slots__ = ("_off", "_on", "_prop", "_toggle")
+    __slots__ = ("_confirmed", "_off", "_on", "_prop", "_toggle")
 
     def __init__(self, ctx: Context, state: Expose, suffix: str, name: str,
                  description: str = "", attributes: Mapping[str, Any] | None = None) -> None:
@@ -31,17 +32,26 @@ class Switch(Entity):
         self._toggle = state.value_toggle
         timeout = ctx.tool_timeout
         tools = [tool("switch", "turn_on", timeout, ["duration"]),
-                 tool("switch", "turn_off", timeout)]
-        if self._toggle is not None:
-            tools.append(tool("switch", "toggle", timeout))
-        tools.append(tool("switch", "get_state", timeout))
+                 tool("switch", "turn_off", timeout),
+                 tool("switch", "toggle", timeout),  # by the device's toggle value, or as
+                 tool("switch", "get_state", timeout)]  # HA does: the opposite of the state
+        self._confirmed = state.readable
         capability = ctx.capability("switch", suffix, name=name, tools=tools,
                                     description=description, attributes=attributes)
-        readers = {state.property: binary_reader(state, "state", "on", "off")}
+        readers = ({state.property: binary_reader(state, "state", "on", "off")}
+                   if state.readable else {})
         super().__init__(capability, readers, gettable(state))
 
     def command(self, tool: str, args: Mapping[str, Any], state: Mapping[str, Any]) -> Command:
+        command = self._command(tool, args, state)
+        if not self._confirmed:  # a write-only property: the device never reports it
+            return Command(command.payload, unconfirmed)
+        return command
+
+    def _command(self, tool: str, args: Mapping[str, Any], state: Mapping[str, Any]) -> Command:
         prop, on, off = self._prop, self._on, self._off
+        if tool == "toggle" and self._toggle is None:
+            tool = "turn_off" if state.get("state") == "on" else "turn_on"
         if tool == "turn_on":
             payload: dict[str, Any] = {prop: on}
             if "duration" in args:
