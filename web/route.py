@@ -2,8 +2,10 @@
 
 Body: ``{"text": "dim the kitchen lights to 30%", "context": {"area": "kitchen"},
 "execute": false}``. The answer is the decision (capability kind, tool, targets,
-arguments, score), the reasons and the other candidates; with ``"execute": true`` the tool
-is called on every target and each target's result (or error) is reported too.
+arguments, confidence, outcome), the reasons and the other candidates; with ``"execute":
+true`` the tool is called on every target and each target's result (or error) is reported
+too. An ``unsure`` resolution is never executed: the answer is 409 ``unsure`` with the
+reason and the candidates.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ async def route_text(request: Request) -> Response:
         for c in resolution.candidates
     ]
     if execute:
+        if resolution.outcome == "unsure":
+            # Never carried out unasked: the caller confirms (or an agent takes over) and
+            # sends the call itself, e.g. with "execute" on a narrower text.
+            options = sorted({t for c in resolution.candidates for t in c.targets})
+            raise ApiError(
+                409,
+                "unsure",
+                f"not done, unsure about {text!r}: {resolution.reasons[0]}"
+                + (f"; candidates: {', '.join(options[:10])}" if options else ""),
+            )
         if not resolution.tool or not resolution.targets:
             raise ApiError(
                 422, "no_decision", f"nothing to do for {text!r}: " + "; ".join(resolution.reasons)

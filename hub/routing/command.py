@@ -123,8 +123,10 @@ def _states_dump(path: Path) -> tuple[Capability, ...] | None:
         raise ConfigError(f"{path}: {exc}") from None
     if imported.skipped:
         left_out = ", ".join(f"{d} ({n})" for d, n in sorted(imported.skipped.items()))
-        print(f"atmosphere route: skipped entities without standard tools: {left_out}",
-              file=sys.stderr)
+        print(
+            f"atmosphere route: skipped entities without standard tools: {left_out}",
+            file=sys.stderr,
+        )
     return imported.capabilities
 
 

@@ -64,6 +64,12 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.OFF, r"\b(?:kill|deactivate|disable|cut)\b", 3),
     (Action.OFF, r"\blights? out\b|\bno more light\b|\bblackout\b", 3),
     (Action.OFF, r"\boff\b", 2),
+    # "put the lights out", "blow out the candle": out is off (issue 11: it switched on).
+    (Action.OFF, rf"\b(?:put|putting|puts|blow|snuff)(?:s|ing)? {_GAP}out\b", 4),
+    # "it's dark in here": a wish for light (it switched them off).
+    # ("too dark" asks for more light, an UP below.)
+    (Action.ON, r"\b(?:it is|getting|so|very|quite|pretty|rather) (?:(?!too\b)\w+ )?dark\b", 4),
+    (Action.ON, r"(?<!too )\bdark (?:in here|here|in the)\b", 4),
     (Action.TOGGLE, r"\b(?:toggle|flip)\b", 4),
     # covers and locks
     (Action.OPEN, r"\b(?:open|opening|roll up|pull up)\b", 3),

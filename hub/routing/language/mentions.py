@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from hub.routing.language.catalog import Catalog, Entry
+from hub.routing.language.safety import floor_names
 from hub.routing.language.text import stem
 from hub.routing.language.vocabulary import NOUNS
 
@@ -65,6 +66,8 @@ class Mentions:
     """ "everything", "the whole kitchen": every switchable device of the area."""
     nouns: dict[str, frozenset[str]]
     """Domain -> the everyday nouns for it that were heard ("blind", "tv")."""
+    floors: tuple[tuple[str, ...], ...] = ()
+    """Floors named in the text ("upstairs", "the ground floor")."""
 
 
 def _positions(tokens: tuple[str, ...], word: str) -> list[int]:
@@ -185,6 +188,9 @@ def find(
         every=bool(_ALL.search(text)),
         everything=bool(_EVERYTHING.search(text)),
         nouns={d: frozenset(n) for d, n in nouns.items()},
+        floors=tuple(
+            f for f in catalog.floors if any(_find_phrase(tokens, n) for n in floor_names(f))
+        ),
     )
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -31,12 +31,15 @@ from hub.routing.embedder import Vector
 from hub.routing.language import arguments, services
 from hub.routing.language.catalog import Catalog, Entry, words
 from hub.routing.language.lexicon import Action, ActionCue, action_cues, opposite
-from hub.routing.language.mentions import Mentions, find
+from hub.routing.language.mentions import Mentions, NameMatch, find
 from hub.routing.language.quantities import Quantities, read
-from hub.routing.language.resolution import AREA_WIDE_KIND, Candidate, Resolution
+from hub.routing.language.resolution import AREA_WIDE_KIND, NONE, OK, UNSURE, Candidate, Resolution
+from hub.routing.language.safety import UNSURE_BELOW, ambiguous, one_domain, unknown_room
 from hub.routing.language.targets import READ_ONLY, best_partial, by_domain, first_supported
 from hub.routing.language.text import Clause, Utterance, parse, stem
 from hub.routing.language.vocabulary import DESCRIPTIONS, NOUNS, supports, tool_for
+
+NOUN_WORDS = frozenset(w for nouns in NOUNS.values() for noun in nouns for w in noun.split())
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -46,6 +49,10 @@ SERVICE_MARGIN = 0.1
 """How much closer than chat a cue-less utterance must be to another AI service."""
 
 _DEFAULT_ON = frozenset({"scene", "script", "button"})
+READ_TOOLS = frozenset({"get_state", "get_frame", "get_items", "get_forecasts", "search_media"})
+"""Tools that only read: a question may call them, and they need no confirmation."""
+_MULTI_DOMAIN = frozenset({Action.ON, Action.OFF, Action.TOGGLE, Action.STOP})
+"""Actions Home Assistant's ``homeassistant.*`` carries out over several domains at once."""
 
 
 # "how warm is it": a question about a temperature, whatever the sensor is called.
@@ -76,6 +83,10 @@ class _Plan:
     confidence: float
     reasons: tuple[str, ...]
     alternatives: tuple[Candidate, ...] = ()
+    unsure: str = ""
+    """Why not to act before someone confirms (the targets are then only candidates)."""
+    held: tuple[Entry, ...] = ()
+    """The devices an unsure plan would have acted on, offered as candidates."""
 
 
 def _cue_confidence(weight: int) -> float:
@@ -119,17 +130,19 @@ class Resolver:
         cues = action_cues(utterance)
         quantities = read(utterance.text)
 
-        device = self._device(utterance, mentions, cues, quantities, area)
+        device = self._device(utterance, mentions, cues, quantities, area, plurals)
+        if device is not None:
+            device = self._checked(device, utterance, mentions)
         service = self._service(utterance.text, device, cues)
         plans = [p for p in (device, service) if p is not None]
         if not plans:
-            return Resolution(
-                text=text,
-                kind="",
-                tool="",
-                targets=(),
-                reasons=("nothing in the catalogue matches: no device, area or service",),
+            room = unknown_room(utterance.text, self._catalog.place_words)
+            why = (
+                f"no area called {room!r} in this home"
+                if room
+                else "nothing in the catalogue matches: no device, area or service"
             )
+            return Resolution(text=text, kind="", tool="", targets=(), reasons=(why,), outcome=NONE)
         plans.sort(key=lambda p: -p.evidence)
         best = plans[0]
         others = [
@@ -144,6 +157,15 @@ class Resolver:
             best.reasons[0] if best.reasons else "",
         )
         rest = sorted((*best.alternatives, *others), key=lambda c: -c.score)
+        if best.unsure and best.held and not best.entries:
+            share = round(best.confidence / len(best.held), 3)
+            rest = [
+                *(
+                    Candidate(best.kind, best.tool, (e.id,), share, "one of them")
+                    for e in best.held
+                ),
+                *rest,
+            ]
         candidates = (chosen, *rest)
         node = str(best.entries[0].capability.node) if best.entries else ""
         _LOGGER.debug(
@@ -162,8 +184,9 @@ class Resolver:
             args=MappingProxyType(dict(best.args)),
             score=best.confidence,
             node=node,
-            reasons=best.reasons,
+            reasons=((best.unsure,) if best.unsure else ()) + best.reasons,
             candidates=tuple(candidates),
+            outcome=UNSURE if best.unsure else OK,
         )
 
     # -- text --------------------------------------------------------------------------
@@ -189,8 +212,11 @@ class Resolver:
         cues: list[ActionCue],
         q: Quantities,
         area: tuple[str, ...],
+        plurals: frozenset[str] = frozenset(),
     ) -> _Plan | None:
         reasons: list[str] = []
+        matched: list[NameMatch] = []
+        found_scope: bool | None = None  # set when the devices were not named outright
         entries: list[Entry] = []
         evidence = 0.0
         target_confidence = 0.0
@@ -206,6 +232,7 @@ class Resolver:
             if cue is None and any(c.action is not Action.QUERY for c in cues):
                 kept = []  # "set the temperature" names a sensor that cannot be set
             if kept:
+                matched = kept
                 entries = [m.entry for m in kept]
                 target_confidence = sum(m.quality for m in kept) / len(kept)
                 evidence = 3.0 * target_confidence
@@ -217,6 +244,8 @@ class Resolver:
             )
             partial = best_partial(mentions, cues, area)
             if partial and (found is None or found.source in ("everything", "verb", "value")):
+                matched = list(partial)
+                found_scope = bool(mentions.areas) or any(m.entry.area == area for m in partial)
                 entries = [m.entry for m in partial]
                 cue = first_supported(cues, {e.domain for e in entries})
                 action = cue.action if cue else None
@@ -227,8 +256,12 @@ class Resolver:
                 entries, action, cue = list(found.entries), found.action, found.cue
                 evidence, target_confidence = found.evidence, found.confidence
                 everything = found.everything
+                found_scope = found.scoped
                 reasons.append(found.why)
+                if found.source != "noun" and not everything:
+                    matched = []
             elif named:
+                matched = named
                 entries = [m.entry for m in named]
                 action, cue = None, None
                 target_confidence = sum(m.quality for m in named) / len(named)
@@ -248,6 +281,34 @@ class Resolver:
         else:
             action_confidence = _cue_confidence(cue.weight) if cue else 0.7
             reasons.append(f"action {action.value!r} from {cue.phrase!r}" if cue else "")
+
+        unsure = ""
+        if len(domains) > 1 and not (
+            everything or self._several_asked(matched, found_scope, action)
+        ):
+            # One name of two domains, or a verb that fits several: never "homeassistant"
+            # over all of them; the domain the verb fits, else ask.
+            picked, unsure = one_domain(domains, action, utterance.text)
+            if picked[0] not in domains:
+                return None
+            domains = picked
+            entries = [e for e in entries if e.domain in domains]
+        if (
+            not unsure
+            and found_scope is not None
+            and action is not Action.QUERY
+            and len(domains) == 1
+        ):
+            plural = any(s in NOUN_WORDS for s in plurals) or any(
+                t != stem(t) and stem(t) in NOUN_WORDS for t in utterance.tokens
+            )
+            unsure = ambiguous(
+                [e.id for e in entries],
+                areas_in_play=found_scope,
+                quantified=mentions.every or mentions.everything or mentions.house,
+                plural=plural,
+                noun=domains[0].replace("_", " "),
+            )
 
         kind = AREA_WIDE_KIND if everything or len(domains) > 1 else domains[0]
         negated = bool(cue and cue.negated)
@@ -282,16 +343,72 @@ class Resolver:
             if made.note:
                 reasons.append(made.note)
         alternatives = self._alternatives(kind, tool, entries, cues, action, q, negated)
+        confidence = round(action_confidence * max(target_confidence, 0.3), 3)
+        held: tuple[Entry, ...] = ()
+        if unsure.startswith("which"):
+            held, entries = tuple(entries), []
+            confidence = round(confidence * 0.5, 3)
         return _Plan(
             kind=kind,
             tool=tool,
             entries=tuple(entries),
             args=args,
             evidence=evidence,
-            confidence=round(action_confidence * max(target_confidence, 0.3), 3),
+            confidence=confidence,
             reasons=tuple(r for r in reasons if r),
             alternatives=alternatives,
+            unsure=unsure,
+            held=held,
         )
+
+    @staticmethod
+    def _several_asked(
+        matched: list[NameMatch], found_scope: bool | None, action: Action | None
+    ) -> bool:
+        """Whether devices of several domains were each asked for ("the lamp and the fan",
+        "lights and fans off"), as opposed to one name of two domains."""
+        if action not in _MULTI_DOMAIN:
+            return False
+        if not matched:
+            return found_scope is not None  # nouns of several domains
+        return not any(
+            a.entry.domain != b.entry.domain and a.positions & b.positions
+            for a in matched
+            for b in matched
+        )
+
+    def _checked(self, plan: _Plan, utterance: Utterance, mentions: Mentions) -> _Plan:
+        """The last word on acting: questions only read, unknown rooms and weak guesses ask."""
+        if utterance.question and plan.tool not in READ_TOOLS and plan.entries:
+            domain = plan.entries[0].domain
+            if supports(domain, Action.QUERY) and plan.kind != AREA_WIDE_KIND:
+                reasons = ("a question: read the state, change nothing", *plan.reasons)
+                return replace(
+                    plan,
+                    tool=tool_for(domain, Action.QUERY) or "get_state",
+                    args=EMPTY,
+                    reasons=reasons,
+                )
+            return replace(
+                plan,
+                unsure=plan.unsure
+                or "a question, but this device can only be "
+                f"changed ({plan.kind}.{plan.tool}): not done",
+            )
+        room = unknown_room(utterance.text, self._catalog.place_words)
+        if room and not mentions.areas:
+            return replace(
+                plan,
+                entries=(),
+                held=plan.held or plan.entries,
+                unsure=f"no area called {room!r} in this home",
+                confidence=round(plan.confidence * (0.5 if not plan.unsure else 1.0), 3),
+            )
+        if plan.unsure:
+            return plan
+        if plan.tool not in READ_TOOLS and plan.confidence < UNSURE_BELOW and plan.entries:
+            return replace(plan, unsure=f"not sure enough ({plan.confidence:.2f}) to act")
+        return plan
 
     def _infer_action(
         self, text: str, domains: list[str], q: Quantities

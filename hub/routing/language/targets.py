@@ -47,6 +47,8 @@ class Targets:
     why: str
     source: str
     """How the domain was found: noun, verb, value or everything."""
+    scoped: bool = False
+    """Whether an area or floor (spoken, or the requester's) narrowed the devices."""
 
 
 def by_domain(
@@ -81,8 +83,9 @@ def by_domain(
     asks = not cues or any(c.action is not Action.QUERY for c in cues)
     if not domains and asks:  # "what rhymes with orange" names no light
         implied_by_value = set()
-        if q.colour is not None or q.kelvin is not None:
-            implied_by_value.add("light")
+        commanded = any(c.action is not Action.QUERY for c in cues)
+        if (q.colour is not None or q.kelvin is not None) and commanded:
+            implied_by_value.add("light")  # "purple monkey dishwasher" is no colour command
         if q.degrees is not None or q.hvac_mode is not None:
             implied_by_value.add("climate")
         if q.number is not None and not implied_by_value and 5 <= q.number <= 90:
@@ -94,7 +97,16 @@ def by_domain(
     # "Everything in the kitchen", "the whole office", "turn off the kitchen": every
     # switchable device, unless a noun, verb or value already said which kind.
     everything = mentions.everything and not domains
-    if not domains and spoken and cues and cues[0].action in (Action.ON, Action.OFF):
+    if (
+        not domains
+        and (spoken or mentions.floors)
+        and cues
+        and cues[0].action
+        in (
+            Action.ON,
+            Action.OFF,
+        )
+    ):
         everything = True
     if everything:
         domains = set(EVERYTHING_DOMAINS) & known
@@ -112,13 +124,22 @@ def by_domain(
     if spoken:
         areas = spoken
         where = " and ".join(" ".join(a) for a in sorted(spoken))
-    elif area and (mentions.here or not (mentions.every or mentions.house)):
+    elif area and (mentions.here or not mentions.house):
+        # "all the lights" said in the kitchen: the kitchen's; "all the lights in the
+        # house" (or "everywhere"): every one.
         areas = {area}
         where = " ".join(area) + (" (here)" if mentions.here else " (the requester's area)")
     else:
         areas = set()
         where = "the whole home"
     pool = [e for e in catalog.entries if e.domain in domains]
+    if mentions.floors:  # "the upstairs lights": the devices on that floor
+        pool = [e for e in pool if e.floor in mentions.floors]
+        where = " and ".join(" ".join(f) for f in mentions.floors) + (
+            f" ({where})" if spoken else ""
+        )
+        if not spoken:
+            areas = set()
     chosen = [e for e in pool if not areas or e.area in areas]
     if not chosen and areas and not spoken and not mentions.here:
         chosen, where = pool, "the whole home (nothing of that kind here)"
@@ -131,12 +152,21 @@ def by_domain(
         domains = {first}
     if not chosen:
         return None
-    if spoken or (areas and source != "everything"):
+    if spoken or mentions.floors or (areas and source != "everything"):
         evidence += 0.5
         confidence += 0.1
     why = f"{source}: {'/'.join(sorted(domains))} in {where}"
+    scoped = bool(spoken or mentions.floors or (areas and "whole home" not in where))
     return Targets(
-        tuple(chosen), action, cue, evidence, min(confidence, 0.95), everything, why, source
+        tuple(chosen),
+        action,
+        cue,
+        evidence,
+        min(confidence, 0.95),
+        everything,
+        why,
+        source,
+        scoped,
     )
 
 
