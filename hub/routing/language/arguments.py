@@ -154,6 +154,22 @@ def _cover(
     return Call(tool, {})
 
 
+def _valve(
+    action: Action, q: Quantities, negated: bool, state: Mapping[str, Any], unit: str
+) -> Call | None:
+    position = q.percent
+    if position is None and q.number is not None and q.mentions_position:
+        position = q.number
+    if action is not Action.QUERY and position is not None:
+        if position >= 100 and action in (Action.OPEN, Action.UP, Action.ON):
+            return Call("open_valve", {})
+        if position <= 0 and action in (Action.CLOSE, Action.DOWN, Action.OFF):
+            return Call("close_valve", {})
+        return Call("set_valve_position", {"position": _clamp_pct(position)})
+    tool = tool_for("valve", action)
+    return Call(tool, {}) if tool else None
+
+
 def _lock(
     action: Action, q: Quantities, negated: bool, state: Mapping[str, Any], unit: str
 ) -> Call | None:
@@ -252,6 +268,7 @@ _MAPPERS = {
     "light": _light,
     "fan": _fan,
     "cover": _cover,
+    "valve": _valve,
     "lock": _lock,
     "climate": _climate,
     "water_heater": _climate,

@@ -53,7 +53,7 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     # on / off
     (Action.ON, rf"\b(?:turn|switch|power|put|get|flick|click)(?:ed|s|ing)? {_GAP}on\b", 3),
     (Action.ON, r"\bpower(?:ed)? up\b|\bfire up\b|\bboot up\b", 3),
-    (Action.ON, r"\b(?:activate|enable|illuminate|light up)\b", 3),
+    (Action.ON, r"\b(?:activate|enable|illuminate|light up|engage|wake|waken)\b", 3),
     (Action.ON, r"\b(?:need|want|like|give me) (?:some |more )?light\b", 3),
     (Action.ON, r"\blights? on\b", 3),
     (Action.ON, rf"\b(?:like|want|need|leave|keep) {_GAP}on\b", 2),

@@ -30,6 +30,7 @@ from hub.model import EMPTY, Capability
 from hub.routing.embedder import Vector
 from hub.routing.language import arguments, services
 from hub.routing.language.catalog import Catalog, Entry, words
+from hub.routing.language.families import DATETIME_KIND, Found, special
 from hub.routing.language.lexicon import Action, ActionCue, action_cues, opposite
 from hub.routing.language.mentions import Mentions, NameMatch, find
 from hub.routing.language.quantities import Quantities, read
@@ -130,6 +131,10 @@ class Resolver:
         cues = action_cues(utterance)
         quantities = read(utterance.text)
 
+        family = special(utterance, mentions, self._catalog, area)
+        if family is not None:
+            return self._family(text, family)
+
         device = self._device(utterance, mentions, cues, quantities, area, plurals)
         if device is not None:
             device = self._checked(device, utterance, mentions)
@@ -187,6 +192,31 @@ class Resolver:
             reasons=((best.unsure,) if best.unsure else ()) + best.reasons,
             candidates=tuple(candidates),
             outcome=UNSURE if best.unsure else OK,
+        )
+
+    @staticmethod
+    def _family(text: str, found: Found) -> Resolution:
+        targets = tuple(e.id for e in found.entries)
+        candidates = [Candidate(found.kind, found.tool, targets, found.confidence, found.why)]
+        candidates += [
+            Candidate(found.kind, found.tool, (e.id,), round(found.confidence / 2, 3), "one of them")
+            for e in found.held
+        ]
+        needs_target = found.kind != DATETIME_KIND
+        outcome = UNSURE if found.unsure else OK
+        if needs_target and not targets and not found.held and found.unsure.startswith("no "):
+            outcome = NONE
+        return Resolution(
+            text=text,
+            kind=found.kind,
+            tool=found.tool,
+            targets=targets,
+            args=MappingProxyType(dict(found.args)),
+            score=found.confidence,
+            node=str(found.entries[0].capability.node) if found.entries else "",
+            reasons=((found.unsure,) if found.unsure else ()) + (found.why,),
+            candidates=tuple(candidates),
+            outcome=outcome,
         )
 
     # -- text --------------------------------------------------------------------------
