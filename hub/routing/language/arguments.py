@@ -235,8 +235,8 @@ def _media(
     ):
         return Call("volume_set", {"volume_level": round(max(0.0, min(1.0, level)), 2)})
     tool = tool_for("media_player", action)
-    if tool is None:
-        return None
+    if tool is None or tool == "volume_set":
+        return None  # "change it" with no level is no volume
     args: dict[str, Any] = {}
     if action in (Action.ON, Action.OFF, Action.PLAY):
         _timing(q, args)

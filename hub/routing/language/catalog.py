@@ -186,6 +186,8 @@ class Catalog:
     ones (a "light"), like inverse document frequency."""
     floors: tuple[tuple[str, ...], ...] = ()
     """Every floor's stems, longest first."""
+    classes: frozenset[tuple[str, str]] = frozenset()
+    """Every (domain, device class) of the home."""
     place_words: frozenset[str] = frozenset()
     """Every word of a name, alias, area or floor: a room word outside it is no place here."""
 
@@ -230,8 +232,19 @@ class Catalog:
         known = set(counts)
         for place in (*areas, *floors):
             known.update(place)
+        classes = frozenset(
+            (e.domain, str(e.capability.attributes["device_class"]))
+            for e in entries
+            if isinstance(e.capability.attributes.get("device_class"), str)
+        )
         return cls(
-            tuple(entries), tuple(areas), frozenset(vocabulary), weights, floors, frozenset(known)
+            tuple(entries),
+            tuple(areas),
+            frozenset(vocabulary),
+            weights,
+            floors,
+            classes,
+            frozenset(known),
         )
 
     def unique(self, word: str) -> bool:

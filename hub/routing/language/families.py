@@ -21,7 +21,7 @@ from hub.model import EMPTY
 from hub.routing.language.catalog import Catalog, Entry
 from hub.routing.language.mentions import Mentions
 from hub.routing.language.safety import ambiguous
-from hub.routing.language.text import Utterance, stem
+from hub.routing.language.text import Utterance, normalise, stem
 from hub.routing.language.vocabulary import NOUNS
 
 _NOUN_WORDS = frozenset(w for nouns in NOUNS.values() for noun in nouns for w in noun.split())
@@ -54,6 +54,11 @@ class _Scene:
     @property
     def text(self) -> str:
         return self.utterance.text
+
+    @property
+    def said(self) -> str:
+        """The text before typo correction: items and titles are kept as said ("bread")."""
+        return normalise(self.utterance.raw)
 
 
 # -- durations --------------------------------------------------------------------------------
@@ -156,7 +161,7 @@ def _item(raw: str) -> str:
 def todo(scene: _Scene) -> Found | None:
     if not any(e.domain == "todo" for e in scene.catalog.entries):
         return None
-    text = scene.text
+    text = scene.said
     for pattern, tool in ((_ADD, "add_item"), (_DONE, "update_item"), (_REMOVE, "remove_item")):
         match = pattern.search(text)
         if match and _item(match.group("item")):
@@ -251,7 +256,7 @@ _GENERIC = re.compile(
 def media_search(scene: _Scene) -> Found | None:
     if not any(e.domain == "media_player" for e in scene.catalog.entries):
         return None
-    match = _PLAY.search(scene.text)
+    match = _PLAY.search(scene.said)
     if not match:
         return None
     rest = match.group("rest")

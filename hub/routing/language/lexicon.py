@@ -76,6 +76,14 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.OPEN, r"\blet (?:some |the |more )?(?:light|sun|sunshine|daylight|air) in(?:to)?\b", 4),
     (Action.CLOSE, r"\b(?:close|closing|draw|roll down|pull down)\b", 3),
     (Action.CLOSE, r"\bshut\b(?! (?:\w+ ){0,3}?(?:off|down)\b)", 3),
+    (Action.CLOSE, r"\b(?:bring|brought|bringing|pull|draw) (?:(?!open\b|up\b)\w+ ){0,3}?in\b(?! (?:the |my )?\w+ (?:room|area))", 3),
+    (Action.CLOSE, r"\b(?:needs?|should|must|has|have|want \w+) (?:to )?be (?:closed|shut|drawn|lowered|brought in)\b", 4),
+    (Action.OPEN, r"\b(?:needs?|should|must|has|have|want \w+) (?:to )?be (?:opened|raised)\b", 4),
+    (Action.CLOSE, r"\bmake sure (?:\w+ ){0,5}?(?:is|are) (?:closed|shut)\b", 4),
+    (Action.CLOSE, r"^(?:please )?(?:have|get) (?:\w+ ){1,4}?(?:closed|shut|drawn)\b", 4),
+    (Action.OPEN, r"^(?:please )?(?:have|get) (?:\w+ ){1,4}?opened\b", 4),
+    (Action.LOCK, r"\bmake sure (?:\w+ ){0,5}?(?:is|are) locked\b", 5),
+    (Action.OFF, r"\bmake sure (?:\w+ ){0,5}?(?:is|are) (?:off|out)\b", 4),
     (Action.LOCK, r"\b(?:lock|locks|locked|lock up|bolt|secure)\b", 4),
     (Action.UNLOCK, r"\b(?:unlock|unlocked|unbolt|let me in)\b", 5),
     (Action.UNLOCK, r"\bopen (?:the )?lock\b", 5),
@@ -89,6 +97,7 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.DOWN, rf"\b(?:turn|slow|tone|ramp|cool)(?:ed|s|ing)? {_GAP}down\b", 3),
     (Action.DOWN, r"\b(?:dim|dimmer|lower|decrease|reduce|quieter|softer|slower)\b", 3),
     (Action.DOWN, r"\btoo (?:bright|loud|fast|hot|warm)\b|\bnotch down\b", 3),
+    (Action.DOWN, rf"\b(?:put|puts|putting|switch|bring|let|roll|pull)(?:ed|s|ing)? {_GAP}down\b", 3),
     (Action.UP, r"\b(?:volume|sound|speed|brightness) up\b", 4),
     (Action.DOWN, r"\b(?:volume|sound|speed|brightness) down\b", 4),
     (Action.SET, r"\b(?:set|change|adjust|make|put|bring|go|move)\b", 1),
@@ -97,19 +106,26 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.PAUSE, r"\b(?:pause|hold on)\b", 4),
     (Action.STOP, r"\b(?:stop|halt|stopping|cancel)\b", 3),
     (Action.NEXT, r"\b(?:next|skip)\b", 4),
+    (Action.NEXT, r"\b(?:change|switch|another|different|new) (?:this |the |that )?(?:song|track|tune)\b", 5),
+    (Action.NEXT, r"\b(?:song|track) (?:after|that follows)\b|\b(?:forward|past|passed|onto|on to) (?:this |the |one )?(?:song|track)\b", 5),
+    (Action.NEXT, r"\bone (?:song|track) (?:forward|ahead)\b|\b(?:do not|not) (?:want|like) (?:to listen to |to hear )?this (?:song|track)\b", 5),
     (Action.PREVIOUS, r"\b(?:previous|go back to|last (?:song|track|episode)|rewind)\b", 4),
     (Action.MUTE, r"\b(?:mute|silence|hush)\b", 4),
     (Action.UNMUTE, r"\bunmute\b", 5),
     # vacuums, scenes and the rest
     (Action.START, r"\b(?:start|begin|run|launch|kick off|vacuum the|hoover the)\b", 3),
     (Action.START, r"\b(?:clean|cleaning|vacuuming|hoovering)\b", 2),
+    (Action.START, r"\b(?:initiate|commence|get (?:\w+ )?going|clean up|cleanup|tidy up)\b", 3),
+    (Action.START, r"\bneeds? (?:to be |a )?(?:cleaned|vacuumed|hoovered|started|clean|cleaning)\b", 3),
+    (Action.START, r"\b(?:is|are|looks?|getting) (?:\w+ )?(?:dirty|filthy|messy|dusty)\b", 3),
+    (Action.PAUSE, r"\b(?:wait|take a break|have a break)\b", 3),
     (Action.DOCK, r"\b(?:dock|go home|return to (?:\w+ ){0,2}?(?:base|dock|charger))\b", 4),
     (Action.DOCK, r"\b(?:back to|return) (?:\w+ ){0,4}?(?:base|dock|charger|home)\b", 4),
     (Action.DOCK, r"\bsend (?:\w+ ){0,3}?(?:home|back|to (?:its|the) (?:base|dock|charger))\b", 4),
     (Action.LOCATE, r"\b(?:locate|beep|find my)\b", 4),
     (Action.ARM, r"\barm(?:ed)?\b", 4),
     (Action.DISARM, r"\bdisarm(?:ed)?\b", 5),
-    (Action.OSCILLATE, r"\b(?:oscillat\w*|swing|swivel)\b", 5),
+    (Action.OSCILLATE, r"\b(?:oscillat\w*|swing|swinging|swivel\w*|rotat\w*)\b", 5),
     (Action.SNAPSHOT, r"\b(?:show me|snapshot|take a (?:picture|photo)|grab a (?:picture|photo|frame))\b", 4),
     (Action.SNAPSHOT, r"\bsnap a (?:photo|picture)\b", 4),
     # "pull up the porch camera" shows it; "pull up the blinds" opens them.
@@ -119,7 +135,7 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
 _COMPILED = tuple((action, re.compile(pattern), weight) for action, pattern, weight in PATTERNS)
 
 # Words that undo the verb after them: "stop the fan from oscillating".
-_NEGATIONS = re.compile(r"\b(?:stop|do not|no|not|never)\b")
+_NEGATIONS = re.compile(r"\b(?:stop|do not|no|not|never|cease|prevent|halt|quit|off|disable)\b")
 
 
 @dataclass(frozen=True, slots=True)

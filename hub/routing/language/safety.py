@@ -84,6 +84,15 @@ def one_domain(domains: Sequence[str], action: Action | None, text: str) -> tupl
     )
 
 
+def query_hint(text: str, domains: Iterable[str]) -> str:
+    """The one of `domains` a question's words point at ("locked": the lock), or ""."""
+    present = set(domains)
+    for pattern, hinted in _QUERY_HINTS:
+        if re.search(pattern, text):
+            return next((d for d in hinted if d in present), "")
+    return ""
+
+
 def ambiguous(
     ids: Sequence[str],
     *,

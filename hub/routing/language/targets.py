@@ -17,6 +17,7 @@ from hub.routing.language.catalog import Catalog, Entry
 from hub.routing.language.lexicon import Action, ActionCue
 from hub.routing.language.mentions import Mentions, NameMatch
 from hub.routing.language.quantities import Quantities
+from hub.routing.language.safety import query_hint
 from hub.routing.language.text import Utterance, stem
 from hub.routing.language.vocabulary import (
     ACTION_DOMAINS,
@@ -118,8 +119,12 @@ def by_domain(
     action = cue.action if cue else None
     if action is not None:
         domains = {d for d in domains if supports(d, action)}
-    if action is Action.QUERY and len(domains) > 1 and domains & READ_ONLY:
-        domains &= READ_ONLY  # "what is the temperature": the sensor, not the thermostat
+    if action is Action.QUERY and len(domains) > 1:
+        hinted = query_hint(text, domains)
+        if hinted:
+            domains = {hinted}  # "is the door locked": the lock; "is it open": the contact
+        elif domains & READ_ONLY:
+            domains &= READ_ONLY  # "what is the temperature": the sensor, not the thermostat
 
     if spoken:
         areas = spoken
@@ -133,6 +138,10 @@ def by_domain(
         areas = set()
         where = "the whole home"
     pool = [e for e in catalog.entries if e.domain in domains]
+    for domain in domains:  # "the doors" of binary sensors are the door contacts
+        heard = {c for d, c in mentions.classes if d == domain}
+        if heard and any(e.domain == domain and _device_class(e) in heard for e in pool):
+            pool = [e for e in pool if e.domain != domain or _device_class(e) in heard]
     if mentions.floors:  # "the upstairs lights": the devices on that floor
         pool = [e for e in pool if e.floor in mentions.floors]
         where = " and ".join(" ".join(f) for f in mentions.floors) + (
@@ -168,6 +177,11 @@ def by_domain(
         source,
         scoped,
     )
+
+
+def _device_class(entry: Entry) -> str:
+    value = entry.capability.attributes.get("device_class")
+    return value if isinstance(value, str) else ""
 
 
 def first_supported(cues: list[ActionCue], domains: set[str]) -> ActionCue | None:

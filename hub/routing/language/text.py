@@ -196,15 +196,22 @@ def _is_question(tokens: tuple[str, ...], raw: str) -> bool:
     if not words:
         return False
     first = words[0]
+    if first in {"have", "has", "had"}:  # "have the blinds close" orders; "have you..." asks
+        return len(words) > 1 and words[1] in {"you", "i", "we", "they", "he", "she", "it",
+                                                "anyone", "someone", "everyone", "anybody"}
     if first in {"do", "does"}:
         return len(words) > 1 and words[1] in {"i", "you", "we", "they", "it", "the", "any"}
-    if first in _QUESTION_OPENERS:
+    if first in _QUESTION_OPENERS and words[:3] != ["is", "it", "possible"]:
         return True
     if words[:2] == ["tell", "me"] or first == "check":
         return True
     if "status" in words or words[-2:] == ["state", "of"]:
         return True
-    return raw.rstrip().endswith("?") and first not in {"can", "could", "would", "will"}
+    if words[:3] == ["is", "it", "possible"]:
+        return False  # "is it possible to start the vacuum?" asks for it to be done
+    return raw.rstrip().endswith("?") and first not in {
+        "can", "could", "would", "will", "may", "might", "shall",
+    }  # fmt: skip
 
 
 def parse(raw: str) -> Utterance:

@@ -1,0 +1,60 @@
+"""Phrasing beyond plain commands (issue 11): wishes, polite questions that ask for action,
+device classes, "should be closed", another song, oscillation undone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hub.capfile import parse_capabilities
+from hub.located import parse_yaml
+from hub.routing.language import Resolver
+
+HOME = """\
+- {id: cover.hall_blinds, type: cover, name: Hall blinds, area: hallway, device_class: blind}
+- {id: cover.terrace_awning, type: cover, name: Terrace awning, area: terrace, device_class: awning}
+- {id: lock.front_door, type: lock, name: Front door lock, area: hallway}
+- {id: binary_sensor.front_door, type: binary_sensor, name: Front entrance contact, area: hallway, device_class: door}
+- {id: binary_sensor.back_door, type: binary_sensor, name: Back entrance contact, area: kitchen, device_class: door}
+- {id: binary_sensor.sink_leak, type: binary_sensor, name: Under sink, area: kitchen, device_class: moisture}
+- {id: vacuum.robbie, type: vacuum, name: Robbie, area: kitchen}
+- {id: fan.desk, type: fan, name: Desk fan, area: office}
+- {id: media_player.office_speaker, type: media_player, name: Office speaker, area: office}
+- {id: light.office, type: light, name: Office light, area: office}
+"""
+
+
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    return Resolver(parse_capabilities(parse_yaml(HOME, file="home.yaml")))
+
+
+CASES: list[tuple[str, str, list[str], dict[str, Any]]] = [
+    ("the hall blinds should be closed", "cover.close_cover", ["cover.hall_blinds"], {}),
+    ("bring the terrace awning in", "cover.close_cover", ["cover.terrace_awning"], {}),
+    ("have the hall blinds closed", "cover.close_cover", ["cover.hall_blinds"], {}),
+    ("is it possible to get robbie going?", "vacuum.start", ["vacuum.robbie"], {}),
+    ("may I ask you to lock the front door?", "lock.lock", ["lock.front_door"], {}),
+    ("the kitchen floor is filthy, robbie", "vacuum.start", ["vacuum.robbie"], {}),
+    ("tell robbie to wait", "vacuum.pause", ["vacuum.robbie"], {}),
+    ("switch to a different song in the office", "media_player.media_next_track",
+     ["media_player.office_speaker"], {}),
+    ("stop the desk fan from rotating", "fan.oscillate", ["fan.desk"], {"oscillating": False}),
+    ("are any doors open?", "binary_sensor.get_state",
+     ["binary_sensor.back_door", "binary_sensor.front_door"], {}),
+    ("is the front door locked?", "lock.get_state", ["lock.front_door"], {}),
+    ("any leaks?", "binary_sensor.get_state", ["binary_sensor.sink_leak"], {}),
+    ("put the office light out", "light.turn_off", ["light.office"], {}),
+    ("make sure the front door is locked", "lock.lock", ["lock.front_door"], {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "tool", "targets", "args"), CASES)
+def test_phrasing(
+    resolver: Resolver, text: str, tool: str, targets: list[str], args: dict[str, Any]
+) -> None:
+    r = resolver.resolve(text)
+    assert (f"{r.kind}.{r.tool}", sorted(r.targets), dict(r.args), r.outcome) == (
+        tool, targets, args, "ok",
+    )  # fmt: skip
