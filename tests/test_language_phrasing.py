@@ -22,6 +22,7 @@ HOME = """\
 - {id: fan.desk, type: fan, name: Desk fan, area: office}
 - {id: media_player.office_speaker, type: media_player, name: Office speaker, area: office}
 - {id: light.office, type: light, name: Office light, area: office}
+- {id: climate.living, type: climate, name: Living room thermostat, area: living room}
 """
 
 
@@ -47,6 +48,14 @@ CASES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("any leaks?", "binary_sensor.get_state", ["binary_sensor.sink_leak"], {}),
     ("put the office light out", "light.turn_off", ["light.office"], {}),
     ("make sure the front door is locked", "lock.lock", ["lock.front_door"], {}),
+    ("keep the thermostat between 18 and 22 degrees", "climate.set_temperature",
+     ["climate.living"], {"target_temp_low": 18, "target_temp_high": 22}),
+    ("thermostat: lowest 17, highest 23", "climate.set_temperature", ["climate.living"],
+     {"target_temp_low": 17, "target_temp_high": 23}),
+    ("put the thermostat in eco mode", "climate.set_preset_mode", ["climate.living"],
+     {"preset_mode": "eco"}),
+    ("set the thermostat fan to low", "climate.set_fan_mode", ["climate.living"],
+     {"fan_mode": "low"}),
 ]  # fmt: skip
 
 

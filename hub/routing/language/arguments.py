@@ -184,6 +184,15 @@ def _climate(
 ) -> Call | None:
     if action is Action.QUERY:
         return Call("get_state", {})
+    if q.low is not None and q.high is not None:
+        return Call("set_temperature", {
+            "target_temp_low": _number(to_celsius(q.low, q.range_unit, unit)),
+            "target_temp_high": _number(to_celsius(q.high, q.range_unit, unit)),
+        })  # fmt: skip
+    if q.preset is not None and action is not Action.OFF:
+        return Call("set_preset_mode", {"preset_mode": q.preset})
+    if q.fan_mode is not None and action is not Action.OFF:
+        return Call("set_fan_mode", {"fan_mode": q.fan_mode})
     value: float | None = None
     if q.degrees is not None:
         value = to_celsius(q.degrees, q.degree_unit, unit)

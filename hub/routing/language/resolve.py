@@ -446,7 +446,8 @@ class Resolver:
         """No verb was heard: a value means "set", a sensor means "read", else embeddings."""
         has_value = any(
             v is not None
-            for v in (q.percent, q.number, q.degrees, q.kelvin, q.colour, q.hvac_mode, q.speed)
+            for v in (q.percent, q.number, q.degrees, q.kelvin, q.colour, q.hvac_mode, q.speed,
+                      q.low, q.preset, q.fan_mode)
         )
         if has_value and any(supports(d, Action.SET) for d in domains):
             return Action.SET, "no verb, a value: set", 0.7
