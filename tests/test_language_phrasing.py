@@ -67,3 +67,51 @@ def test_phrasing(
     assert (f"{r.kind}.{r.tool}", sorted(r.targets), dict(r.args), r.outcome) == (
         tool, targets, args, "ok",
     )  # fmt: skip
+
+
+WISHES: list[tuple[str, str, list[str], dict[str, Any]]] = [
+    ("I'd like the hall blinds lowered", "cover.close_cover", ["cover.hall_blinds"], {}),
+    ("get robbie recharged", "vacuum.return_to_base", ["vacuum.robbie"], {}),
+    ("make the office light blink", "light.turn_on", ["light.office"], {"flash": "long"}),
+    ("office light", "light.get_state", ["light.office"], {}),
+    ("show me the state of the desk fan", "fan.get_state", ["fan.desk"], {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "tool", "targets", "args"), WISHES)
+def test_wishes_and_bare_devices(
+    resolver: Resolver, text: str, tool: str, targets: list[str], args: dict[str, Any]
+) -> None:
+    r = resolver.resolve(text)
+    assert (f"{r.kind}.{r.tool}", sorted(r.targets), dict(r.args)) == (tool, targets, args)
+
+
+class _Meaning:
+    """A stand-in embedder that knows only a few sentences (exact vectors, no model)."""
+
+    def __init__(self) -> None:
+        from hub.routing.language.phrasings import PHRASINGS
+
+        self.axis: dict[str, int] = {}
+        for actions in PHRASINGS.values():
+            for texts in actions.values():
+                for t in texts:
+                    self.axis.setdefault(t, len(self.axis))
+
+    def embed_one(self, text: str):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        from hub.routing.embedder import Vector
+
+        values = np.zeros(len(self.axis) + 1, dtype=np.float32)
+        # the utterance below "means" one vacuum phrasing; everything else is orthogonal
+        values[self.axis.get(text, self.axis["the room needs a clean"]
+                             if "sorting out" in text else len(self.axis))] = 1.0
+        return Vector("test", values)
+
+
+def test_no_verb_takes_the_action_of_the_nearest_phrasings() -> None:
+    home = parse_capabilities(parse_yaml(HOME, file="home.yaml"))
+    r = Resolver(home, embedder=_Meaning()).resolve("robbie, the kitchen floor wants sorting out")
+    assert (r.kind, r.tool, r.targets) == ("vacuum", "start", ("vacuum.robbie",))
+    assert any("closest tool by meaning" in reason for reason in r.reasons)

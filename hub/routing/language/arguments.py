@@ -89,6 +89,8 @@ def _light(
     if action in (Action.TOGGLE, Action.QUERY):
         return Call(tool_for("light", action) or "get_state", {})
     note = ""
+    if q.flash is not None:
+        args["flash"] = q.flash
     if q.kelvin is not None:
         args["color_temp_kelvin"] = q.kelvin
     elif q.colour is not None:

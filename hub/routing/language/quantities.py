@@ -91,6 +91,8 @@ class Quantities:
     """A climate preset: "eco", "away", "sleep", "boost", "comfort", "home"."""
     fan_mode: str | None = None
     """A climate fan mode: "fan to auto", "fan on high"."""
+    flash: str | None = None
+    """ "flash the lights": long, or short for "a quick flash"."""
     mentions_position: bool = False
     mentions_brightness: bool = False
     mentions_volume: bool = False
@@ -187,6 +189,8 @@ def read(text: str) -> Quantities:
     match = re.search(r"\bfan (?:mode )?(?:to |on |at )?(auto|low|medium|high|on|off|diffuse|quiet)\b", rest)
     if match:
         values["fan_mode"] = match.group(1)
+    if re.search(r"\b(?:flash|blink|strobe)\w*\b", rest):
+        values["flash"] = "short" if re.search(r"\b(?:quick|short|once|briefly)\b", rest) else "long"
     # "by 2 degrees", "by 20 percent": a step, whatever its unit.
     match = re.search(rf"\bby {_NUMBER}(?: (?:percent|pct|points?|degrees?)\b)?", rest)
     if match:

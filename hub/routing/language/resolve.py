@@ -33,6 +33,7 @@ from hub.routing.language.catalog import Catalog, Entry, words
 from hub.routing.language.families import DATETIME_KIND, Found, special
 from hub.routing.language.lexicon import Action, ActionCue, action_cues, opposite
 from hub.routing.language.mentions import Mentions, NameMatch, find
+from hub.routing.language.phrasings import phrasings
 from hub.routing.language.quantities import Quantities, read
 from hub.routing.language.resolution import AREA_WIDE_KIND, NONE, OK, UNSURE, Candidate, Resolution
 from hub.routing.language.safety import UNSURE_BELOW, ambiguous, one_domain, unknown_room
@@ -47,6 +48,11 @@ _LOGGER = logging.getLogger(__name__)
 MIN_TOOL_SIMILARITY = 0.3
 """Below this cosine, a verbless utterance is read as a state question, not a guessed tool."""
 SERVICE_MARGIN = 0.1
+NEIGHBOURS = 2
+"""How many nearest phrasings of an action count (their mean similarity is its score)."""
+MIN_NEIGHBOUR_SIMILARITY = 0.4
+NEIGHBOUR_MARGIN = 0.03
+"""How far ahead of the next action the nearest phrasings must be."""
 """How much closer than chat a cue-less utterance must be to another AI service."""
 
 _DEFAULT_ON = frozenset({"scene", "script", "button"})
@@ -455,6 +461,9 @@ class Resolver:
             return Action.QUERY, "no verb, a sensor: read its state", 0.8
         if set(domains) <= _DEFAULT_ON:
             return Action.ON, "no verb, a scene: activate it", 0.8
+        if len(text.split()) <= 4 and not any(c.isdigit() for c in text):
+            # "hallway light.", "the living room lights": only the device is said.
+            return Action.QUERY, "only the device is said: read its state", 0.6
         if self._embedder is not None:
             picked = self._closest_tool(text, domains[0])
             if picked is not None and picked[1] >= MIN_TOOL_SIMILARITY:
@@ -464,6 +473,9 @@ class Resolver:
 
     def _closest_tool(self, text: str, domain: str) -> tuple[Action, float] | None:
         assert self._embedder is not None
+        known = {a: p for a, p in phrasings(domain).items() if supports(domain, a)}
+        if known:
+            return self._nearest_phrasing(text, known)
         options = [
             (action, DESCRIPTIONS[(domain, tool)])
             for action, tool in _unique_tools(domain)
@@ -475,6 +487,25 @@ class Resolver:
         scored = [(query.dot(self._embedder.embed_one(d)), a) for a, d in options]
         similarity, action = max(scored, key=lambda s: s[0])
         return action, max(0.0, min(1.0, similarity))
+
+    def _nearest_phrasing(
+        self, text: str, known: Mapping[Action, tuple[str, ...]]
+    ) -> tuple[Action, float] | None:
+        """The action whose nearest phrasings are closest to `text` (mean of the best
+        `NEIGHBOURS`), if it is clearly ahead of the next action's."""
+        assert self._embedder is not None
+        query = self._embedder.embed_one(text)
+        scores: list[tuple[float, Action]] = []
+        for action, texts in known.items():
+            sims = sorted((query.dot(self._embedder.embed_one(t)) for t in texts), reverse=True)
+            top = sims[:NEIGHBOURS]
+            scores.append((sum(top) / len(top), action))
+        scores.sort(key=lambda s: -s[0])
+        best, action = scores[0]
+        runner_up = scores[1][0] if len(scores) > 1 else 0.0
+        if math.isnan(best) or best < MIN_NEIGHBOUR_SIMILARITY or best - runner_up < NEIGHBOUR_MARGIN:
+            return None
+        return action, max(0.0, min(1.0, best))
 
     def _alternatives(
         self,

@@ -203,9 +203,9 @@ def _is_question(tokens: tuple[str, ...], raw: str) -> bool:
         return len(words) > 1 and words[1] in {"i", "you", "we", "they", "it", "the", "any"}
     if first in _QUESTION_OPENERS and words[:3] != ["is", "it", "possible"]:
         return True
-    if words[:2] == ["tell", "me"] or first == "check":
+    if words[:2] == ["tell", "me"] or first in {"check", "show", "look", "see"}:
         return True
-    if "status" in words or words[-2:] == ["state", "of"]:
+    if "status" in words or "state" in words or words[-2:] == ["state", "of"]:
         return True
     if words[:3] == ["is", "it", "possible"]:
         return False  # "is it possible to start the vacuum?" asks for it to be done
