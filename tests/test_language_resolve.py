@@ -215,7 +215,7 @@ def test_no_capabilities() -> None:
 def test_resolution_as_json(resolver: Resolver) -> None:
     line = ask(resolver, "dim the kitchen lights to 30%").as_json()
     assert set(line) == {"text", "capability", "tool", "targets", "args", "node", "score",
-                         "confidence", "outcome"}
+                         "confidence", "outcome", "path"}
     assert line["outcome"] == "ok" and line["confidence"] == line["score"]
     assert line["node"] == "home-hub"
     assert line["capability"] == "light"

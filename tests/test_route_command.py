@@ -72,7 +72,7 @@ def test_batch_writes_one_line_per_query(tmp_path: Path) -> None:
     ]
     for line in lines:
         assert set(line) == {"text", "capability", "tool", "targets", "args", "node", "score",
-                             "confidence", "outcome", "ms"}
+                             "confidence", "outcome", "path", "ms"}
     assert lines[0]["args"] == {"brightness_pct": 30}
     assert (lines[1]["tool"], lines[1]["targets"]) == ("close_cover", ["cover.office_shade"])
     assert (lines[2]["capability"], lines[2]["targets"]) == ("audio/transcribe", ["ai.whisper"])

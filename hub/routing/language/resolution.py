@@ -43,6 +43,9 @@ class Resolution:
     """The node of the first target, when capabilities carry one."""
     reasons: tuple[str, ...] = ()
     candidates: tuple[Candidate, ...] = ()
+    path: str = "fast"
+    """Who answered: ``fast`` (this resolver), ``agent`` (an LLM agent it handed over to),
+    or ``fast (agent declined)`` (see `hub.routing.language.fallback`)."""
     outcome: str = ""
     """``ok``: do it. ``unsure``: do not act before someone confirms or picks among the
     candidates (the first reason says why; `kind` and `tool` may still name the likely
@@ -78,4 +81,5 @@ class Resolution:
             "score": round(self.score, 3),
             "confidence": round(self.score, 3),
             "outcome": self.outcome,
+            "path": self.path,
         }
