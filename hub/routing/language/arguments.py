@@ -191,6 +191,8 @@ def _climate(
             "target_temp_low": _number(to_celsius(q.low, q.range_unit, unit)),
             "target_temp_high": _number(to_celsius(q.high, q.range_unit, unit)),
         })  # fmt: skip
+    if q.mentions_humidity and q.percent is not None and action is not Action.OFF:
+        return Call("set_humidity", {"humidity": _clamp_pct(q.percent)})
     if q.preset is not None and action is not Action.OFF:
         return Call("set_preset_mode", {"preset_mode": q.preset})
     if q.fan_mode is not None and action is not Action.OFF:

@@ -273,7 +273,11 @@ def media_search(scene: _Scene) -> Found | None:
         if head:
             content_type, rest = kind, head.group("query")
             break
-    if _GENERIC.match(rest) or not _content(rest, scene.catalog):
+    if (
+        _GENERIC.match(rest)
+        or not _content(rest, scene.catalog)
+        or re.search(r"\b(?:next|previous|upcoming|another|after this|again|last one)\b", rest)
+    ):
         return None  # "play music", "play it again", "play the tv": playback, not a search
     query = _item(rest)
     args = {"media_content_id": query, "media_content_type": content_type}

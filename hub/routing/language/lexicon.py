@@ -105,7 +105,7 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.PLAY, r"\b(?:play|resume|unpause|continue|keep playing)\b", 3),
     (Action.PAUSE, r"\b(?:pause|hold on)\b", 4),
     (Action.STOP, r"\b(?:stop|halt|stopping|cancel)\b", 3),
-    (Action.NEXT, r"\b(?:next|skip)\b", 4),
+    (Action.NEXT, r"\b(?:next|skip|upcoming)\b", 4),
     (Action.NEXT, r"\b(?:change|switch|another|different|new) (?:this |the |that )?(?:song|track|tune)\b", 5),
     (Action.NEXT, r"\b(?:song|track) (?:after|that follows)\b|\b(?:forward|past|passed|onto|on to) (?:this |the |one )?(?:song|track)\b", 5),
     (Action.NEXT, r"\bone (?:song|track) (?:forward|ahead)\b|\b(?:do not|not) (?:want|like) (?:to listen to |to hear )?this (?:song|track)\b", 5),

@@ -97,6 +97,8 @@ class Quantities:
     mentions_brightness: bool = False
     mentions_volume: bool = False
     mentions_speed: bool = False
+    mentions_humidity: bool = False
+
 
 
 def _seconds(text: str, lead: str) -> tuple[float, str] | None:
@@ -255,5 +257,7 @@ def read(text: str) -> Quantities:
         mentions_brightness=bool(re.search(r"\b(?:brightness|bright|brighter|dim)\b", text)),
         mentions_volume=bool(re.search(r"\b(?:volume|loud|louder|quieter|quiet)\b", text)),
         mentions_speed=bool(re.search(r"\bspeed\b", text)),
+        mentions_humidity=bool(re.search(r"\bhumidity\b", text)),
+
         **values,  # type: ignore[arg-type]
     )

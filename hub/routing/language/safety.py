@@ -48,6 +48,7 @@ _QUERY_HINTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\b(?:open|opened|closed|shut|ajar)\b", ("cover", "binary_sensor", "valve")),
     (r"\b(?:playing|paused|volume|song|track)\b", ("media_player",)),
     (r"\b(?:cleaning|docked|charging)\b", ("vacuum",)),
+    (r"\b(?:target|setpoint|set to|set at|set on|thermostat|heater|hvac)\b", ("climate",)),
     (r"\b(?:temperature|degrees|warm|cold|hot|humid|humidity|battery)\b", ("sensor", "climate")),
     (r"\b(?:on|off|lit|bright|brightness)\b", ("light", "switch", "fan")),
 )

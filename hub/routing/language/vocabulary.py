@@ -80,7 +80,7 @@ NOUNS: Mapping[str, frozenset[str]] = MappingProxyType({
                         "garage door", "gate", "cover", "skylight", "window", "damper",
                         "roller", "rolladen"}),
     "lock": frozenset({"lock", "door", "deadbolt"}),
-    "climate": frozenset({"thermostat", "heating", "heat", "ac", "air conditioning",
+    "climate": frozenset({"thermostat", "heating", "heat", "ac", "heater", "air conditioning",
                           "air conditioner", "air con", "hvac", "climate", "furnace",
                           "heat pump", "temperature"}),
     "water_heater": frozenset({"water heater", "boiler", "hot water"}),
