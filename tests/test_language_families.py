@@ -56,6 +56,8 @@ CASES: list[tuple[str, str | None, str, list[str], dict[str, Any]]] = [
     ("take 2 minutes off the laundry timer", None, "timer.change", ["timer.laundry"],
      {"duration": -120}),
     ("pause the kitchen timer", None, "timer.pause", ["timer.kitchen"], {}),
+    ("count down 3 minutes", "kitchen", "timer.start", ["timer.kitchen"], {"duration": 180}),
+    ("wake me in half an hour", "kitchen", "timer.start", ["timer.kitchen"], {"duration": 1800}),
     ("resume the kitchen timer", None, "timer.start", ["timer.kitchen"], {}),
     ("cancel all timers", None, "timer.cancel", ["timer.kitchen", "timer.laundry"], {}),
     ("how much time is left on the kitchen timer?", None, "timer.get_state",

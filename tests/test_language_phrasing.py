@@ -23,6 +23,7 @@ HOME = """\
 - {id: media_player.office_speaker, type: media_player, name: Office speaker, area: office}
 - {id: light.office, type: light, name: Office light, area: office}
 - {id: climate.living, type: climate, name: Living room thermostat, area: living room}
+- {id: switch.pergola, type: switch, name: Shelly Pergola}
 """
 
 
@@ -75,6 +76,8 @@ WISHES: list[tuple[str, str, list[str], dict[str, Any]]] = [
     ("make the office light blink", "light.turn_on", ["light.office"], {"flash": "long"}),
     ("office light", "light.get_state", ["light.office"], {}),
     ("show me the state of the desk fan", "fan.get_state", ["fan.desk"], {}),
+    # a switch that drives lights: the word that names it beats "every light"
+    ("turn off the pergola lights", "switch.turn_off", ["switch.pergola"], {}),
 ]  # fmt: skip
 
 

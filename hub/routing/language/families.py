@@ -183,10 +183,10 @@ def todo(scene: _Scene) -> Found | None:
 
 # -- timers -----------------------------------------------------------------------------------
 
-_TIMER = re.compile(r"\b(?:timers?|countdown)\b")
+_TIMER = re.compile(r"\b(?:timers?|countdown|count(?:ing)? ?down)\b")
 _REMIND = re.compile(
-    r"\b(?:let me know|tell me|alert me|remind me|notify me|ping me|buzz me)\b.*\b(?:in|after)"
-    r"\b|\bwhen it (?:is|has) been\b"
+    r"\b(?:let me know|tell me|alert me|remind me|notify me|ping me|buzz me|wake me)\b.*\b(?:in|after"
+    r"|when)\b|\bwhen it (?:is|has) been\b|\b(?:is|are) up\b|\bfrom now\b"
 )
 _TIMER_OPS: tuple[tuple[str, str], ...] = (
     (r"\bhow (?:much|long)\b|\btime (?:is )?left\b|\bremaining\b|\bstatus\b|\bleft on\b", "query"),
@@ -207,6 +207,8 @@ def timer(scene: _Scene) -> Found | None:
     if not (_TIMER.search(text) or (_REMIND.search(text) and seconds)):
         return None
     op = next((name for pattern, name in _TIMER_OPS if re.search(pattern, text)), "start")
+    if op == "cancel" and re.match(r"(?:please )?(?:start|set|begin|create|make)\b", text):
+        op = "start"  # "start the timer now and stop at 30 minutes"
     if op in ("more", "less") and seconds is None:
         op = "start" if op == "more" else "cancel"
     if op == "query" or (

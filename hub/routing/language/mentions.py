@@ -205,8 +205,15 @@ def find(
     )
 
 
+_WEAK_AREA_WORDS = frozenset({"room", "area", "space", "zone"})
+
+
 def _one_area(catalog: Catalog, word: str) -> bool:
-    return word not in _GENERIC and sum(1 for a in catalog.areas if word in a) == 1
+    return (
+        word not in _GENERIC
+        and word not in _WEAK_AREA_WORDS
+        and sum(1 for a in catalog.areas if word in a) == 1
+    )
 
 
 def _generic_plural(

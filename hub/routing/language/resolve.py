@@ -279,6 +279,18 @@ class Resolver:
                 utterance, mentions, cues, q, area, catalog=self._catalog, known=self._domains
             )
             partial = best_partial(mentions, cues, area)
+            quantified = mentions.every or mentions.house or mentions.everything
+            if partial and found is not None and found.source == "noun" and not (
+                found.scoped or quantified
+            ):
+                # "the patio lights" where only a switch is called Patio: the word that
+                # names it says more than the noun, which would take every light.
+                said = {mentions.tokens[p] for m in partial for p in m.positions} - NOUN_WORDS
+                covered = {w for e in found.entries for n in (*e.names, e.area) for w in n}
+                if not said or said <= covered:
+                    partial = []
+                else:
+                    found = None
             if partial and (found is None or found.source in ("everything", "verb", "value")):
                 matched = list(partial)
                 found_scope = bool(mentions.areas) or any(m.entry.area == area for m in partial)
