@@ -118,3 +118,61 @@ def test_no_verb_takes_the_action_of_the_nearest_phrasings() -> None:
     r = Resolver(home, embedder=_Meaning()).resolve("robbie, the kitchen floor wants sorting out")
     assert (r.kind, r.tool, r.targets) == ("vacuum", "start", ("vacuum.robbie",))
     assert any("closest tool by meaning" in reason for reason in r.reasons)
+
+
+KITCHEN = """\
+- {id: switch.coffee_machine, type: switch, name: Coffee machine, area: kitchen}
+- {id: switch.kettle, type: switch, name: Kettle, area: kitchen}
+- {id: switch.tv_plug, type: switch, name: TV socket, area: living room}
+- {id: light.kitchen, type: light, name: Kitchen light, area: kitchen}
+- {id: light.living, type: light, name: Living room lamp, area: living room}
+- {id: fan.kitchen, type: fan, name: Kitchen fan, area: kitchen}
+- {id: cover.living, type: cover, name: Living room blinds, area: living room}
+"""
+
+
+@pytest.fixture(scope="module")
+def kitchen() -> Resolver:
+    return Resolver(parse_capabilities(parse_yaml(KITCHEN, file="kitchen.yaml")))
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "targets", "args"),
+    [
+        ("make me a cappuccino", "switch.turn_on", ["switch.coffee_machine"], {}),
+        ("boil the kettle", "switch.turn_on", ["switch.kettle"], {}),
+        ("turn off all the switches", "switch.turn_off",
+         ["switch.coffee_machine", "switch.kettle", "switch.tv_plug"], {}),
+        ("power down the socket in the living room", "switch.turn_off", ["switch.tv_plug"], {}),
+        ("lights up in the kitchen", "light.turn_on", ["light.kitchen"],
+         {"brightness_step_pct": 10}),
+        ("the kitchen is a bit dark", "light.turn_on", ["light.kitchen"], {}),
+        ("turn off the kitchen light and the fan", "homeassistant.turn_off",
+         ["fan.kitchen", "light.kitchen"], {}),
+    ],
+)  # fmt: skip
+def test_products_plugs_plurals_and_relative_wishes(
+    kitchen: Resolver, text: str, tool: str, targets: list[str], args: dict[str, Any]
+) -> None:
+    r = kitchen.resolve(text)
+    assert (f"{r.kind}.{r.tool}", sorted(r.targets), dict(r.args), r.outcome) == (
+        tool, targets, args, "ok",
+    )  # fmt: skip
+
+
+def test_two_commands_in_one_sentence(kitchen: Resolver) -> None:
+    r = kitchen.resolve("turn on the kitchen light and close the living room blinds")
+    assert (r.kind, r.tool, r.targets, r.outcome) == ("light", "turn_on", ("light.kitchen",), "ok")
+    [second] = r.also
+    assert (second.kind, second.tool, second.targets) == (
+        "cover", "close_cover", ("cover.living",),
+    )  # fmt: skip
+    assert r.as_json()["also"][0]["tool"] == "close_cover"
+    half = kitchen.resolve("turn on the kitchen light and open the garage")
+    assert half.outcome == "unsure"
+    assert half.reasons[0].startswith("2 commands in one sentence; 'open the garage': ")
+
+
+def test_a_colour_change_with_no_colour_asks_which(kitchen: Resolver) -> None:
+    r = kitchen.resolve("change the colour of the kitchen light")
+    assert (r.tool, r.outcome, r.reasons[0]) == ("turn_on", "unsure", "which colour? none was named")

@@ -60,10 +60,12 @@ async def route_text(request: Request) -> Response:
             raise ApiError(
                 422, "no_decision", f"nothing to do for {text!r}: " + "; ".join(resolution.reasons)
             )
+        commands = (resolution, *resolution.also)  # "turn on X and close Y": each
         results = await asyncio.gather(
             *(
-                _call(hub, target, resolution.tool, dict(resolution.args))
-                for target in resolution.targets
+                _call(hub, target, command.tool, dict(command.args))
+                for command in commands
+                for target in command.targets
             )
         )
         answer["results"] = results

@@ -68,7 +68,9 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.OFF, rf"\b(?:put|putting|puts|blow|snuff)(?:s|ing)? {_GAP}out\b", 4),
     # "it's dark in here": a wish for light (it switched them off).
     # ("too dark" asks for more light, an UP below.)
-    (Action.ON, r"\b(?:it is|getting|so|very|quite|pretty|rather) (?:(?!too\b)\w+ )?dark\b", 4),
+    (Action.ON, r"\b(?:it is|is|getting|so|very|quite|pretty|rather|bit|little) (?:(?!too\b)\w+ )?dark\b", 4),
+    # "make me a coffee", "brew some tea", "boil the kettle": the machine that makes it
+    (Action.ON, r"\bmake (?:me |us )?(?:a |an |some )?(?:coffee|tea|espresso|cappuccino|latte|toast)\b|\b(?:brew|boil)\b", 3),
     (Action.ON, r"(?<!too )\bdark (?:in here|here|in the)\b", 4),
     (Action.TOGGLE, r"\b(?:toggle|flip)\b", 4),
     # covers and locks
@@ -95,7 +97,8 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.DOWN, r"\b(?:i am|it is|feel|feeling|getting) (?:\w+ )?(?:hot|warm|boiling)\b", 3),
     (Action.UP, r"\b(?:can not|barely) (?:hear|see)\b|\bmore light\b", 3),
     (Action.DOWN, rf"\b(?:turn|slow|tone|ramp|cool)(?:ed|s|ing)? {_GAP}down\b", 3),
-    (Action.DOWN, r"\b(?:dim|dimmer|lower|decrease|reduce|quieter|softer|slower)\b", 3),
+    (Action.DOWN, r"\b(?:dim|dimmer|darker|lower|decrease|reduce|quieter|softer|slower)\b", 3),
+    (Action.UP, r"\blights? up\b", 3),
     (Action.DOWN, r"\btoo (?:bright|loud|fast|hot|warm)\b|\bnotch down\b", 3),
     (Action.DOWN, rf"\b(?:put|puts|putting|switch|bring|let|roll|pull)(?:ed|s|ing)? {_GAP}down\b", 3),
     (Action.UP, r"\b(?:volume|sound|speed|brightness) up\b", 4),

@@ -98,6 +98,7 @@ class Quantities:
     mentions_volume: bool = False
     mentions_speed: bool = False
     mentions_humidity: bool = False
+    mentions_colour: bool = False
 
 
 
@@ -258,6 +259,7 @@ def read(text: str) -> Quantities:
         mentions_volume=bool(re.search(r"\b(?:volume|loud|louder|quieter|quiet)\b", text)),
         mentions_speed=bool(re.search(r"\bspeed\b", text)),
         mentions_humidity=bool(re.search(r"\bhumidity\b", text)),
+        mentions_colour=bool(re.search(r"\bcolou?rs?\b", text)),
 
         **values,  # type: ignore[arg-type]
     )

@@ -43,6 +43,9 @@ class Resolution:
     """The node of the first target, when capabilities carry one."""
     reasons: tuple[str, ...] = ()
     candidates: tuple[Candidate, ...] = ()
+    also: tuple[Resolution, ...] = ()
+    """Further commands of the same sentence ("turn on the light and close the blinds"),
+    each resolved on its own; this resolution is the first."""
     path: str = "fast"
     """Who answered: ``fast`` (this resolver), ``agent`` (an LLM agent it handed over to),
     or ``fast (agent declined)`` (see `hub.routing.language.fallback`)."""
@@ -82,4 +85,5 @@ class Resolution:
             "confidence": round(self.score, 3),
             "outcome": self.outcome,
             "path": self.path,
+            **({"also": [r.as_json() for r in self.also]} if self.also else {}),
         }

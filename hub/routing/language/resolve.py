@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -66,6 +67,11 @@ _MULTI_DOMAIN = frozenset({Action.ON, Action.OFF, Action.TOGGLE, Action.STOP})
 _MEASURES = {"warm": "temperature", "hot": "temperature", "cold": "temperature",
              "chilly": "temperature", "freezing": "temperature", "humid": "humidity",
              "damp": "humidity"}  # fmt: skip
+
+
+# "Make me a cappuccino": what a device makes names the device.
+_PRODUCTS = {"cappuccino": ("coffee",), "espresso": ("coffee",), "latte": ("coffee",),
+             "coffee": ("espresso",), "tea": ("kettle",), "toast": ("toaster",)}  # fmt: skip
 
 
 def cues_hint(utterance: Utterance) -> bool:
@@ -125,12 +131,16 @@ class Resolver:
 
     def resolve(self, text: str, context: Mapping[str, Any] | None = None) -> Resolution:
         context = context or EMPTY
+        commands = split_commands(text)
+        if len(commands) > 1:
+            return self._several(text, commands, context)
         utterance = self._corrected(parse(text))
         if not utterance.tokens:
             return Resolution(text=text, kind="", tool="", targets=(), reasons=("no words",))
         stems = tuple(stem(t) for t in utterance.tokens)
         if utterance.question or not cues_hint(utterance):
             stems += tuple(_MEASURES[t] for t in stems if t in _MEASURES)
+        stems += tuple(w for t in stems for w in _PRODUCTS.get(t, ()))
         area = words(str(context.get("area") or ""))
         plurals = frozenset(s for t, s in zip(utterance.tokens, stems) if s != t)
         mentions = find(stems, self._catalog, area, plurals)
@@ -199,6 +209,19 @@ class Resolver:
             candidates=tuple(candidates),
             outcome=UNSURE if best.unsure else OK,
         )
+
+    def _several(self, text: str, commands: list[str], context: Mapping[str, Any]) -> Resolution:
+        """Two commands in one sentence: each resolved alone; sure only if each is."""
+        parts = [self.resolve(command, context) for command in commands]
+        first, rest = parts[0], tuple(parts[1:])
+        unsure = next((p for p in parts if p.outcome != OK), None)
+        if unsure is None:
+            return replace(first, text=text, also=rest)
+        why = f"{len(parts)} commands in one sentence; {unsure.text!r}: " + (
+            unsure.reasons[0] if unsure.reasons else "no decision"
+        )
+        return replace(first, text=text, also=rest, outcome=UNSURE,
+                       reasons=(why, *first.reasons))  # fmt: skip
 
     @staticmethod
     def _family(text: str, found: Found) -> Resolution:
@@ -390,10 +413,18 @@ class Resolver:
             tool, args = made.tool, made.args
             if made.note:
                 reasons.append(made.note)
+        if (
+            kind == "light"
+            and tool == "turn_on"
+            and q.mentions_colour
+            and not {"color_name", "color_temp_kelvin", "rgb_color", "hs_color"} & set(args)
+            and not unsure
+        ):
+            unsure = "which colour? none was named"
         alternatives = self._alternatives(kind, tool, entries, cues, action, q, negated)
         confidence = round(action_confidence * max(target_confidence, 0.3), 3)
         held: tuple[Entry, ...] = ()
-        if unsure.startswith("which"):
+        if " fit and no area" in unsure:
             held, entries = tuple(entries), []
             confidence = round(confidence * 0.5, 3)
         return _Plan(
@@ -419,8 +450,8 @@ class Resolver:
             return False
         if not matched:
             return found_scope is not None  # nouns of several domains
-        return not any(
-            a.entry.domain != b.entry.domain and a.positions & b.positions
+        return not any(  # the same words name both ("patio door": a lock and a cover)
+            a.entry.domain != b.entry.domain and a.positions <= b.positions
             for a in matched
             for b in matched
         )
@@ -613,6 +644,31 @@ class Resolver:
         ):
             return None
         return kind, max(0.0, min(1.0, similarity))
+
+
+_JOINS = re.compile(r"\s*,?\s*\b(?:and then|and also|and|then|also|plus)\b\s*", re.IGNORECASE)
+
+
+def split_commands(text: str) -> list[str]:
+    """ "Turn on the light and close the blinds" is two commands: split where both sides
+    have a verb of their own ("the lights and the fan off" stays one)."""
+    pieces = [p for p in _JOINS.split(text) if p.strip()]
+    if len(pieces) < 2:
+        return [text]
+    commands: list[str] = []
+    for piece in pieces:
+        strong = any(
+            c.weight >= 3 and c.action is not Action.QUERY for c in action_cues(parse(piece))
+        )
+        if strong or not commands:
+            commands.append(piece)
+        else:
+            commands[-1] += " and " + piece
+    if len(commands) > 1 and not any(
+        c.weight >= 3 and c.action is not Action.QUERY for c in action_cues(parse(commands[0]))
+    ):
+        return [text]
+    return commands if len(commands) > 1 else [text]
 
 
 def _unique_tools(domain: str) -> list[tuple[Action, str]]:

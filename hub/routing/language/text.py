@@ -234,6 +234,8 @@ def stem(word: str) -> str:
     """A crude singular: "lights" and "light", "batteries" and "battery" compare equal."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
+    if len(word) > 5 and word.endswith(("ches", "shes", "xes", "sses", "zzes")):
+        return word[:-2]  # "switches", "boxes"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word

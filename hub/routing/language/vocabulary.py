@@ -165,7 +165,7 @@ ACTION_DOMAINS: Mapping[Action, tuple[str, ...]] = MappingProxyType({
 # Verb phrases that name a domain more precisely than the action does.
 PHRASE_DOMAINS: tuple[tuple[str, str], ...] = (
     (
-        r"\b(?:dim|dimmer|brighten|brighter|bright|dark|barely see|brightness|illuminate|light up)\b",
+        r"\b(?:dim|dimmer|brighten|brighter|bright|dark|darker|barely see|brightness|illuminate|light up)\b",
         "light",
     ),
     (r"\b(?:louder|quieter|volume|can not hear|loud|song|track|music|episode)\b", "media_player"),
