@@ -39,7 +39,7 @@ HTTP_SENTENCES = (
     "turn off the light", "set the thermostat to 21 degrees", "kitchen light please",
     "close the blinds", "what's the temperature in the living room?", "lights off upstairs",
     "make it warmer", "lock the front door", "is anything on in the kitchen?",
-    "the living room lamp, if you would be so kind",  # no verb: the model answers
+    "the kitchen light, if you would be so kind",  # no verb: the model answers
 )  # fmt: skip
 
 

@@ -180,7 +180,8 @@ def render(resolution: Resolution, ms: float, area: str | None = None) -> str:
         lines.append("no decision: " + "; ".join(resolution.reasons))
         return "\n".join(lines)
     lines += [
-        f"decision  {resolution.kind}.{resolution.tool}",
+        f"decision  {resolution.kind}.{resolution.tool}"
+        + ("" if resolution.outcome == "ok" else f"   ({resolution.outcome.upper()}: not done)"),
         f"targets   {', '.join(resolution.targets)}",
         f"args      {json.dumps(dict(resolution.args), ensure_ascii=False)}",
         f"score     {resolution.score:.2f}   node {resolution.node or '-'}   {ms:.1f} ms",
