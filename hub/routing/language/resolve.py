@@ -504,7 +504,9 @@ class Resolver:
             return Action.QUERY, "no verb, a sensor: read its state", 0.8
         if set(domains) <= _DEFAULT_ON:
             return Action.ON, "no verb, a scene: activate it", 0.8
-        if len(text.split()) <= 4 and not any(c.isdigit() for c in text):
+        if len(text.split()) <= 4 and not any(c.isdigit() for c in text) and not re.search(
+            r"\b(?:please|pls|now)\b", text
+        ):  # "kitchen light please" asks for something: the model decides what
             # "hallway light.", "the living room lights": only the device is said.
             return Action.QUERY, "only the device is said: read its state", 0.6
         if self._embedder is not None:
