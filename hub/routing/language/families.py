@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from hub.model import EMPTY
 from hub.routing.language.catalog import Catalog, Entry
 from hub.routing.language.mentions import Mentions
+from hub.routing.language.resolution import NONE, OK, UNSURE, Candidate, Resolution
 from hub.routing.language.safety import ambiguous
 from hub.routing.language.text import Utterance, normalise, stem
 from hub.routing.language.vocabulary import NOUNS
@@ -40,6 +42,35 @@ class Found:
     why: str = ""
     unsure: str = ""
     held: tuple[Entry, ...] = ()
+
+    def resolution(self, text: str) -> Resolution:
+        """This finding as the resolver's answer (``none`` when the home lacks the device)."""
+        targets = tuple(e.id for e in self.entries)
+        candidates = [Candidate(self.kind, self.tool, targets, self.confidence, self.why)]
+        candidates += [
+            Candidate(self.kind, self.tool, (e.id,), round(self.confidence / 2, 3), "one of them")
+            for e in self.held
+        ]
+        outcome = UNSURE if self.unsure else OK
+        if (
+            self.kind != DATETIME_KIND
+            and not targets
+            and not self.held
+            and self.unsure.startswith("no ")
+        ):
+            outcome = NONE
+        return Resolution(
+            text=text,
+            kind=self.kind,
+            tool=self.tool,
+            targets=targets,
+            args=MappingProxyType(dict(self.args)),
+            score=self.confidence,
+            node=str(self.entries[0].capability.node) if self.entries else "",
+            reasons=((self.unsure,) if self.unsure else ()) + (self.why,),
+            candidates=tuple(candidates),
+            outcome=outcome,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,41 +20,36 @@ types are `hub.routing.language.resolution`.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 from hub.model import EMPTY, Capability
-from hub.routing.embedder import Vector
 from hub.routing.language import arguments, services
 from hub.routing.language.catalog import Catalog, Entry, words
-from hub.routing.language.families import DATETIME_KIND, Found, special
+from hub.routing.language.families import special
 from hub.routing.language.lexicon import Action, ActionCue, action_cues, opposite
+from hub.routing.language.meaning import (
+    MIN_TOOL_SIMILARITY,
+    TextEmbedder,
+    closest_service,
+    closest_tool,
+)
 from hub.routing.language.mentions import Mentions, NameMatch, find
-from hub.routing.language.phrasings import phrasings
 from hub.routing.language.quantities import Quantities, read
 from hub.routing.language.resolution import AREA_WIDE_KIND, NONE, OK, UNSURE, Candidate, Resolution
 from hub.routing.language.safety import UNSURE_BELOW, ambiguous, one_domain, unknown_room
+from hub.routing.language.sentences import split_commands
 from hub.routing.language.targets import READ_ONLY, best_partial, by_domain, first_supported
 from hub.routing.language.text import Clause, Utterance, parse, stem
-from hub.routing.language.vocabulary import DESCRIPTIONS, NOUNS, supports, tool_for
+from hub.routing.language.vocabulary import NOUNS, supports, tool_for
 
 NOUN_WORDS = frozenset(w for nouns in NOUNS.values() for noun in nouns for w in noun.split())
 
 _LOGGER = logging.getLogger(__name__)
 
-MIN_TOOL_SIMILARITY = 0.3
-"""Below this cosine, a verbless utterance is read as a state question, not a guessed tool."""
-SERVICE_MARGIN = 0.1
-NEIGHBOURS = 2
-"""How many nearest phrasings of an action count (their mean similarity is its score)."""
-MIN_NEIGHBOUR_SIMILARITY = 0.4
-NEIGHBOUR_MARGIN = 0.03
-"""How far ahead of the next action the nearest phrasings must be."""
-"""How much closer than chat a cue-less utterance must be to another AI service."""
 
 _DEFAULT_ON = frozenset({"scene", "script", "button"})
 READ_TOOLS = frozenset({"get_state", "get_frame", "get_items", "get_forecasts", "search_media"})
@@ -77,12 +72,6 @@ _PRODUCTS = {"cappuccino": ("coffee",), "espresso": ("coffee",), "latte": ("coff
 def cues_hint(utterance: Utterance) -> bool:
     """Whether the utterance has a command verb (then "cold" is a complaint, not a question)."""
     return any(c.action is not Action.QUERY for c in action_cues(utterance))
-
-
-class TextEmbedder(Protocol):
-    """What the resolver needs of `hub.routing.embedder.Embedder`."""
-
-    def embed_one(self, text: str) -> Vector: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +138,7 @@ class Resolver:
 
         family = special(utterance, mentions, self._catalog, area)
         if family is not None:
-            return self._family(text, family)
+            return family.resolution(text)
 
         device = self._device(utterance, mentions, cues, quantities, area, plurals)
         if device is not None:
@@ -222,31 +211,6 @@ class Resolver:
         )
         return replace(first, text=text, also=rest, outcome=UNSURE,
                        reasons=(why, *first.reasons))  # fmt: skip
-
-    @staticmethod
-    def _family(text: str, found: Found) -> Resolution:
-        targets = tuple(e.id for e in found.entries)
-        candidates = [Candidate(found.kind, found.tool, targets, found.confidence, found.why)]
-        candidates += [
-            Candidate(found.kind, found.tool, (e.id,), round(found.confidence / 2, 3), "one of them")
-            for e in found.held
-        ]
-        needs_target = found.kind != DATETIME_KIND
-        outcome = UNSURE if found.unsure else OK
-        if needs_target and not targets and not found.held and found.unsure.startswith("no "):
-            outcome = NONE
-        return Resolution(
-            text=text,
-            kind=found.kind,
-            tool=found.tool,
-            targets=targets,
-            args=MappingProxyType(dict(found.args)),
-            score=found.confidence,
-            node=str(found.entries[0].capability.node) if found.entries else "",
-            reasons=((found.unsure,) if found.unsure else ()) + (found.why,),
-            candidates=tuple(candidates),
-            outcome=outcome,
-        )
 
     # -- text --------------------------------------------------------------------------
 
@@ -510,47 +474,11 @@ class Resolver:
             # "hallway light.", "the living room lights": only the device is said.
             return Action.QUERY, "only the device is said: read its state", 0.6
         if self._embedder is not None:
-            picked = self._closest_tool(text, domains[0])
+            picked = closest_tool(self._embedder, text, domains[0])
             if picked is not None and picked[1] >= MIN_TOOL_SIMILARITY:
                 action, similarity = picked
                 return action, f"no verb: closest tool by meaning ({similarity:.2f})", similarity
         return Action.QUERY, "no verb: read the state", 0.4
-
-    def _closest_tool(self, text: str, domain: str) -> tuple[Action, float] | None:
-        assert self._embedder is not None
-        known = {a: p for a, p in phrasings(domain).items() if supports(domain, a)}
-        if known:
-            return self._nearest_phrasing(text, known)
-        options = [
-            (action, DESCRIPTIONS[(domain, tool)])
-            for action, tool in _unique_tools(domain)
-            if (domain, tool) in DESCRIPTIONS
-        ]
-        if not options:
-            return None
-        query = self._embedder.embed_one(text)
-        scored = [(query.dot(self._embedder.embed_one(d)), a) for a, d in options]
-        similarity, action = max(scored, key=lambda s: s[0])
-        return action, max(0.0, min(1.0, similarity))
-
-    def _nearest_phrasing(
-        self, text: str, known: Mapping[Action, tuple[str, ...]]
-    ) -> tuple[Action, float] | None:
-        """The action whose nearest phrasings are closest to `text` (mean of the best
-        `NEIGHBOURS`), if it is clearly ahead of the next action's."""
-        assert self._embedder is not None
-        query = self._embedder.embed_one(text)
-        scores: list[tuple[float, Action]] = []
-        for action, texts in known.items():
-            sims = sorted((query.dot(self._embedder.embed_one(t)) for t in texts), reverse=True)
-            top = sims[:NEIGHBOURS]
-            scores.append((sum(top) / len(top), action))
-        scores.sort(key=lambda s: -s[0])
-        best, action = scores[0]
-        runner_up = scores[1][0] if len(scores) > 1 else 0.0
-        if math.isnan(best) or best < MIN_NEIGHBOUR_SIMILARITY or best - runner_up < NEIGHBOUR_MARGIN:
-            return None
-        return action, max(0.0, min(1.0, best))
 
     def _alternatives(
         self,
@@ -609,7 +537,7 @@ class Resolver:
         if any(c.weight >= 3 and c.action is not Action.QUERY for c in cues):
             return None  # "turn it off" with nothing to turn off: no decision, not a chat
         if self._embedder is not None:
-            picked = self._closest_service(text)
+            picked = closest_service(self._embedder, text, self._services)
             if picked is not None:
                 kind, similarity = picked
                 return self._service_plan(
@@ -625,64 +553,6 @@ class Resolver:
         family = services.family_of(kind) or ""
         tool = _service_tool(tools, family)
         return _Plan(kind, tool, entries, EMPTY, evidence, round(confidence, 3), (why,))
-
-    def _closest_service(self, text: str) -> tuple[str, float] | None:
-        """The AI service whose description is clearly closer than chat's, if any."""
-        assert self._embedder is not None
-        query = self._embedder.embed_one(text)
-        scored: list[tuple[float, str, str]] = []
-        for kind in self._services:
-            family = services.family_of(kind)
-            if family is not None:
-                description = services.DESCRIPTIONS[family]
-                similarity = query.dot(self._embedder.embed_one(description))
-                scored.append((similarity, kind, family))
-        if not scored:
-            return None
-        similarity, kind, family = max(scored)
-        chat = max((s for s, _, f in scored if f == "chat"), default=None)
-        if math.isnan(similarity) or (
-            family != "chat" and chat is not None and similarity < chat + SERVICE_MARGIN
-        ):
-            return None
-        return kind, max(0.0, min(1.0, similarity))
-
-
-_JOINS = re.compile(r"\s*,?\s*\b(?:and then|and also|and|then|also|plus)\b\s*", re.IGNORECASE)
-
-
-def split_commands(text: str) -> list[str]:
-    """ "Turn on the light and close the blinds" is two commands: split where both sides
-    have a verb of their own ("the lights and the fan off" stays one)."""
-    pieces = [p for p in _JOINS.split(text) if p.strip()]
-    if len(pieces) < 2:
-        return [text]
-    commands: list[str] = []
-    for piece in pieces:
-        strong = any(
-            c.weight >= 3 and c.action is not Action.QUERY for c in action_cues(parse(piece))
-        )
-        if strong or not commands:
-            commands.append(piece)
-        else:
-            commands[-1] += " and " + piece
-    if len(commands) > 1 and not any(
-        c.weight >= 3 and c.action is not Action.QUERY for c in action_cues(parse(commands[0]))
-    ):
-        return [text]
-    return commands if len(commands) > 1 else [text]
-
-
-def _unique_tools(domain: str) -> list[tuple[Action, str]]:
-    seen: set[str] = set()
-    out: list[tuple[Action, str]] = []
-    for action in Action:
-        tool = tool_for(domain, action)
-        if tool is not None and tool not in seen:
-            seen.add(tool)
-            out.append((action, tool))
-    return out
-
 
 def _service_tool(tools: Iterable[Any], family: str) -> str:
     names = [t.name for t in tools]
