@@ -124,3 +124,22 @@ def test_every_resolution_carries_a_confidence_and_an_outcome(resolver: Resolver
         answer = ask(resolver, text).as_json()
         assert answer["outcome"] in ("ok", "unsure", "none")
         assert 0.0 <= answer["confidence"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "could you find out whether the bedroom fan is running",
+        "let me know if the hall light is on or off",
+        "I wonder if the bedroom fan is off",
+    ],
+)
+def test_an_indirect_question_only_reads(resolver: Resolver, text: str) -> None:
+    r = ask(resolver, text)
+    assert r.tool == "get_state" and r.outcome == "ok"
+
+
+@pytest.mark.parametrize("text", ["switch the hall light on or off", "alter the state of the hall light"])
+def test_on_or_off_and_changing_the_state_toggle(resolver: Resolver, text: str) -> None:
+    r = ask(resolver, text)
+    assert (r.kind, r.tool, r.targets) == ("light", "toggle", ("light.hall",))

@@ -73,6 +73,9 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.ON, r"\bmake (?:me |us )?(?:a |an |some )?(?:coffee|tea|espresso|cappuccino|latte|toast)\b|\b(?:brew|boil)\b", 3),
     (Action.ON, r"(?<!too )\bdark (?:in here|here|in the)\b", 4),
     (Action.TOGGLE, r"\b(?:toggle|flip)\b", 4),
+    (Action.TOGGLE, r"\bon or off\b|\boff or on\b", 5),
+    (Action.TOGGLE, r"^(?:please )?(?:change|switch|alter|flip|reverse|invert) (?:\w+ ){0,5}?(?:state|status)\b", 5),
+    (Action.TOGGLE, r"^(?:please )?reverse\b", 4),
     # covers and locks
     (Action.OPEN, r"\b(?:open|opening|roll up|pull up)\b", 3),
     (Action.OPEN, r"\blet (?:some |the |more )?(?:light|sun|sunshine|daylight|air) in(?:to)?\b", 4),

@@ -205,7 +205,13 @@ def _is_question(tokens: tuple[str, ...], raw: str) -> bool:
         return True
     if words[:2] == ["tell", "me"] or first in {"check", "show", "look", "see"}:
         return True
+    text = " ".join(words)
+    if re.match(r"(?:change|switch|alter|flip|reverse|toggle|invert) ", text):
+        return False  # "change the status of the pool light" toggles it
     if "status" in words or "state" in words or words[-2:] == ["state", "of"]:
+        return True
+    # Indirect questions: "find out if the fan is off", "let me know whether it is on".
+    if re.search(r"\b(?:whether|if) (?:\w+ ){0,4}?(?:is|are|was|were|has been|have been)\b", text):
         return True
     if words[:3] == ["is", "it", "possible"]:
         return False  # "is it possible to start the vacuum?" asks for it to be done
