@@ -176,3 +176,10 @@ def test_two_commands_in_one_sentence(kitchen: Resolver) -> None:
 def test_a_colour_change_with_no_colour_asks_which(kitchen: Resolver) -> None:
     r = kitchen.resolve("change the colour of the kitchen light")
     assert (r.tool, r.outcome, r.reasons[0]) == ("turn_on", "unsure", "which colour? none was named")
+
+
+def test_kept_from_oscillating(resolver: Resolver) -> None:
+    r = resolver.resolve("keep the desk fan from swinging")
+    assert (r.tool, dict(r.args)) == ("oscillate", {"oscillating": False})
+    r = resolver.resolve("prevent the desk fan from rotating")
+    assert (r.tool, dict(r.args)) == ("oscillate", {"oscillating": False})

@@ -145,6 +145,7 @@ PATTERNS: tuple[tuple[Action, str, int], ...] = (
     (Action.ARM, r"\barm(?:ed)?\b", 4),
     (Action.DISARM, r"\bdisarm(?:ed)?\b", 5),
     (Action.OSCILLATE, r"\b(?:oscillat\w*|swing|swinging|swivel\w*|rotat\w*)\b", 5),
+    (Action.OSCILLATE, r"\bfrom (?:moving|turning|rotating|swinging|oscillating)\b", 6),
     (Action.SNAPSHOT, r"\b(?:show me|snapshot|take a (?:picture|photo)|grab a (?:picture|photo|frame))\b", 4),
     (Action.SNAPSHOT, r"\bsnap a (?:photo|picture)\b", 4),
     # "pull up the porch camera" shows it; "pull up the blinds" opens them.
@@ -172,7 +173,9 @@ def _clause_cues(clause: Clause) -> list[ActionCue]:
     for action, pattern, weight in _COMPILED:
         for match in pattern.finditer(clause.text):
             before = clause.text[: match.start()]
-            negated = bool(_NEGATIONS.search(before[-24:])) and action is Action.OSCILLATE
+            negated = action is Action.OSCILLATE and (
+                bool(_NEGATIONS.search(before[-40:])) or match.group(0).startswith("from ")
+            )  # "keep the fan from swinging"
             cues.append(ActionCue(action, weight, match.start(), match.group(0), negated))
     return cues
 
