@@ -79,6 +79,15 @@ async def test_route_resolves_and_executes(tmp_path: Path, mosquitto: Mosquitto)
                 error["message"])
             assert calls == []
 
+            # The time and the date need no device: the hub answers from its clock.
+            now = await api.post("/api/route", json={"text": "what time is it?",
+                                                     "execute": True})
+            assert now.status_code == 200, now.text
+            assert (now.json()["capability"], now.json()["tool"]) == ("datetime", "get_time")
+            [told] = now.json()["results"]
+            assert told["ok"] is True and told["capability"] == "datetime"
+            assert told["result"]["iso"].startswith(str(hub.clock.now().astimezone().year))
+
 
 async def test_route_refuses_bad_bodies_and_anonymous_callers(
     tmp_path: Path, mosquitto: Mosquitto

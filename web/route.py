@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from hub.runtime import Hub
 
 MAX_TEXT = 1000
+DATETIME_KIND = "datetime"
+"""hub.routing.language.families.DATETIME_KIND, not imported: routing loads on first use."""
 
 
 async def route_text(request: Request) -> Response:
@@ -56,6 +58,9 @@ async def route_text(request: Request) -> Response:
                 f"not done, unsure about {text!r}: {resolution.reasons[0]}"
                 + (f"; candidates: {', '.join(options[:10])}" if options else ""),
             )
+        if resolution.kind == DATETIME_KIND and resolution.outcome == "ok":
+            answer["results"] = [_clock(hub, resolution.tool)]
+            return ModelJSONResponse(answer)
         if not resolution.tool or not resolution.targets:
             raise ApiError(
                 422, "no_decision", f"nothing to do for {text!r}: " + "; ".join(resolution.reasons)
@@ -70,6 +75,13 @@ async def route_text(request: Request) -> Response:
         )
         answer["results"] = results
     return ModelJSONResponse(answer)
+
+
+def _clock(hub: Hub, tool: str) -> dict[str, Any]:
+    """The time or the date from the hub's clock, in the hub's local time zone."""
+    now = hub.clock.now().astimezone()
+    said = now.strftime("%H:%M") if tool == "get_time" else now.strftime("%A %d %B %Y")
+    return {"capability": DATETIME_KIND, "ok": True, "result": {"text": said, "iso": now.isoformat()}}
 
 
 async def _call(hub: Hub, target: str, tool: str, args: dict[str, Any]) -> dict[str, Any]:
