@@ -48,7 +48,11 @@ MAX_ID_LENGTH = 200
 ENTRY_KEYS = (
     "id", "type", "name", "aliases", "area", "description", "tools", "triggers",
     "attributes", "node", "state", "available", "reason", "load",
+    *("floor", "device_class", "device"),
 )  # fmt: skip
+HA_KEYS = ("floor", "device_class", "device")
+"""Home Assistant's entity keys, kept as attributes of the same name (the model has no
+fields for them: only routing and the UI read them)."""
 TOOL_KEYS = ("name", "description", "parameters", "result", "timeout")
 TRIGGER_KEYS = ("name", "description", "intent", "payload", "priority", "throttle")
 FILE_KEYS = ("capabilities", "devices", "node")
@@ -161,7 +165,10 @@ def _entry(entry: Located, problems: Problems, node_id: NodeId, source: str) -> 
     description = section.text("description", "", allow_empty=True)
     entry_node = section.optional_text("node")
     attributes = _attributes(section.get("attributes"), problems)
-    state = _plain_mapping(section.get("state"), problems)
+    extra = {key: value for key in HA_KEYS if (value := section.optional_text(key)) is not None}
+    if extra:
+        attributes = MappingProxyType({**attributes, **extra})
+    state = _state(section.get("state"), problems)
     available = section.flag("available", True)
     reason = section.text("reason", "", allow_empty=True)
     load = section.number("load", 0.0, low=0.0, high=1.0)
@@ -369,6 +376,13 @@ def _attributes(node: Located | None, problems: Problems) -> Mapping[str, Any]:
     if "residency" in node:
         as_text(node["residency"], problems)
     return attributes
+
+
+def _state(node: Located | None, problems: Problems) -> Mapping[str, Any]:
+    """A state mapping, or Home Assistant's plain state value ("on", 21.5) as ``{"state": v}``."""
+    if node is not None and not (node.is_mapping or node.is_null or node.is_sequence):
+        return MappingProxyType({"state": node.plain()})
+    return _plain_mapping(node, problems)
 
 
 def _plain_mapping(node: Located | None, problems: Problems) -> Mapping[str, Any]:

@@ -507,6 +507,67 @@ read-only: an image's picture, a scanned tag's trigger)."""
 # -- end of issue 13's block -----------------------------------------------------------------
 
 
+# -- Home Assistant's entity model for routing (issue 11): to-do lists, people, timers'
+# operations, weather forecasts, media search. Kept in one block; `_DEVICES` takes it last.
+
+
+def _todo() -> tuple[Tool, ...]:
+    item = _text("The item's summary (its text), as shown in the list.")
+    status = _enum("needs_action or completed", "needs_action", "completed")
+    return (
+        _tool("add_item", "Add an item to the list.", _object({
+            "item": item,
+            "due_date": _text("The day it is due, YYYY-MM-DD."),
+            "due_datetime": _text("When it is due, YYYY-MM-DD HH:MM:SS."),
+            "description": _text("More detail about the item."),
+        }, ("item",))),
+        _tool("update_item", "Rename an item or mark it done.", _object({
+            "item": item,
+            "rename": _text("The new summary."),
+            "status": status,
+        }, ("item",))),
+        _tool("remove_item", "Remove items from the list.",
+              _object({"item": _array("The items.", item, 1)}, ("item",))),
+        _tool("get_items", "The items of the list.", _object({"status": _array(
+            "Only items of these statuses.", status)})),
+        *_simple(("remove_completed_items", "Remove the items that are done.")),
+    )
+
+
+def _timer_operations() -> tuple[Tool, ...]:
+    return (
+        *_timer(),
+        _tool("change", "Add time to (or, negative, take time from) a running timer.",
+              _object({"duration": _integer("Seconds to add; negative to take away.")},
+                      ("duration",))),
+    )
+
+
+def _weather() -> tuple[Tool, ...]:
+    return (_tool("get_forecasts", "The weather forecast.", _object({
+        "type": _enum("daily, hourly or twice_daily", "daily", "hourly", "twice_daily"),
+    }, ("type",))),)
+
+
+def _media_player_with_search() -> tuple[Tool, ...]:
+    return (
+        *_media_player(),
+        _tool("search_media", "Search the player's media library.", _object({
+            "search_query": _text("What to look for, e.g. an album's or an artist's name."),
+            "media_content_type": _text("What kind: music, album, artist, playlist, track..."),
+        }, ("search_query",))),
+    )
+
+
+_HA_MODEL: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
+    "todo": _todo,
+    "person": tuple,
+    "timer": _timer_operations,
+    "weather": _weather,
+    "media_player": _media_player_with_search,
+})
+
+
 # Builders, not values: every call makes fresh schemas, so no caller can change another's.
 _DEVICES: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
     "light": _light,
@@ -555,6 +616,7 @@ _DEVICES: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
     "device_tracker": tuple,
     "weather": tuple,
     **_MORE_DEVICES,
+    **_HA_MODEL,  # issue 11's block above
 })
 _AI: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
     "llm/chat": _chat,

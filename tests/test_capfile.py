@@ -187,7 +187,7 @@ capabilities:
         (
             "devices.yaml:8:5: capabilities[2]: unknown key 'colour'; expected one of: id, type, "
             "name, aliases, area, description, tools, triggers, attributes, node, state, "
-            "available, reason, load"
+            "available, reason, load, floor, device_class, device"
         ),
         "devices.yaml:9:14: capabilities[2].aliases: expected a list, got a mapping",
         "devices.yaml:10:11: capabilities[2].load: expected a number 0..1, got 2",
@@ -369,3 +369,53 @@ def test_duplicate_ids_are_found_next_to_other_problems() -> None:
         ),
         "devices.yaml:2:8: [1].id: duplicate id 'light.a' (first at devices.yaml:1:8)",
     ]
+
+
+# -- Home Assistant-shaped entities (issue 11) ------------------------------------------------
+
+
+def test_home_assistant_entity_keys_become_attributes() -> None:
+    [door, battery] = parse(
+        "- {id: cover.garage_door, type: cover, name: Garage door, area: garage,\n"
+        "   floor: ground floor, device_class: garage, device: Tilt sensor, aliases: [gate]}\n"
+        "- {id: sensor.phone_battery, type: sensor, device_class: battery, state: 12,\n"
+        "   area: null}\n"
+    )
+    assert dict(door.attributes) == {
+        "floor": "ground floor",
+        "device_class": "garage",
+        "device": "Tilt sensor",
+    }
+    assert door.aliases == ("gate",)
+    assert dict(battery.state) == {"state": 12}  # a plain state value, as HA gives it
+    assert battery.area == ""
+
+
+def test_home_assistant_types_have_their_services() -> None:
+    caps = parse(
+        "- {id: person.anna, type: person}\n"
+        "- {id: todo.shopping_list, type: todo}\n"
+        "- {id: valve.garden, type: valve}\n"
+        "- {id: timer.kitchen, type: timer}\n"
+        "- {id: weather.home, type: weather}\n"
+        "- {id: scene.movie_night, type: scene}\n"
+        "- {id: script.good_night, type: script}\n"
+        "- {id: vacuum.roomba, type: vacuum}\n"
+        "- {id: media_player.kitchen, type: media_player}\n"
+    )
+    tools = {c.type: {t.name for t in c.tools} for c in caps}
+    assert tools["person"] == {"get_state"}
+    assert {"add_item", "remove_item", "update_item", "get_items"} <= tools["todo"]
+    assert {"open_valve", "close_valve", "set_valve_position"} <= tools["valve"]
+    assert {"start", "pause", "cancel", "finish", "change"} <= tools["timer"]
+    assert "get_forecasts" in tools["weather"]
+    assert "turn_on" in tools["scene"] and "turn_on" in tools["script"]
+    assert {"start", "return_to_base"} <= tools["vacuum"]
+    assert {"play_media", "search_media", "media_next_track"} <= tools["media_player"]
+    add = standard_tool("todo", "add_item")
+    assert add is not None and add.parameters["required"] == ["item"]
+
+
+def test_a_floor_that_is_not_text_names_the_line() -> None:
+    message = parse_error("- {id: light.a, type: light, floor: [1, 2]}\n")
+    assert "devices.yaml:1:" in message and "expected" in message

@@ -136,7 +136,7 @@ def test_unknown_types_have_no_standard_tools() -> None:
                           "media_previous_track", "volume_up", "volume_down",
                           "clear_playlist", "volume_set", "volume_mute", "media_seek",
                           "select_source", "select_sound_mode", "play_media", "shuffle_set",
-                          "repeat_set"]),
+                          "repeat_set", "search_media"]),
         ("vacuum", ["start", "pause", "stop", "return_to_base", "locate", "clean_spot",
                     "set_fan_speed", "send_command"]),
         ("camera", ["get_frame", "turn_on", "turn_off"]),

@@ -109,8 +109,12 @@ def test_the_requesters_area(resolver: Resolver) -> None:
     assert set(ask(resolver, "turn on the kitchen lights", "bedroom").targets) == set(
         KITCHEN_LIGHTS
     )
-    # "all the lights" is the whole home; "here" is what the requester says it is.
-    assert len(ask(resolver, "turn off all the lights", "bedroom").targets) == 13
+    # The requester's area narrows before "all" does (issue 11); "all the lights in the
+    # house" is the whole home.
+    assert set(ask(resolver, "turn off all the lights", "bedroom").targets) == set(
+        BEDROOM_LIGHTS
+    )
+    assert len(ask(resolver, "turn off all the lights in the house", "bedroom").targets) == 13
     # Nothing of that kind here: the one in the home is meant.
     assert ask(resolver, "start the vacuum", "kitchen").targets == ("vacuum.robot",)
 
@@ -210,7 +214,9 @@ def test_no_capabilities() -> None:
 
 def test_resolution_as_json(resolver: Resolver) -> None:
     line = ask(resolver, "dim the kitchen lights to 30%").as_json()
-    assert set(line) == {"text", "capability", "tool", "targets", "args", "node", "score"}
+    assert set(line) == {"text", "capability", "tool", "targets", "args", "node", "score",
+                         "confidence", "outcome", "path"}
+    assert line["outcome"] == "ok" and line["confidence"] == line["score"]
     assert line["node"] == "home-hub"
     assert line["capability"] == "light"
     assert 0 < line["score"] <= 1

@@ -71,7 +71,8 @@ def test_batch_writes_one_line_per_query(tmp_path: Path) -> None:
         "transcribe this recording",
     ]
     for line in lines:
-        assert set(line) == {"text", "capability", "tool", "targets", "args", "node", "score", "ms"}
+        assert set(line) == {"text", "capability", "tool", "targets", "args", "node", "score",
+                             "confidence", "outcome", "path", "ms"}
     assert lines[0]["args"] == {"brightness_pct": 30}
     assert (lines[1]["tool"], lines[1]["targets"]) == ("close_cover", ["cover.office_shade"])
     assert (lines[2]["capability"], lines[2]["targets"]) == ("audio/transcribe", ["ai.whisper"])
@@ -141,3 +142,40 @@ def test_without_devices_the_configuration_must_declare_capabilities(
     (tmp_path / "configuration.yaml").write_text("name: test\n")
     assert main(["route", "x", "--config", str(tmp_path), "--no-embeddings"]) == 2
     assert "no capabilities to route to: pass --devices FILE" in capsys.readouterr().err
+
+
+def test_a_home_assistant_states_dump_is_a_device_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    states = [
+        {"entity_id": "light.kitchen_ceiling", "state": "off",
+         "attributes": {"friendly_name": "Kitchen ceiling", "supported_color_modes": ["hs"]},
+         "last_changed": "2026-01-01T00:00:00+00:00"},
+        {"entity_id": "lock.front_door", "state": "locked",
+         "attributes": {"friendly_name": "Front door"}},
+        {"entity_id": "binary_sensor.front_door", "state": "off",
+         "attributes": {"friendly_name": "Front door contact", "device_class": "door"}},
+        {"entity_id": "sun.sun", "state": "above_horizon", "attributes": {}},
+        {"entity_id": "zone.home", "state": "2", "attributes": {}},
+    ]  # fmt: skip
+    dump = tmp_path / "states.json"
+    dump.write_text(json.dumps(states))
+    argv = ["route", "unlock the front door", "--devices", str(dump), "--json"]
+    code = main([*argv, "--no-embeddings"])
+    captured = capsys.readouterr()
+    line = json.loads(captured.out)
+    assert code == 0
+    assert (line["capability"], line["tool"], line["targets"]) == (
+        "lock", "unlock", ["lock.front_door"],
+    )  # fmt: skip
+    assert "skipped entities without standard tools: sun (1), zone (1)" in captured.err
+
+
+def test_a_malformed_states_dump_names_the_entity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dump = tmp_path / "states.json"
+    dump.write_text(json.dumps([{"entity_id": "light.a", "state": "on"}, {"entity_id": 7}]))
+    code = main(["route", "lights on", "--devices", str(dump), "--no-embeddings"])
+    assert code == 2
+    assert "[1]: expected an entity with 'entity_id' like 'light.kitchen'" in capsys.readouterr().err

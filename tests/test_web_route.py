@@ -65,6 +65,29 @@ async def test_route_resolves_and_executes(tmp_path: Path, mosquitto: Mosquitto)
             result = failing.json()["results"][0]
             assert result["ok"] is False and "no provider" in result["error"]
 
+            calls.clear()  # "the light" of three, with no area: asked back, never done
+            unsure = await api.post("/api/route", json={"text": "turn on the light"})
+            assert unsure.json()["outcome"] == "unsure" and unsure.json()["targets"] == []
+            refused = await api.post("/api/route", json={"text": "turn on the light",
+                                                         "execute": True})
+            assert refused.status_code == 409
+            error = refused.json()["error"]
+            assert error["code"] == "unsure"
+            assert error["message"].startswith(
+                "not done, unsure about 'turn on the light': which light? 3 fit")
+            assert "candidates: light.bedroom_lamp, light.hall, light.kitchen_ceiling" in (
+                error["message"])
+            assert calls == []
+
+            # The time and the date need no device: the hub answers from its clock.
+            now = await api.post("/api/route", json={"text": "what time is it?",
+                                                     "execute": True})
+            assert now.status_code == 200, now.text
+            assert (now.json()["capability"], now.json()["tool"]) == ("datetime", "get_time")
+            [told] = now.json()["results"]
+            assert told["ok"] is True and told["capability"] == "datetime"
+            assert told["result"]["iso"].startswith(str(hub.clock.now().astimezone().year))
+
 
 async def test_route_refuses_bad_bodies_and_anonymous_callers(
     tmp_path: Path, mosquitto: Mosquitto

@@ -2,8 +2,10 @@
 
 Body: ``{"text": "dim the kitchen lights to 30%", "context": {"area": "kitchen"},
 "execute": false}``. The answer is the decision (capability kind, tool, targets,
-arguments, score), the reasons and the other candidates; with ``"execute": true`` the tool
-is called on every target and each target's result (or error) is reported too.
+arguments, confidence, outcome), the reasons and the other candidates; with ``"execute":
+true`` the tool is called on every target and each target's result (or error) is reported
+too. An ``unsure`` resolution is never executed: the answer is 409 ``unsure`` with the
+reason and the candidates.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
     from hub.runtime import Hub
 
 MAX_TEXT = 1000
+DATETIME_KIND = "datetime"
+"""hub.routing.language.families.DATETIME_KIND, not imported: routing loads on first use."""
 
 
 async def route_text(request: Request) -> Response:
@@ -44,18 +48,40 @@ async def route_text(request: Request) -> Response:
         for c in resolution.candidates
     ]
     if execute:
+        if resolution.outcome == "unsure":
+            # Never carried out unasked: the caller confirms (or an agent takes over) and
+            # sends the call itself, e.g. with "execute" on a narrower text.
+            options = sorted({t for c in resolution.candidates for t in c.targets})
+            raise ApiError(
+                409,
+                "unsure",
+                f"not done, unsure about {text!r}: {resolution.reasons[0]}"
+                + (f"; candidates: {', '.join(options[:10])}" if options else ""),
+            )
+        if resolution.kind == DATETIME_KIND and resolution.outcome == "ok":
+            answer["results"] = [_clock(hub, resolution.tool)]
+            return ModelJSONResponse(answer)
         if not resolution.tool or not resolution.targets:
             raise ApiError(
                 422, "no_decision", f"nothing to do for {text!r}: " + "; ".join(resolution.reasons)
             )
+        commands = (resolution, *resolution.also)  # "turn on X and close Y": each
         results = await asyncio.gather(
             *(
-                _call(hub, target, resolution.tool, dict(resolution.args))
-                for target in resolution.targets
+                _call(hub, target, command.tool, dict(command.args))
+                for command in commands
+                for target in command.targets
             )
         )
         answer["results"] = results
     return ModelJSONResponse(answer)
+
+
+def _clock(hub: Hub, tool: str) -> dict[str, Any]:
+    """The time or the date from the hub's clock, in the hub's local time zone."""
+    now = hub.clock.now().astimezone()
+    said = now.strftime("%H:%M") if tool == "get_time" else now.strftime("%A %d %B %Y")
+    return {"capability": DATETIME_KIND, "ok": True, "result": {"text": said, "iso": now.isoformat()}}
 
 
 async def _call(hub: Hub, target: str, tool: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -92,6 +92,9 @@ def _capabilities(args: argparse.Namespace) -> tuple[Capability, ...]:
     if args.devices is not None:
         if not args.devices.is_file():
             raise ConfigError(f"--devices: no such file: {args.devices}")
+        dump = _states_dump(args.devices)
+        if dump is not None:
+            return dump
         return load_capability_file(args.devices, source="route")
     from hub.config import builtin_config, default_config_dir, load_config
 
@@ -100,6 +103,31 @@ def _capabilities(args: argparse.Namespace) -> tuple[Capability, ...]:
     if config.capabilities:
         return tuple(config.capabilities)
     return _running_hub_capabilities(config)
+
+
+def _states_dump(path: Path) -> tuple[Capability, ...] | None:
+    """Home Assistant's ``GET /api/states`` answer, if `path` is one (else None)."""
+    if path.suffix.lower() != ".json":
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # the capability loader reports it with a position
+    from hub.routing.hastates import from_states, is_states_dump
+
+    if not is_states_dump(raw):
+        return None
+    try:
+        imported = from_states(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if imported.skipped:
+        left_out = ", ".join(f"{d} ({n})" for d, n in sorted(imported.skipped.items()))
+        print(
+            f"atmosphere route: skipped entities without standard tools: {left_out}",
+            file=sys.stderr,
+        )
+    return imported.capabilities
 
 
 def _running_hub_capabilities(config: HubConfig) -> tuple[Capability, ...]:
@@ -152,7 +180,8 @@ def render(resolution: Resolution, ms: float, area: str | None = None) -> str:
         lines.append("no decision: " + "; ".join(resolution.reasons))
         return "\n".join(lines)
     lines += [
-        f"decision  {resolution.kind}.{resolution.tool}",
+        f"decision  {resolution.kind}.{resolution.tool}"
+        + ("" if resolution.outcome == "ok" else f"   ({resolution.outcome.upper()}: not done)"),
         f"targets   {', '.join(resolution.targets)}",
         f"args      {json.dumps(dict(resolution.args), ensure_ascii=False)}",
         f"score     {resolution.score:.2f}   node {resolution.node or '-'}   {ms:.1f} ms",

@@ -89,6 +89,8 @@ def _light(
     if action in (Action.TOGGLE, Action.QUERY):
         return Call(tool_for("light", action) or "get_state", {})
     note = ""
+    if q.flash is not None:
+        args["flash"] = q.flash
     if q.kelvin is not None:
         args["color_temp_kelvin"] = q.kelvin
     elif q.colour is not None:
@@ -154,6 +156,22 @@ def _cover(
     return Call(tool, {})
 
 
+def _valve(
+    action: Action, q: Quantities, negated: bool, state: Mapping[str, Any], unit: str
+) -> Call | None:
+    position = q.percent
+    if position is None and q.number is not None and q.mentions_position:
+        position = q.number
+    if action is not Action.QUERY and position is not None:
+        if position >= 100 and action in (Action.OPEN, Action.UP, Action.ON):
+            return Call("open_valve", {})
+        if position <= 0 and action in (Action.CLOSE, Action.DOWN, Action.OFF):
+            return Call("close_valve", {})
+        return Call("set_valve_position", {"position": _clamp_pct(position)})
+    tool = tool_for("valve", action)
+    return Call(tool, {}) if tool else None
+
+
 def _lock(
     action: Action, q: Quantities, negated: bool, state: Mapping[str, Any], unit: str
 ) -> Call | None:
@@ -168,6 +186,17 @@ def _climate(
 ) -> Call | None:
     if action is Action.QUERY:
         return Call("get_state", {})
+    if q.low is not None and q.high is not None:
+        return Call("set_temperature", {
+            "target_temp_low": _number(to_celsius(q.low, q.range_unit, unit)),
+            "target_temp_high": _number(to_celsius(q.high, q.range_unit, unit)),
+        })  # fmt: skip
+    if q.mentions_humidity and q.percent is not None and action is not Action.OFF:
+        return Call("set_humidity", {"humidity": _clamp_pct(q.percent)})
+    if q.preset is not None and action is not Action.OFF:
+        return Call("set_preset_mode", {"preset_mode": q.preset})
+    if q.fan_mode is not None and action is not Action.OFF:
+        return Call("set_fan_mode", {"fan_mode": q.fan_mode})
     value: float | None = None
     if q.degrees is not None:
         value = to_celsius(q.degrees, q.degree_unit, unit)
@@ -219,8 +248,8 @@ def _media(
     ):
         return Call("volume_set", {"volume_level": round(max(0.0, min(1.0, level)), 2)})
     tool = tool_for("media_player", action)
-    if tool is None:
-        return None
+    if tool is None or tool == "volume_set":
+        return None  # "change it" with no level is no volume
     args: dict[str, Any] = {}
     if action in (Action.ON, Action.OFF, Action.PLAY):
         _timing(q, args)
@@ -252,6 +281,7 @@ _MAPPERS = {
     "light": _light,
     "fan": _fan,
     "cover": _cover,
+    "valve": _valve,
     "lock": _lock,
     "climate": _climate,
     "water_heater": _climate,

@@ -163,6 +163,8 @@ class Entry:
     names: tuple[tuple[str, ...], ...]
     """The name, each alias and the id's object part ("kitchen_ceiling"), as stems."""
     area: tuple[str, ...]
+    floor: tuple[str, ...] = ()
+    """The floor the device (or its area) is on, as stems (``attributes.floor``)."""
 
     @property
     def id(self) -> str:
@@ -182,6 +184,12 @@ class Catalog:
     weights: Mapping[str, float]
     """How telling a word is in a name: rare words (a "chandelier") weigh more than common
     ones (a "light"), like inverse document frequency."""
+    floors: tuple[tuple[str, ...], ...] = ()
+    """Every floor's stems, longest first."""
+    classes: frozenset[tuple[str, str]] = frozenset()
+    """Every (domain, device class) of the home."""
+    place_words: frozenset[str] = frozenset()
+    """Every word of a name, alias, area or floor: a room word outside it is no place here."""
 
     @classmethod
     def of(cls, capabilities: Iterable[Capability]) -> Catalog:
@@ -196,7 +204,15 @@ class Catalog:
             id_stems = words(re.sub(r"[_\-.]+", " ", object_id))
             if id_stems and id_stems not in names and not names:
                 names.append(id_stems)
-            entries.append(Entry(capability, tuple(names), words(capability.area)))
+            floor = capability.attributes.get("floor")
+            entries.append(
+                Entry(
+                    capability,
+                    tuple(names),
+                    words(capability.area),
+                    words(floor) if isinstance(floor, str) else (),
+                )
+            )
         areas = sorted({e.area for e in entries if e.area}, key=lambda a: (-len(a), a))
         counts: dict[str, int] = {}
         for entry in entries:
@@ -205,14 +221,31 @@ class Catalog:
         total = max(1, len(entries))
         weights = {w: 1.0 + (total / c) ** 0.5 for w, c in counts.items()}
         vocabulary = set(_COMMAND_WORDS) | set(counts) | _pattern_words()
-        for area in areas:
+        floors = tuple(sorted({e.floor for e in entries if e.floor}, key=lambda f: (-len(f), f)))
+        for area in (*areas, *floors):
             vocabulary.update(area)
         for nouns in NOUNS.values():
             for noun in nouns:
                 vocabulary.update(noun.split())
         for colour in (*COLOURS, *WHITES):
             vocabulary.update(colour.split())
-        return cls(tuple(entries), tuple(areas), frozenset(vocabulary), weights)
+        known = set(counts)
+        for place in (*areas, *floors):
+            known.update(place)
+        classes = frozenset(
+            (e.domain, str(e.capability.attributes["device_class"]))
+            for e in entries
+            if isinstance(e.capability.attributes.get("device_class"), str)
+        )
+        return cls(
+            tuple(entries),
+            tuple(areas),
+            frozenset(vocabulary),
+            weights,
+            floors,
+            classes,
+            frozenset(known),
+        )
 
     def unique(self, word: str) -> bool:
         """Whether only one capability has `word` in a name ("island", "roborock")."""

@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass
 
 from hub.routing.language.catalog import Catalog, Entry
+from hub.routing.language.safety import floor_names
 from hub.routing.language.text import stem
-from hub.routing.language.vocabulary import NOUNS
+from hub.routing.language.vocabulary import CLASS_NOUNS, NOUNS
 
 _ALL = re.compile(r"\b(?:all|every|each|both|any)\b")
 _EVERYTHING = re.compile(
@@ -65,6 +66,10 @@ class Mentions:
     """ "everything", "the whole kitchen": every switchable device of the area."""
     nouns: dict[str, frozenset[str]]
     """Domain -> the everyday nouns for it that were heard ("blind", "tv")."""
+    floors: tuple[tuple[str, ...], ...] = ()
+    """Floors named in the text ("upstairs", "the ground floor")."""
+    classes: frozenset[tuple[str, str]] = frozenset()
+    """(domain, device class) heard through its nouns ("the doors": door contacts)."""
 
 
 def _positions(tokens: tuple[str, ...], word: str) -> list[int]:
@@ -175,6 +180,14 @@ def find(
             spot = _find_phrase(tokens, tuple(noun.split()))
             if spot and not (noun in _VERBISH and _used_as_verb(tokens, spot[0])):
                 nouns.setdefault(domain, set()).add(noun)
+    classes: set[tuple[str, str]] = set()
+    for (domain, device_class), class_nouns in CLASS_NOUNS.items():
+        if (domain, device_class) not in catalog.classes:
+            continue
+        for noun in class_nouns:
+            if _find_phrase(tokens, tuple(stem(w) for w in noun.split())):
+                classes.add((domain, device_class))
+                nouns.setdefault(domain, set()).add(noun)
     return Mentions(
         tokens=tokens,
         names=tuple(full),
@@ -185,11 +198,22 @@ def find(
         every=bool(_ALL.search(text)),
         everything=bool(_EVERYTHING.search(text)),
         nouns={d: frozenset(n) for d, n in nouns.items()},
+        classes=frozenset(classes),
+        floors=tuple(
+            f for f in catalog.floors if any(_find_phrase(tokens, n) for n in floor_names(f))
+        ),
     )
 
 
+_WEAK_AREA_WORDS = frozenset({"room", "area", "space", "zone"})
+
+
 def _one_area(catalog: Catalog, word: str) -> bool:
-    return word not in _GENERIC and sum(1 for a in catalog.areas if word in a) == 1
+    return (
+        word not in _GENERIC
+        and word not in _WEAK_AREA_WORDS
+        and sum(1 for a in catalog.areas if word in a) == 1
+    )
 
 
 def _generic_plural(

@@ -83,10 +83,23 @@ class Quantities:
     delay: float | None = None
     """Seconds: "in 5 minutes"."""
     code: str | None = None
+    low: float | None = None
+    high: float | None = None
+    """A temperature range: "between 18 and 22", "the low to 65 and the high to 72"."""
+    range_unit: str = ""
+    preset: str | None = None
+    """A climate preset: "eco", "away", "sleep", "boost", "comfort", "home"."""
+    fan_mode: str | None = None
+    """A climate fan mode: "fan to auto", "fan on high"."""
+    flash: str | None = None
+    """ "flash the lights": long, or short for "a quick flash"."""
     mentions_position: bool = False
     mentions_brightness: bool = False
     mentions_volume: bool = False
     mentions_speed: bool = False
+    mentions_humidity: bool = False
+    mentions_colour: bool = False
+
 
 
 def _seconds(text: str, lead: str) -> tuple[float, str] | None:
@@ -108,6 +121,32 @@ def _seconds(text: str, lead: str) -> tuple[float, str] | None:
 
 def _unit(word: str) -> int:
     return _SECONDS[word.rstrip("s")]
+
+
+_TEMP = rf"{_NUMBER} ?(?:degrees? )?(c|f|celsius|centigrade|fahrenheit)?"
+_RANGES = (
+    re.compile(rf"\bbetween (?:low )?{_TEMP} and (?:high )?{_TEMP}"),
+    re.compile(rf"\bfrom {_TEMP} (?:to|up to) {_TEMP}"),
+    re.compile(rf"\bto {_TEMP} and {_TEMP}"),
+)
+_LOW = r"\b(?:low|lowest|minimum|min|bottom|lower)\b"
+_HIGH = r"\b(?:high|highest|maximum|max|top|upper)\b"
+
+
+def _range(text: str) -> tuple[float, float, str] | None:
+    """A (low, high, unit) temperature range, if one is said."""
+    for pattern in _RANGES:
+        match = pattern.search(text)
+        if match:
+            a, b = float(match.group(1)), float(match.group(3))
+            unit = (match.group(2) or match.group(4) or "")[:1]
+            return min(a, b), max(a, b), unit
+    low = re.search(rf"{_LOW}(?: \w+){{0,6}}? {_TEMP}", text)
+    high = re.search(rf"{_HIGH}(?: \w+){{0,6}}? {_TEMP}", text)
+    if low and high and low.group(1) != high.group(1):
+        unit = (low.group(2) or high.group(2) or "")[:1]
+        return float(low.group(1)), float(high.group(1)), unit
+    return None
 
 
 def _longest(table: dict[str, str] | dict[str, int], text: str) -> str | None:
@@ -142,6 +181,19 @@ def read(text: str) -> Quantities:
         values["code"] = match.group(1)
         rest = rest.replace(match.group(0), " ")
 
+    found_range = _range(rest)
+    if found_range is not None:
+        values["low"], values["high"], values["range_unit"] = found_range
+        rest = re.sub(rf"\b{_NUMBER}\b", " ", rest)
+    match = re.search(r"\b(eco|away|sleep|boost|comfort|home|vacation) (?:mode|preset)\b"
+                      r"|\bpreset (?:to |mode to )?(eco|away|sleep|boost|comfort|home|none)\b", rest)
+    if match:
+        values["preset"] = match.group(1) or match.group(2)
+    match = re.search(r"\bfan (?:mode )?(?:to |on |at )?(auto|low|medium|high|on|off|diffuse|quiet)\b", rest)
+    if match:
+        values["fan_mode"] = match.group(1)
+    if re.search(r"\b(?:flash|blink|strobe)\w*\b", rest):
+        values["flash"] = "short" if re.search(r"\b(?:quick|short|once|briefly)\b", rest) else "long"
     # "by 2 degrees", "by 20 percent": a step, whatever its unit.
     match = re.search(rf"\bby {_NUMBER}(?: (?:percent|pct|points?|degrees?)\b)?", rest)
     if match:
@@ -206,5 +258,8 @@ def read(text: str) -> Quantities:
         mentions_brightness=bool(re.search(r"\b(?:brightness|bright|brighter|dim)\b", text)),
         mentions_volume=bool(re.search(r"\b(?:volume|loud|louder|quieter|quiet)\b", text)),
         mentions_speed=bool(re.search(r"\bspeed\b", text)),
+        mentions_humidity=bool(re.search(r"\bhumidity\b", text)),
+        mentions_colour=bool(re.search(r"\bcolou?rs?\b", text)),
+
         **values,  # type: ignore[arg-type]
     )

@@ -20,32 +20,42 @@ types are `hub.routing.language.resolution`.
 from __future__ import annotations
 
 import logging
-import math
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 from hub.model import EMPTY, Capability
-from hub.routing.embedder import Vector
 from hub.routing.language import arguments, services
 from hub.routing.language.catalog import Catalog, Entry, words
+from hub.routing.language.families import special
 from hub.routing.language.lexicon import Action, ActionCue, action_cues, opposite
-from hub.routing.language.mentions import Mentions, find
+from hub.routing.language.meaning import (
+    MIN_TOOL_SIMILARITY,
+    TextEmbedder,
+    closest_service,
+    closest_tool,
+)
+from hub.routing.language.mentions import Mentions, NameMatch, find
 from hub.routing.language.quantities import Quantities, read
-from hub.routing.language.resolution import AREA_WIDE_KIND, Candidate, Resolution
+from hub.routing.language.resolution import AREA_WIDE_KIND, NONE, OK, UNSURE, Candidate, Resolution
+from hub.routing.language.safety import UNSURE_BELOW, ambiguous, one_domain, unknown_room
+from hub.routing.language.sentences import split_commands
 from hub.routing.language.targets import READ_ONLY, best_partial, by_domain, first_supported
 from hub.routing.language.text import Clause, Utterance, parse, stem
-from hub.routing.language.vocabulary import DESCRIPTIONS, NOUNS, supports, tool_for
+from hub.routing.language.vocabulary import NOUNS, supports, tool_for
+
+NOUN_WORDS = frozenset(w for nouns in NOUNS.values() for noun in nouns for w in noun.split())
 
 _LOGGER = logging.getLogger(__name__)
 
-MIN_TOOL_SIMILARITY = 0.3
-"""Below this cosine, a verbless utterance is read as a state question, not a guessed tool."""
-SERVICE_MARGIN = 0.1
-"""How much closer than chat a cue-less utterance must be to another AI service."""
 
 _DEFAULT_ON = frozenset({"scene", "script", "button"})
+READ_TOOLS = frozenset({"get_state", "get_frame", "get_items", "get_forecasts", "search_media"})
+"""Tools that only read: a question may call them, and they need no confirmation."""
+_MULTI_DOMAIN = frozenset({Action.ON, Action.OFF, Action.TOGGLE, Action.STOP})
+"""Actions Home Assistant's ``homeassistant.*`` carries out over several domains at once."""
 
 
 # "how warm is it": a question about a temperature, whatever the sensor is called.
@@ -54,15 +64,14 @@ _MEASURES = {"warm": "temperature", "hot": "temperature", "cold": "temperature",
              "damp": "humidity"}  # fmt: skip
 
 
+# "Make me a cappuccino": what a device makes names the device.
+_PRODUCTS = {"cappuccino": ("coffee",), "espresso": ("coffee",), "latte": ("coffee",),
+             "coffee": ("espresso",), "tea": ("kettle",), "toast": ("toaster",)}  # fmt: skip
+
+
 def cues_hint(utterance: Utterance) -> bool:
     """Whether the utterance has a command verb (then "cold" is a complaint, not a question)."""
     return any(c.action is not Action.QUERY for c in action_cues(utterance))
-
-
-class TextEmbedder(Protocol):
-    """What the resolver needs of `hub.routing.embedder.Embedder`."""
-
-    def embed_one(self, text: str) -> Vector: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,10 @@ class _Plan:
     confidence: float
     reasons: tuple[str, ...]
     alternatives: tuple[Candidate, ...] = ()
+    unsure: str = ""
+    """Why not to act before someone confirms (the targets are then only candidates)."""
+    held: tuple[Entry, ...] = ()
+    """The devices an unsure plan would have acted on, offered as candidates."""
 
 
 def _cue_confidence(weight: int) -> float:
@@ -107,29 +120,39 @@ class Resolver:
 
     def resolve(self, text: str, context: Mapping[str, Any] | None = None) -> Resolution:
         context = context or EMPTY
+        commands = split_commands(text)
+        if len(commands) > 1:
+            return self._several(text, commands, context)
         utterance = self._corrected(parse(text))
         if not utterance.tokens:
             return Resolution(text=text, kind="", tool="", targets=(), reasons=("no words",))
         stems = tuple(stem(t) for t in utterance.tokens)
         if utterance.question or not cues_hint(utterance):
             stems += tuple(_MEASURES[t] for t in stems if t in _MEASURES)
+        stems += tuple(w for t in stems for w in _PRODUCTS.get(t, ()))
         area = words(str(context.get("area") or ""))
         plurals = frozenset(s for t, s in zip(utterance.tokens, stems) if s != t)
         mentions = find(stems, self._catalog, area, plurals)
         cues = action_cues(utterance)
         quantities = read(utterance.text)
 
-        device = self._device(utterance, mentions, cues, quantities, area)
+        family = special(utterance, mentions, self._catalog, area)
+        if family is not None:
+            return family.resolution(text)
+
+        device = self._device(utterance, mentions, cues, quantities, area, plurals)
+        if device is not None:
+            device = self._checked(device, utterance, mentions)
         service = self._service(utterance.text, device, cues)
         plans = [p for p in (device, service) if p is not None]
         if not plans:
-            return Resolution(
-                text=text,
-                kind="",
-                tool="",
-                targets=(),
-                reasons=("nothing in the catalogue matches: no device, area or service",),
+            room = unknown_room(utterance.text, self._catalog.place_words)
+            why = (
+                f"no area called {room!r} in this home"
+                if room
+                else "nothing in the catalogue matches: no device, area or service"
             )
+            return Resolution(text=text, kind="", tool="", targets=(), reasons=(why,), outcome=NONE)
         plans.sort(key=lambda p: -p.evidence)
         best = plans[0]
         others = [
@@ -144,6 +167,15 @@ class Resolver:
             best.reasons[0] if best.reasons else "",
         )
         rest = sorted((*best.alternatives, *others), key=lambda c: -c.score)
+        if best.unsure and best.held and not best.entries:
+            share = round(best.confidence / len(best.held), 3)
+            rest = [
+                *(
+                    Candidate(best.kind, best.tool, (e.id,), share, "one of them")
+                    for e in best.held
+                ),
+                *rest,
+            ]
         candidates = (chosen, *rest)
         node = str(best.entries[0].capability.node) if best.entries else ""
         _LOGGER.debug(
@@ -162,9 +194,23 @@ class Resolver:
             args=MappingProxyType(dict(best.args)),
             score=best.confidence,
             node=node,
-            reasons=best.reasons,
+            reasons=((best.unsure,) if best.unsure else ()) + best.reasons,
             candidates=tuple(candidates),
+            outcome=UNSURE if best.unsure else OK,
         )
+
+    def _several(self, text: str, commands: list[str], context: Mapping[str, Any]) -> Resolution:
+        """Two commands in one sentence: each resolved alone; sure only if each is."""
+        parts = [self.resolve(command, context) for command in commands]
+        first, rest = parts[0], tuple(parts[1:])
+        unsure = next((p for p in parts if p.outcome != OK), None)
+        if unsure is None:
+            return replace(first, text=text, also=rest)
+        why = f"{len(parts)} commands in one sentence; {unsure.text!r}: " + (
+            unsure.reasons[0] if unsure.reasons else "no decision"
+        )
+        return replace(first, text=text, also=rest, outcome=UNSURE,
+                       reasons=(why, *first.reasons))  # fmt: skip
 
     # -- text --------------------------------------------------------------------------
 
@@ -189,8 +235,11 @@ class Resolver:
         cues: list[ActionCue],
         q: Quantities,
         area: tuple[str, ...],
+        plurals: frozenset[str] = frozenset(),
     ) -> _Plan | None:
         reasons: list[str] = []
+        matched: list[NameMatch] = []
+        found_scope: bool | None = None  # set when the devices were not named outright
         entries: list[Entry] = []
         evidence = 0.0
         target_confidence = 0.0
@@ -206,6 +255,7 @@ class Resolver:
             if cue is None and any(c.action is not Action.QUERY for c in cues):
                 kept = []  # "set the temperature" names a sensor that cannot be set
             if kept:
+                matched = kept
                 entries = [m.entry for m in kept]
                 target_confidence = sum(m.quality for m in kept) / len(kept)
                 evidence = 3.0 * target_confidence
@@ -216,7 +266,21 @@ class Resolver:
                 utterance, mentions, cues, q, area, catalog=self._catalog, known=self._domains
             )
             partial = best_partial(mentions, cues, area)
+            quantified = mentions.every or mentions.house or mentions.everything
+            if partial and found is not None and found.source == "noun" and not (
+                found.scoped or quantified
+            ):
+                # "the patio lights" where only a switch is called Patio: the word that
+                # names it says more than the noun, which would take every light.
+                said = {mentions.tokens[p] for m in partial for p in m.positions} - NOUN_WORDS
+                covered = {w for e in found.entries for n in (*e.names, e.area) for w in n}
+                if not said or said <= covered:
+                    partial = []
+                else:
+                    found = None
             if partial and (found is None or found.source in ("everything", "verb", "value")):
+                matched = list(partial)
+                found_scope = bool(mentions.areas) or any(m.entry.area == area for m in partial)
                 entries = [m.entry for m in partial]
                 cue = first_supported(cues, {e.domain for e in entries})
                 action = cue.action if cue else None
@@ -227,8 +291,12 @@ class Resolver:
                 entries, action, cue = list(found.entries), found.action, found.cue
                 evidence, target_confidence = found.evidence, found.confidence
                 everything = found.everything
+                found_scope = found.scoped
                 reasons.append(found.why)
+                if found.source != "noun" and not everything:
+                    matched = []
             elif named:
+                matched = named
                 entries = [m.entry for m in named]
                 action, cue = None, None
                 target_confidence = sum(m.quality for m in named) / len(named)
@@ -248,6 +316,34 @@ class Resolver:
         else:
             action_confidence = _cue_confidence(cue.weight) if cue else 0.7
             reasons.append(f"action {action.value!r} from {cue.phrase!r}" if cue else "")
+
+        unsure = ""
+        if len(domains) > 1 and not (
+            everything or self._several_asked(matched, found_scope, action)
+        ):
+            # One name of two domains, or a verb that fits several: never "homeassistant"
+            # over all of them; the domain the verb fits, else ask.
+            picked, unsure = one_domain(domains, action, utterance.text)
+            if picked[0] not in domains:
+                return None
+            domains = picked
+            entries = [e for e in entries if e.domain in domains]
+        if (
+            not unsure
+            and found_scope is not None
+            and action is not Action.QUERY
+            and len(domains) == 1
+        ):
+            plural = any(s in NOUN_WORDS for s in plurals) or any(
+                t != stem(t) and stem(t) in NOUN_WORDS for t in utterance.tokens
+            )
+            unsure = ambiguous(
+                [e.id for e in entries],
+                areas_in_play=found_scope,
+                quantified=mentions.every or mentions.everything or mentions.house,
+                plural=plural,
+                noun=domains[0].replace("_", " "),
+            )
 
         kind = AREA_WIDE_KIND if everything or len(domains) > 1 else domains[0]
         negated = bool(cue and cue.negated)
@@ -281,17 +377,81 @@ class Resolver:
             tool, args = made.tool, made.args
             if made.note:
                 reasons.append(made.note)
+        if (
+            kind == "light"
+            and tool == "turn_on"
+            and q.mentions_colour
+            and not {"color_name", "color_temp_kelvin", "rgb_color", "hs_color"} & set(args)
+            and not unsure
+        ):
+            unsure = "which colour? none was named"
         alternatives = self._alternatives(kind, tool, entries, cues, action, q, negated)
+        confidence = round(action_confidence * max(target_confidence, 0.3), 3)
+        held: tuple[Entry, ...] = ()
+        if " fit and no area" in unsure:
+            held, entries = tuple(entries), []
+            confidence = round(confidence * 0.5, 3)
         return _Plan(
             kind=kind,
             tool=tool,
             entries=tuple(entries),
             args=args,
             evidence=evidence,
-            confidence=round(action_confidence * max(target_confidence, 0.3), 3),
+            confidence=confidence,
             reasons=tuple(r for r in reasons if r),
             alternatives=alternatives,
+            unsure=unsure,
+            held=held,
         )
+
+    @staticmethod
+    def _several_asked(
+        matched: list[NameMatch], found_scope: bool | None, action: Action | None
+    ) -> bool:
+        """Whether devices of several domains were each asked for ("the lamp and the fan",
+        "lights and fans off"), as opposed to one name of two domains."""
+        if action not in _MULTI_DOMAIN:
+            return False
+        if not matched:
+            return found_scope is not None  # nouns of several domains
+        return not any(  # the same words name both ("patio door": a lock and a cover)
+            a.entry.domain != b.entry.domain and a.positions <= b.positions
+            for a in matched
+            for b in matched
+        )
+
+    def _checked(self, plan: _Plan, utterance: Utterance, mentions: Mentions) -> _Plan:
+        """The last word on acting: questions only read, unknown rooms and weak guesses ask."""
+        if utterance.question and plan.tool not in READ_TOOLS and plan.entries:
+            domain = plan.entries[0].domain
+            if supports(domain, Action.QUERY) and plan.kind != AREA_WIDE_KIND:
+                reasons = ("a question: read the state, change nothing", *plan.reasons)
+                return replace(
+                    plan,
+                    tool=tool_for(domain, Action.QUERY) or "get_state",
+                    args=EMPTY,
+                    reasons=reasons,
+                )
+            return replace(
+                plan,
+                unsure=plan.unsure
+                or "a question, but this device can only be "
+                f"changed ({plan.kind}.{plan.tool}): not done",
+            )
+        room = unknown_room(utterance.text, self._catalog.place_words)
+        if room and not mentions.areas:
+            return replace(
+                plan,
+                entries=(),
+                held=plan.held or plan.entries,
+                unsure=f"no area called {room!r} in this home",
+                confidence=round(plan.confidence * (0.5 if not plan.unsure else 1.0), 3),
+            )
+        if plan.unsure:
+            return plan
+        if plan.tool not in READ_TOOLS and plan.confidence < UNSURE_BELOW and plan.entries:
+            return replace(plan, unsure=f"not sure enough ({plan.confidence:.2f}) to act")
+        return plan
 
     def _infer_action(
         self, text: str, domains: list[str], q: Quantities
@@ -299,7 +459,8 @@ class Resolver:
         """No verb was heard: a value means "set", a sensor means "read", else embeddings."""
         has_value = any(
             v is not None
-            for v in (q.percent, q.number, q.degrees, q.kelvin, q.colour, q.hvac_mode, q.speed)
+            for v in (q.percent, q.number, q.degrees, q.kelvin, q.colour, q.hvac_mode, q.speed,
+                      q.low, q.preset, q.fan_mode)
         )
         if has_value and any(supports(d, Action.SET) for d in domains):
             return Action.SET, "no verb, a value: set", 0.7
@@ -307,26 +468,17 @@ class Resolver:
             return Action.QUERY, "no verb, a sensor: read its state", 0.8
         if set(domains) <= _DEFAULT_ON:
             return Action.ON, "no verb, a scene: activate it", 0.8
+        if len(text.split()) <= 4 and not any(c.isdigit() for c in text) and not re.search(
+            r"\b(?:please|pls|now)\b", text
+        ):  # "kitchen light please" asks for something: the model decides what
+            # "hallway light.", "the living room lights": only the device is said.
+            return Action.QUERY, "only the device is said: read its state", 0.6
         if self._embedder is not None:
-            picked = self._closest_tool(text, domains[0])
+            picked = closest_tool(self._embedder, text, domains[0])
             if picked is not None and picked[1] >= MIN_TOOL_SIMILARITY:
                 action, similarity = picked
                 return action, f"no verb: closest tool by meaning ({similarity:.2f})", similarity
         return Action.QUERY, "no verb: read the state", 0.4
-
-    def _closest_tool(self, text: str, domain: str) -> tuple[Action, float] | None:
-        assert self._embedder is not None
-        options = [
-            (action, DESCRIPTIONS[(domain, tool)])
-            for action, tool in _unique_tools(domain)
-            if (domain, tool) in DESCRIPTIONS
-        ]
-        if not options:
-            return None
-        query = self._embedder.embed_one(text)
-        scored = [(query.dot(self._embedder.embed_one(d)), a) for a, d in options]
-        similarity, action = max(scored, key=lambda s: s[0])
-        return action, max(0.0, min(1.0, similarity))
 
     def _alternatives(
         self,
@@ -385,7 +537,7 @@ class Resolver:
         if any(c.weight >= 3 and c.action is not Action.QUERY for c in cues):
             return None  # "turn it off" with nothing to turn off: no decision, not a chat
         if self._embedder is not None:
-            picked = self._closest_service(text)
+            picked = closest_service(self._embedder, text, self._services)
             if picked is not None:
                 kind, similarity = picked
                 return self._service_plan(
@@ -401,39 +553,6 @@ class Resolver:
         family = services.family_of(kind) or ""
         tool = _service_tool(tools, family)
         return _Plan(kind, tool, entries, EMPTY, evidence, round(confidence, 3), (why,))
-
-    def _closest_service(self, text: str) -> tuple[str, float] | None:
-        """The AI service whose description is clearly closer than chat's, if any."""
-        assert self._embedder is not None
-        query = self._embedder.embed_one(text)
-        scored: list[tuple[float, str, str]] = []
-        for kind in self._services:
-            family = services.family_of(kind)
-            if family is not None:
-                description = services.DESCRIPTIONS[family]
-                similarity = query.dot(self._embedder.embed_one(description))
-                scored.append((similarity, kind, family))
-        if not scored:
-            return None
-        similarity, kind, family = max(scored)
-        chat = max((s for s, _, f in scored if f == "chat"), default=None)
-        if math.isnan(similarity) or (
-            family != "chat" and chat is not None and similarity < chat + SERVICE_MARGIN
-        ):
-            return None
-        return kind, max(0.0, min(1.0, similarity))
-
-
-def _unique_tools(domain: str) -> list[tuple[Action, str]]:
-    seen: set[str] = set()
-    out: list[tuple[Action, str]] = []
-    for action in Action:
-        tool = tool_for(domain, action)
-        if tool is not None and tool not in seen:
-            seen.add(tool)
-            out.append((action, tool))
-    return out
-
 
 def _service_tool(tools: Iterable[Any], family: str) -> str:
     names = [t.name for t in tools]

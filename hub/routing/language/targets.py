@@ -17,6 +17,7 @@ from hub.routing.language.catalog import Catalog, Entry
 from hub.routing.language.lexicon import Action, ActionCue
 from hub.routing.language.mentions import Mentions, NameMatch
 from hub.routing.language.quantities import Quantities
+from hub.routing.language.safety import query_hint
 from hub.routing.language.text import Utterance, stem
 from hub.routing.language.vocabulary import (
     ACTION_DOMAINS,
@@ -47,6 +48,8 @@ class Targets:
     why: str
     source: str
     """How the domain was found: noun, verb, value or everything."""
+    scoped: bool = False
+    """Whether an area or floor (spoken, or the requester's) narrowed the devices."""
 
 
 def by_domain(
@@ -81,8 +84,9 @@ def by_domain(
     asks = not cues or any(c.action is not Action.QUERY for c in cues)
     if not domains and asks:  # "what rhymes with orange" names no light
         implied_by_value = set()
-        if q.colour is not None or q.kelvin is not None:
-            implied_by_value.add("light")
+        commanded = any(c.action is not Action.QUERY for c in cues)
+        if (q.colour is not None or q.kelvin is not None) and commanded:
+            implied_by_value.add("light")  # "purple monkey dishwasher" is no colour command
         if q.degrees is not None or q.hvac_mode is not None:
             implied_by_value.add("climate")
         if q.number is not None and not implied_by_value and 5 <= q.number <= 90:
@@ -94,7 +98,16 @@ def by_domain(
     # "Everything in the kitchen", "the whole office", "turn off the kitchen": every
     # switchable device, unless a noun, verb or value already said which kind.
     everything = mentions.everything and not domains
-    if not domains and spoken and cues and cues[0].action in (Action.ON, Action.OFF):
+    if (
+        not domains
+        and (spoken or mentions.floors)
+        and cues
+        and cues[0].action
+        in (
+            Action.ON,
+            Action.OFF,
+        )
+    ):
         everything = True
     if everything:
         domains = set(EVERYTHING_DOMAINS) & known
@@ -106,19 +119,36 @@ def by_domain(
     action = cue.action if cue else None
     if action is not None:
         domains = {d for d in domains if supports(d, action)}
-    if action is Action.QUERY and len(domains) > 1 and domains & READ_ONLY:
-        domains &= READ_ONLY  # "what is the temperature": the sensor, not the thermostat
+    if action is Action.QUERY and len(domains) > 1:
+        hinted = query_hint(text, domains)
+        if hinted:
+            domains = {hinted}  # "is the door locked": the lock; "is it open": the contact
+        elif domains & READ_ONLY:
+            domains &= READ_ONLY  # "what is the temperature": the sensor, not the thermostat
 
     if spoken:
         areas = spoken
         where = " and ".join(" ".join(a) for a in sorted(spoken))
-    elif area and (mentions.here or not (mentions.every or mentions.house)):
+    elif area and (mentions.here or not mentions.house):
+        # "all the lights" said in the kitchen: the kitchen's; "all the lights in the
+        # house" (or "everywhere"): every one.
         areas = {area}
         where = " ".join(area) + (" (here)" if mentions.here else " (the requester's area)")
     else:
         areas = set()
         where = "the whole home"
     pool = [e for e in catalog.entries if e.domain in domains]
+    for domain in domains:  # "the doors" of binary sensors are the door contacts
+        heard = {c for d, c in mentions.classes if d == domain}
+        if heard and any(e.domain == domain and _device_class(e) in heard for e in pool):
+            pool = [e for e in pool if e.domain != domain or _device_class(e) in heard]
+    if mentions.floors:  # "the upstairs lights": the devices on that floor
+        pool = [e for e in pool if e.floor in mentions.floors]
+        where = " and ".join(" ".join(f) for f in mentions.floors) + (
+            f" ({where})" if spoken else ""
+        )
+        if not spoken:
+            areas = set()
     chosen = [e for e in pool if not areas or e.area in areas]
     if not chosen and areas and not spoken and not mentions.here:
         chosen, where = pool, "the whole home (nothing of that kind here)"
@@ -131,13 +161,27 @@ def by_domain(
         domains = {first}
     if not chosen:
         return None
-    if spoken or (areas and source != "everything"):
+    if spoken or mentions.floors or (areas and source != "everything"):
         evidence += 0.5
         confidence += 0.1
     why = f"{source}: {'/'.join(sorted(domains))} in {where}"
+    scoped = bool(spoken or mentions.floors or (areas and "whole home" not in where))
     return Targets(
-        tuple(chosen), action, cue, evidence, min(confidence, 0.95), everything, why, source
+        tuple(chosen),
+        action,
+        cue,
+        evidence,
+        min(confidence, 0.95),
+        everything,
+        why,
+        source,
+        scoped,
     )
+
+
+def _device_class(entry: Entry) -> str:
+    value = entry.capability.attributes.get("device_class")
+    return value if isinstance(value, str) else ""
 
 
 def first_supported(cues: list[ActionCue], domains: set[str]) -> ActionCue | None:

@@ -196,15 +196,28 @@ def _is_question(tokens: tuple[str, ...], raw: str) -> bool:
     if not words:
         return False
     first = words[0]
+    if first in {"have", "has", "had"}:  # "have the blinds close" orders; "have you..." asks
+        return len(words) > 1 and words[1] in {"you", "i", "we", "they", "he", "she", "it",
+                                                "anyone", "someone", "everyone", "anybody"}
     if first in {"do", "does"}:
         return len(words) > 1 and words[1] in {"i", "you", "we", "they", "it", "the", "any"}
-    if first in _QUESTION_OPENERS:
+    if first in _QUESTION_OPENERS and words[:3] != ["is", "it", "possible"]:
         return True
-    if words[:2] == ["tell", "me"] or first == "check":
+    if words[:2] == ["tell", "me"] or first in {"check", "show", "look", "see"}:
         return True
-    if "status" in words or words[-2:] == ["state", "of"]:
+    text = " ".join(words)
+    if re.match(r"(?:change|switch|alter|flip|reverse|toggle|invert) ", text):
+        return False  # "change the status of the pool light" toggles it
+    if "status" in words or "state" in words or words[-2:] == ["state", "of"]:
         return True
-    return raw.rstrip().endswith("?") and first not in {"can", "could", "would", "will"}
+    # Indirect questions: "find out if the fan is off", "let me know whether it is on".
+    if re.search(r"\b(?:whether|if) (?:\w+ ){0,4}?(?:is|are|was|were|has been|have been)\b", text):
+        return True
+    if words[:3] == ["is", "it", "possible"]:
+        return False  # "is it possible to start the vacuum?" asks for it to be done
+    return raw.rstrip().endswith("?") and first not in {
+        "can", "could", "would", "will", "may", "might", "shall",
+    }  # fmt: skip
 
 
 def parse(raw: str) -> Utterance:
@@ -227,6 +240,8 @@ def stem(word: str) -> str:
     """A crude singular: "lights" and "light", "batteries" and "battery" compare equal."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
+    if len(word) > 5 and word.endswith(("ches", "shes", "xes", "sses", "zzes")):
+        return word[:-2]  # "switches", "boxes"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word

@@ -72,14 +72,15 @@ TOOLS: Mapping[str, Mapping[Action, str]] = MappingProxyType({
 # Everyday words for each domain, singular (the matcher compares stems).
 NOUNS: Mapping[str, frozenset[str]] = MappingProxyType({
     "light": frozenset({"light", "lamp", "lighting", "bulb", "chandelier", "sconce", "led",
-                        "pendant", "strip", "lightstrip", "floodlight",
+                        "pendant", "strip", "lightstrip", "floodlight", "lightbulb",
                         "lantern", "spotlight", "downlight", "brightness"}),
     "switch": frozenset({"switch", "plug", "socket", "outlet", "power strip"}),
     "fan": frozenset({"fan", "ventilator", "ventilation", "extractor"}),
     "cover": frozenset({"blind", "shade", "curtain", "drape", "shutter", "awning",
-                        "garage door", "gate", "cover", "skylight", "window"}),
+                        "garage door", "gate", "cover", "skylight", "window", "damper",
+                        "roller", "rolladen"}),
     "lock": frozenset({"lock", "door", "deadbolt"}),
-    "climate": frozenset({"thermostat", "heating", "heat", "ac", "air conditioning",
+    "climate": frozenset({"thermostat", "heating", "heat", "ac", "heater", "air conditioning",
                           "air conditioner", "air con", "hvac", "climate", "furnace",
                           "heat pump", "temperature"}),
     "water_heater": frozenset({"water heater", "boiler", "hot water"}),
@@ -102,6 +103,39 @@ NOUNS: Mapping[str, frozenset[str]] = MappingProxyType({
                                 "presence", "movement"}),
     "valve": frozenset({"valve", "sprinkler", "irrigation", "tap", "faucet"}),
     "weather": frozenset({"weather", "forecast"}),
+})  # fmt: skip
+
+# Home Assistant device classes, as people name them: "the doors" are the door contacts,
+# "the garage" a garage door, "any leaks" the moisture sensors.
+CLASS_NOUNS: Mapping[tuple[str, str], frozenset[str]] = MappingProxyType({
+    ("binary_sensor", "door"): frozenset({"door"}),
+    ("binary_sensor", "garage_door"): frozenset({"garage door", "garage"}),
+    ("binary_sensor", "window"): frozenset({"window"}),
+    ("binary_sensor", "opening"): frozenset({"door", "window", "opening"}),
+    ("binary_sensor", "moisture"): frozenset({"leak", "water", "flood", "fluid", "moisture",
+                                              "wet"}),
+    ("binary_sensor", "motion"): frozenset({"motion", "movement", "someone", "anyone",
+                                            "somebody", "anybody"}),
+    ("binary_sensor", "occupancy"): frozenset({"occupancy", "occupied", "someone", "anyone"}),
+    ("binary_sensor", "presence"): frozenset({"presence", "someone", "anyone"}),
+    ("binary_sensor", "smoke"): frozenset({"smoke", "fire"}),
+    ("binary_sensor", "gas"): frozenset({"gas"}),
+    ("binary_sensor", "battery"): frozenset({"battery"}),
+    ("sensor", "battery"): frozenset({"battery", "charge"}),
+    ("sensor", "temperature"): frozenset({"temperature"}),
+    ("sensor", "humidity"): frozenset({"humidity", "humid"}),
+    ("sensor", "illuminance"): frozenset({"illuminance", "lux", "light level"}),
+    ("cover", "garage"): frozenset({"garage door", "garage"}),
+    ("cover", "blind"): frozenset({"blind"}),
+    ("cover", "shade"): frozenset({"shade", "blind"}),
+    ("cover", "shutter"): frozenset({"shutter"}),
+    ("cover", "curtain"): frozenset({"curtain", "drape"}),
+    ("cover", "awning"): frozenset({"awning"}),
+    ("cover", "gate"): frozenset({"gate"}),
+    ("cover", "window"): frozenset({"window"}),
+    ("cover", "door"): frozenset({"door"}),
+    ("media_player", "tv"): frozenset({"tv"}),
+    ("media_player", "speaker"): frozenset({"speaker"}),
 })  # fmt: skip
 
 # The domains that "everything in the kitchen" switches: what a person thinks of as
@@ -131,7 +165,7 @@ ACTION_DOMAINS: Mapping[Action, tuple[str, ...]] = MappingProxyType({
 # Verb phrases that name a domain more precisely than the action does.
 PHRASE_DOMAINS: tuple[tuple[str, str], ...] = (
     (
-        r"\b(?:dim|dimmer|brighten|brighter|bright|dark|barely see|brightness|illuminate|light up)\b",
+        r"\b(?:dim|dimmer|brighten|brighter|bright|dark|darker|barely see|brightness|illuminate|light up)\b",
         "light",
     ),
     (r"\b(?:louder|quieter|volume|can not hear|loud|song|track|music|episode)\b", "media_player"),
