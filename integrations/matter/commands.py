@@ -6,6 +6,7 @@ server builds the command from; transition times are in tenths of a second.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +61,8 @@ def actions(entity: Entity, tool: str, arguments: Mapping[str, Any],
         name = {"lock": "LockDoor", "unlock": "UnlockDoor", "open": "UnboltDoor"}[tool]
         payload: dict[str, Any] = {}
         if "code" in arguments:
-            payload["PINCode"] = str(arguments["code"]).encode().hex()
+            # octet strings travel base64-encoded (the server decodes them so)
+            payload["PINCode"] = base64.b64encode(str(arguments["code"]).encode()).decode()
         return [Action(DOOR_LOCK, name, payload)]
     if domain == "cover":
         if tool == "set_cover_position":
