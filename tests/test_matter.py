@@ -274,3 +274,38 @@ def test_configuration_errors_name_file_and_line() -> None:
     assert "configuration.yaml:2:13: base_topic: expected an MQTT topic" in text
     assert "configuration.yaml:3" in text
     assert validate(None).url == "ws://localhost:5580/ws"
+
+
+async def test_the_cli_and_the_http_api_commission_through_the_server(
+        tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    import httpx
+
+    from hub.cli import main
+    from tests.test_web_events import serving
+    from web import create_app
+
+    async with fake_matter_server(list(all_nodes().values())) as fake, \
+            matter_hub(tmp_path, mosquitto, fake, f"{topic_prefix}/matter") as hub, \
+            serving(create_app(hub)) as url:
+        code = await asyncio.to_thread(main, ["matter", "commission", "34970112332", "--url",
+                                              url, "--token", hub.api_token])
+        assert code == 0
+        assert json.loads(capsys.readouterr().out) == {
+            "commissioned": {"node_id": 77, "attributes": {}}}
+        async with httpx.AsyncClient(base_url=url) as http:
+            response = await http.post(
+                "/api/capabilities/sensor.matter_server/tools/commission",
+                json={"code": "MT:Y.K9042C00KA0648G00", "network_only": False},
+                headers={"Authorization": f"Bearer {hub.api_token}"})
+        assert response.status_code == 200, response.text
+        assert fake.sent("commission_with_code") == [
+            {"code": "34970112332", "network_only": True},
+            {"code": "MT:Y.K9042C00KA0648G00", "network_only": False}]
+        fake.refuse["commission_with_code"] = (5, "Commissioning failed")
+        assert await asyncio.to_thread(main, ["matter", "commission", "1", "--url", url,
+                                              "--token", hub.api_token]) == 1
+        assert "commission_with_code: Matter server refused: error 5: Commissioning failed" \
+            in capsys.readouterr().err
