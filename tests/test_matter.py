@@ -14,7 +14,7 @@ from typing import Any
 import paho.mqtt.client as paho
 import pytest
 
-from hub.errors import ConfigError, ToolError
+from hub.errors import ConfigError, PayloadError, ToolError
 from hub.events import CapabilityAdded, TriggerFired
 from hub.located import parse_yaml
 from hub.runtime import Hub
@@ -309,3 +309,23 @@ async def test_the_cli_and_the_http_api_commission_through_the_server(
                                               "--token", hub.api_token]) == 1
         assert "commission_with_code: Matter server refused: error 5: Commissioning failed" \
             in capsys.readouterr().err
+
+
+async def test_a_large_message_is_parsed_in_steps_as_json_loads_would() -> None:
+    from integrations.matter.chunked import parse_in_steps
+    from integrations.matter.units import illuminance_lux, kelvin_to_mireds, mireds_to_kelvin
+
+    nodes = list(all_nodes().values()) * 5
+    text = json.dumps({"message_id": "1", "result": nodes, "extra": {"a": [1, 2]}}, indent=1)
+    assert await parse_in_steps(text, "ws://x", step=1000) == json.loads(text)
+    assert await parse_in_steps('{"result": []}', "ws://x") == {"result": []}
+    for bad, problem in (('{"result": [1, NaN]}', "NaN is not a number JSON allows"),
+                         ('{"result": [1 2]}', "expected ','"),
+                         ('{"a": 1} x', "extra data at character 9")):
+        with pytest.raises(PayloadError, match=problem):
+            await parse_in_steps(bad, "ws://x")
+    # units exactly as Matter defines them
+    assert (illuminance_lux(1), illuminance_lux(10001), illuminance_lux(0),
+            illuminance_lux(None)) == (1.0, 10.0, 0.0, None)
+    assert (mireds_to_kelvin(370), mireds_to_kelvin(0), kelvin_to_mireds(4000)) == (
+        2703, None, 250)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-CHUNK = 10
+CHUNK = 4
 """Nodes mapped between two turns of the loop."""
 SERVER_ID = "sensor.matter_server"
 SET_LIMIT = 64 * 1024

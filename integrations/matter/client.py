@@ -4,8 +4,8 @@ Messages are JSON: a request ``{"message_id", "command", "args"}`` is answered b
 ``{"message_id", "result"}`` or ``{"message_id", "error_code", "details"}``; events come as
 ``{"event", "data"}``. On connect the server first sends its ``server_info``; the client
 checks the schema version, then ``start_listening`` answers with every node in one message
-(several MB at 200 nodes: the frame limit is raised, and a large message is parsed in a
-worker thread so the loop keeps serving). Events follow until the connection drops; the
+(several MB at 200 nodes: the frame limit is raised, and a large message is parsed in
+steps so the loop keeps serving). Events follow until the connection drops; the
 client then reconnects with jittered exponential backoff and resyncs.
 
 Why not python-matter-server's own client: docs/integrations/matter.md ("The client").
@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from hub.errors import AtmosphereError, PayloadError, ToolError
 from hub.inputs import load_json
+from integrations.matter.chunked import parse_in_steps
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ SCHEMA_VERSION = 11
 """The API schema this client speaks (python-matter-server 7.0.1's)."""
 MIN_SCHEMA_VERSION = 5
 """The oldest server schema still understood (node dumps and events unchanged since)."""
-OFF_LOOP_BYTES = 64 * 1024
-"""A message larger than this is parsed in a worker thread."""
+STEP_BYTES = 64 * 1024
+"""A message larger than this is parsed in steps of this size (integrations/matter/chunked.py)."""
 MAX_DEPTH = 64
 
 
@@ -252,9 +253,8 @@ class MatterClient:
 
     async def _read(self, ws: ClientConnection) -> Any:
         text = await ws.recv()
-        if len(text) > OFF_LOOP_BYTES:
-            return await asyncio.to_thread(load_json, text, self.url, subject="message",
-                                           max_depth=MAX_DEPTH)
+        if len(text) > STEP_BYTES:
+            return await parse_in_steps(str(text), self.url, STEP_BYTES)
         return load_json(text, self.url, subject="message", max_depth=MAX_DEPTH)
 
     async def _read_loop(self, ws: ClientConnection) -> None:

@@ -82,15 +82,20 @@ class Endpoint:
 
 def endpoints(node: Mapping[str, Any]) -> list[Endpoint]:
     attrs: Attrs = node.get("attributes") or {}
+    pairs: set[tuple[str, str]] = set()
+    for key in attrs:  # the hot loop of a resync: one split per attribute, ints later
+        endpoint, _, rest = key.partition("/")
+        pairs.add((endpoint, rest.partition("/")[0]))
     clusters: dict[int, set[int]] = {}
-    for key in attrs:
-        parts = key.split("/")
-        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
-            clusters.setdefault(int(parts[0]), set()).add(int(parts[1]))
+    for endpoint, cluster in pairs:
+        if endpoint.isdigit() and cluster.isdigit():
+            clusters.setdefault(int(endpoint), set()).add(int(cluster))
     node_id = int(node["node_id"])
-    return [Endpoint(node_id, ep, frozenset(cl), frozenset(device_types(attrs, ep)),
-                     BRIDGED_NODE in device_types(attrs, ep))
-            for ep, cl in sorted(clusters.items())]
+    out = []
+    for ep, cl in sorted(clusters.items()):
+        types = frozenset(device_types(attrs, ep))
+        out.append(Endpoint(node_id, ep, frozenset(cl), types, BRIDGED_NODE in types))
+    return out
 
 
 def device_types(attrs: Attrs, endpoint: int) -> set[int]:
