@@ -15,7 +15,7 @@ import paho.mqtt.client as paho
 import pytest
 
 from hub.errors import ConfigError, PayloadError, ToolError
-from hub.events import BadInput, CapabilityAdded, TriggerFired
+from hub.events import BadInput, CapabilityAdded, StateChanged, TriggerFired
 from hub.located import parse_yaml
 from hub.runtime import Hub
 from integrations.matter import validate
@@ -225,8 +225,8 @@ async def test_commands_on_mqtt_are_checked_like_rpc_and_can_be_switched_off(
             assert [b.reason for b in bad] == [
                 f"{base}/205/1/set: turn_on.brightness_pct: expected 0..100, got 150",
                 f"{base}/205/1/set: no capability of node 205 endpoint 1 has a tool 'lock'",
-                f"{base}/205/1/set: payload is not JSON: Expecting property name enclosed in "
-                f"double quotes: line 1 column 2 (char 1)"]
+                (f"{base}/205/1/set: payload is not JSON: Expecting property name enclosed in "
+                 f"double quotes: line 1 column 2 (char 1)")]
         async with fake_matter_server(list(all_nodes().values())) as fake, \
                 matter_hub(tmp_path / "off", mosquitto, fake, base, commands=False) as hub:
             publisher.publish(f"{base}/205/1/set", json.dumps({"tool": "turn_off"}), qos=1)
@@ -243,7 +243,9 @@ async def test_a_reconnect_resyncs_as_a_diff_and_survives_a_drop_mid_message(
     async with fake_matter_server(list(nodes.values())) as fake, \
             matter_hub(tmp_path, mosquitto, fake, f"{topic_prefix}/matter") as hub:
         added: list[str] = []
+        changed: list[str] = []
         hub.bus.listen(CapabilityAdded, lambda e: added.append(e.capability.id))
+        hub.bus.listen(StateChanged, lambda e: changed.append(e.capability_id))
         bridge_unchanged = lambda: hub.registry.get("sensor.matter_server")
         fake.drop_next_listing = True
         del fake.nodes[3]
@@ -256,6 +258,8 @@ async def test_a_reconnect_resyncs_as_a_diff_and_survives_a_drop_mid_message(
         assert hub.registry.get("light.matter_205_1").state["state"] == "off"
         assert hub.registry.get("light.matter_205_1").available
         assert added == [], "unchanged and changed nodes keep their registrations"
+        assert set(changed) == {"light.matter_205_1", "sensor.matter_server"}, \
+            "unchanged nodes are not touched"
         assert bridge_unchanged().state["nodes"] == len(nodes) - 1
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from hub.arguments import check_arguments
 from hub.domains import standard_tool
-from hub.errors import FabricError, PayloadError, RegistryError, ToolError
+from hub.errors import AtmosphereError, FabricError, PayloadError, RegistryError, ToolError
 from hub.fabric import Message
 from hub.inputs import load_json
 from hub.model import Capability, Tool, ToolResult
@@ -64,6 +64,7 @@ class Bridge:
             on_disconnected=self._on_disconnected, max_message_bytes=config.max_message_bytes,
             command_timeout=config.command_timeout)
         self._cancels: list[Callable[[], None]] = []
+        self._setting: set[asyncio.Task[None]] = set()
         self.synced = asyncio.Event()
 
     @property
@@ -80,10 +81,14 @@ class Bridge:
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.client.__aexit__(exc_type, exc, tb)
         for cancel in self._cancels:
             cancel()
         self._cancels = []
+        for task in tuple(self._setting):
+            task.cancel()
+        if self._setting:
+            await asyncio.wait(tuple(self._setting))
+        await self.client.__aexit__(exc_type, exc, tb)
         for node_id in list(self.entities):
             self._withdraw(node_id)
         self.hub.registry.remove(SERVER_ID)
@@ -382,13 +387,14 @@ class Bridge:
             return
         task = asyncio.create_task(self._set(entity, tool, arguments, topic),
                                    name="matter.set")
-        task.add_done_callback(lambda t: None)
+        self._setting.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._setting.discard)
 
     async def _set(self, entity: Entity, tool: str, arguments: Mapping[str, Any],
                    topic: str) -> None:
         try:
             await self._handle(entity, tool, arguments)
-        except (ToolError, MatterError) as exc:
+        except AtmosphereError as exc:  # refused, timed out, or the server went away
             self.hub.bad_input.report(topic, f"{topic}: {exc}")
 
     # -- tools -----------------------------------------------------------------------------------
