@@ -96,9 +96,15 @@ async def test_imported_nodes_map_and_tools_are_valid_device_commands(
         await hub.call(translated("cover.matter_201_1", "cover"), "set_cover_position",
                        {"position": 30})
         await hub.call(translated("switch.matter_206_1", "odd"), "toggle", {})
+        await hub.call(translated("climate.matter_202_1", "thermostat"), "set_temperature",
+                       {"temperature": 22.5, "hvac_mode": "heat"})
+        await hub.call(translated("fan.matter_203_1", "fan"), "set_percentage",
+                       {"percentage": 80})
         # the server built each command from our payload: its log shows the SDK objects
-        await eventually(lambda: "colorTemperatureMireds=333" in matter_server.tail(400))
+        await eventually(lambda: "path 1/514/2 - value 80" in matter_server.tail(400))
         log = matter_server.tail(400)
+        for written in ("path 1/513/28 - value 4", "path 1/513/18 - value 2250"):
+            assert written in log, written
         for built in ("MoveToLevelWithOnOff(level=102, transitionTime=0",
                       "MoveToHueAndSaturation(hue=85, saturation=127",
                       "MoveToColor(colorX=41949, colorY=21627", "LockDoor(PINCode=None",
