@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import socketserver
 import subprocess
@@ -154,7 +155,7 @@ class RealMatterServer:
                   f"--log-level debug --log-level-sdk error")
         command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                    "--bind", str(self.data), "/data", "--tmpfs", "/tmp", "--unshare-net",
-                   "--die-with-parent", "--", "sh", "-c", script]
+                   "--unshare-pid", "--die-with-parent", "--", "sh", "-c", script]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
@@ -196,11 +197,13 @@ class RealMatterServer:
         process, self.process = self.process, None
         if process is None:
             return
-        process.terminate()
+        # the whole session: bwrap, the server and the relay beside it (the PID namespace
+        # ends them with bwrap too; this is the belt to those braces)
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
     def close(self) -> None:
