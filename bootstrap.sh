@@ -16,6 +16,9 @@ need_debs() {
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   if [ "$mode" = test ]; then
     command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+    # the real python-matter-server the Matter tests run (tests/matter_server.py)
+    command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+    ldconfig -p 2>/dev/null | grep -q libnl-route-3.so.200 || missing+=(libnl-3-200 libnl-route-3-200)
   fi
   printf '%s\n' "${missing[@]:-}" | sed '/^$/d'
 }

@@ -275,6 +275,24 @@ def cmd_call(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+MATTER_SERVER = "sensor.matter_server"
+"""The capability the Matter integration registers for its server (integrations/matter)."""
+
+
+def cmd_matter(args: argparse.Namespace) -> int:
+    """`atmosphere matter commission CODE`: the Matter server's commission_with_code, through
+    the running hub's Matter integration."""
+    arguments = {"code": args.code, "network_only": not args.bluetooth}
+
+    async def call() -> Any:
+        async with _client(args) as client:
+            return await client.call(MATTER_SERVER, "commission", arguments, timeout=300)
+
+    result = asyncio.run(call())
+    print(json.dumps(result.value, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
 def cmd_capabilities(args: argparse.Namespace) -> int:
     if args.action == "remove":
         return _remove_capability(args)
@@ -434,6 +452,17 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_argument("--output", "-o", metavar="FILE", help="write a binary result here")
     _client_options(call)
     call.set_defaults(func=cmd_call)
+
+    matter = sub.add_parser("matter", help="the Matter integration of a running hub")
+    matter_sub = matter.add_subparsers(dest="action", required=True, metavar="ACTION")
+    commission = matter_sub.add_parser(
+        "commission", help="commission a Matter device with its setup code")
+    commission.add_argument("code", help="the QR code text (MT:...) or the manual pairing code")
+    commission.add_argument("--bluetooth", action="store_true",
+                            help="the device is not on the network yet (needs the server's "
+                                 "Bluetooth)")
+    _client_options(commission)
+    commission.set_defaults(func=cmd_matter)
 
     caps = sub.add_parser(
         "capabilities", help="list the capabilities of a running hub, or remove one",
