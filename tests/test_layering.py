@@ -25,6 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "fabric devices store config",
         "registry",
         "routing leftovers",
+        "mesh",
         "automations",
         "runtime",
         "cli",

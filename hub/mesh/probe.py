@@ -15,13 +15,13 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from hub.clock import Clock
+from hub.mesh.awareness import Awareness
+from hub.mesh.config import GossipConfig
+from hub.mesh.state import NodeState
 from hub.model import NodeId
-
-if TYPE_CHECKING:
-    from hub.mesh.membership import Membership
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,8 +48,24 @@ async def wait_for(clock: Clock, future: asyncio.Future[bool], until: float) -> 
     return future.done()
 
 
+class ProbeHost(Protocol):
+    """What probing needs of `hub.mesh.membership.Membership`."""
+
+    node: NodeId
+    clock: Clock
+    config: GossipConfig
+    awareness: Awareness
+
+    def state(self, node: NodeId) -> NodeState | None: ...
+    def others(self) -> list[NodeState]: ...
+    async def send(self, to: NodeId, message: list[Any]) -> None: ...
+    def expect_ack(self) -> tuple[int, AckWait]: ...
+    def forget_ack(self, seq: int) -> None: ...
+    def suspect_from_probe(self, node: NodeId) -> None: ...
+
+
 class Prober:
-    def __init__(self, membership: Membership, rng: random.Random) -> None:
+    def __init__(self, membership: ProbeHost, rng: random.Random) -> None:
         self._m = membership
         self._rng = rng
         self._order: list[NodeId] = []
