@@ -120,6 +120,22 @@ class Membership:
         """Piggyback `data` to others' `Delegate.notify` (see `hub.mesh.delegate`)."""
         self._queue.queue(f"user:{key}", encode_one(["user", data]))
 
+    def update_meta(self, meta: str) -> None:
+        """New metadata for this node: a higher incarnation, gossiped as an alive."""
+        if len(meta.encode()) > MAX_META:
+            raise MeshError(f"node metadata is {len(meta.encode())} bytes; at most {MAX_META}")
+        self._me.meta = meta
+        self._me.incarnation += 1
+        self._queue.queue(self.node, self._alive_message())
+
+    def seed(self, nodes: Iterable[NodeId]) -> None:
+        """Know `nodes` as alive at incarnation 0 without gossiping it (a simulator's
+        starting view: every node already joined)."""
+        now = self.clock.monotonic()
+        for node in nodes:
+            if node != self.node and node not in self._states:
+                self._states[node] = NodeState(node, 0, Status.ALIVE, now)
+
     async def join(self, seeds: Iterable[NodeId]) -> int:
         """Push-pull with each seed; the number that answered."""
         answered = 0
