@@ -35,6 +35,8 @@ from hub.fabric import (
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.leftovers import Leftovers
 from hub.lock import DataDirLock
+from hub.mesh.config import GossipConfig
+from hub.mesh.gossip import Gossip
 from hub.model import Capability, NodeId, ToolHandler, ToolResult, WorkUnit
 from hub.registry import NO_PROVIDER, Registry
 from hub.store import Store
@@ -63,8 +65,11 @@ class Hub:
     configuration, integrations. Exit stops them in reverse order.
     """
 
-    def __init__(self, config: HubConfig, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, config: HubConfig, *, clock: Clock | None = None, gossip: GossipConfig | None = None
+    ) -> None:
         self.config = config
+        self.gossip_config = gossip or GossipConfig.lan()
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
         self.bad_input = BadInputLog(self.bus, time.time)
@@ -82,6 +87,7 @@ class Hub:
         self.leftovers: Leftovers
         self.automations: Automations
         self._rpc: RpcClient
+        self.gossip: Gossip
         self._routing: Routing | None = None
 
     @property
@@ -144,6 +150,7 @@ class Hub:
                 settings,
                 will=(status, self._status_payload("offline")),
                 birth=(status, self._status_payload("online")),
+                goodbye=(status, self._status_payload("left")),
                 clock=self.clock,
             )
         )
@@ -179,6 +186,11 @@ class Hub:
         )
         self._rpc = await stack.enter_async_context(
             RpcClient(self.fabric, node, signing_key, self._public_key, clock=self.clock)
+        )
+        # Membership (docs/mesh.md): found through the gossip topic, "left" on a clean stop
+        self.gossip = await stack.enter_async_context(
+            Gossip(self.fabric, signing_key, clock=self.clock, bus=self.bus,
+                   config=self.gossip_config, meta=self.config.name)
         )
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))
