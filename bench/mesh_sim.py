@@ -167,8 +167,8 @@ async def main(quick: bool) -> None:
         result = await detection(100 if not quick else 30, loss, seed=3, warmup=20.0, limit=120.0)
         figures["detection"].append(result)
         rows.append(["detection", f"{result['n']:,}", f"{loss:.0%}", "",
-                     f"suspect {fmt(result['first_suspect_s'])} / dead {fmt(result['first_dead_s'])}"
-                     f" / all {fmt(result['all_dead_s'])} s",
+                     (f"suspect {fmt(result['first_suspect_s'])} / dead "
+                      f"{fmt(result['first_dead_s'])} / all {fmt(result['all_dead_s'])} s"),
                      str(result["false_suspicions"]), str(result["false_deaths"])])
     report(
         "mesh_sim",

@@ -11,7 +11,15 @@ from dataclasses import replace
 import pytest
 
 from hub.clock import ManualClock
-from hub.events import Event, EventBus, MemberAlive, MemberDead, MemberJoined, MemberLeft, MemberSuspect
+from hub.events import (
+    Event,
+    EventBus,
+    MemberAlive,
+    MemberDead,
+    MemberJoined,
+    MemberLeft,
+    MemberSuspect,
+)
 from hub.mesh import GossipConfig, Membership, SimNetwork, Status
 from hub.mesh.config import GossipConfig as Config
 from hub.mesh.suspicion import remaining

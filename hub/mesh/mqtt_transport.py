@@ -24,7 +24,7 @@ from typing import Self
 import nacl.signing
 
 from hub.clock import Cancel, Clock
-from hub.errors import MeshError, PayloadError, TokenError
+from hub.errors import FabricError, MeshError, PayloadError, TokenError
 from hub.fabric import Envelope, Fabric, Message, ReplayGuard, seal, unseal
 from hub.identity import node_id_for
 from hub.logthrottle import LogThrottle
@@ -130,9 +130,7 @@ class MqttTransport:
         )
         try:
             self._fabric.publish(topic, seal(envelope, self._key), qos=0)
-        except MeshError:
-            raise
-        except Exception as exc:  # the fabric refuses when closed: best effort
+        except FabricError as exc:  # the fabric refuses when closed: best effort
             self.dropped += 1
             _LOGGER.debug("gossip not sent topic=%s: %s", topic, exc)
 

@@ -39,7 +39,12 @@ async def wait_for(clock: Clock, future: asyncio.Future[bool], until: float) -> 
     if future.done():
         return True
     timer: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    cancel = clock.call_at(until, lambda: timer.done() or timer.set_result(None))
+
+    def ring() -> None:
+        if not timer.done():
+            timer.set_result(None)
+
+    cancel = clock.call_at(until, ring)
     try:
         await asyncio.wait((future, timer), return_when=asyncio.FIRST_COMPLETED)
     finally:
