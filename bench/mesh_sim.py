@@ -78,8 +78,8 @@ async def protocol_rounds(n: int, loss: float, seed: int) -> tuple[int, float]:
             member.seed(names)
             nodes.append(await stack.enter_async_context(member))
         await network.run(1.0, step=0.05)  # the start-up announcements settle
-        for member in nodes:
-            member._queue = type(member._queue)(lambda: config.retransmit_limit(n))
+        while sum([await member.gossip() for member in nodes]):  # and their own alives
+            await network.run(config.gossip_interval, step=config.gossip_interval)
         nodes[0].update_meta("v2")
         start = clock.monotonic()
         for round_ in range(1, 101):

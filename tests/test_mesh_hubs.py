@@ -3,13 +3,19 @@ clean stop is "left", a killed process is dead through its broker will."""
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from hub.events import Event, MemberDead, MemberJoined, MemberLeft
+from hub.fabric import Envelope, seal
+from hub.identity import Identity
 from hub.mesh import GossipConfig, Status
+from hub.mesh.mqtt_transport import GOSSIP_TOPIC
 from hub.runtime import Hub
 from tests.broker import Mosquitto
 from tests.hubs import hub_config, write_config
@@ -78,3 +84,21 @@ async def test_a_killed_hub_process_is_dead_through_its_will(
         # (under load the fast local profile may also suspect it once before: refuted)
         assert {e.node for e in events if isinstance(e, MemberDead)} == {node}
         assert not any(isinstance(e, MemberLeft) for e in events)
+
+
+async def test_gossip_claiming_another_node_is_refused(
+    tmp_path: Path, private_mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with hubs(tmp_path, private_mosquitto, 2) as (a, b):
+        await eventually(lambda: status(a, b.node_id) is Status.ALIVE)
+        mallory = Identity.generate()
+        # signed by mallory, claiming to be b, with mallory's key in front of the packet
+        packet = b'[["dead","%s",99,"%s"]]' % (b.node_id.encode(), b.node_id.encode())
+        forged = Envelope.create(b.node_id, "gossip", mallory.public_key + packet,
+                                 time=a.clock.now().timestamp(),
+                                 content_type="application/x-atmosphere-gossip")
+        with caplog.at_level(logging.WARNING, logger="hub.mesh.mqtt_transport"):
+            a.fabric.publish(GOSSIP_TOPIC, seal(forged, mallory.signing_key))
+            await eventually(lambda: a.gossip.transport.refused == 1)
+        assert f"envelope from unknown node {b.node_id}: no public key for it" in caplog.text
+        assert status(a, b.node_id) is Status.ALIVE

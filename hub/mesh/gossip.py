@@ -9,6 +9,7 @@ On exit the node leaves (others see "left") before the transport closes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Self
@@ -22,6 +23,7 @@ from hub.mesh.config import GossipConfig
 from hub.mesh.membership import Membership
 from hub.mesh.mqtt_transport import MqttTransport
 from hub.mesh.status import StatusWatch
+from hub.model import NodeId
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,13 +38,17 @@ class Gossip:
         bus: EventBus,
         config: GossipConfig | None = None,
         meta: str = "",
+        lookup: Callable[[NodeId], bytes | None] | None = None,
     ) -> None:
+        """`lookup`: the trusted peers' public keys; without it any self-certified key
+        is heard (see `hub.mesh.mqtt_transport`)."""
         self._fabric = fabric
         self._key = signing_key
         self._clock = clock
         self._bus = bus
         self._config = config or GossipConfig.lan()
         self._meta = meta
+        self._lookup = lookup
         self._stack: AsyncExitStack | None = None
         self.membership: Membership
         self.transport: MqttTransport
@@ -50,7 +56,7 @@ class Gossip:
     async def __aenter__(self) -> Self:
         async with AsyncExitStack() as stack:
             self.transport = await stack.enter_async_context(
-                MqttTransport(self._fabric, self._key, clock=self._clock)
+                MqttTransport(self._fabric, self._key, clock=self._clock, lookup=self._lookup)
             )
             self.membership = await stack.enter_async_context(
                 Membership(self.transport.node, self.transport, clock=self._clock,
