@@ -209,6 +209,7 @@ class Membership:
         await clock.sleep(self._rng.random() * config.probe_interval)  # spread the ticks
         while True:
             start = clock.monotonic()
+            self.reap()
             target = self._prober.next_target() if not self._leaving else None
             if target is not None:
                 await self._prober.probe(target)
