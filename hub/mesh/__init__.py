@@ -6,7 +6,8 @@ Membership and failure detection (SWIM with Lifeguard), one mechanism per module
 health), `suspicion` (Lifeguard's shrinking timer), `probe` (direct and indirect probes),
 `pushpull` (anti-entropy), `delegate` (the application's hooks), `membership` (the rules
 and the loops), `transport` (the protocol), `sim` (the simulated network),
-`mqtt_transport` (over the fabric) and `status` (the broker's last will as evidence).
+`mqtt_transport` (over the fabric), `status` (the broker's last will as evidence) and
+`gossip` (all of it for a running hub: `Hub.gossip`).
 """
 
 from hub.mesh.config import GossipConfig
