@@ -233,3 +233,62 @@ async def test_a_malformed_packet_is_counted_not_fatal() -> None:
         await transport.send(NodeId("n01"), b'[["ping","x"]]')
         await c.network.run(0.1)
         assert c.nodes[NodeId("n01")].bad_packets == 1
+
+
+class Recorder:
+    """A delegate: its state is one line; it keeps what it hears."""
+
+    def __init__(self, state: str) -> None:
+        self.state = state
+        self.merged: list[tuple[str, str]] = []
+        self.notified: list[tuple[str, str]] = []
+
+    def local_state(self) -> str:
+        return self.state
+
+    def merge_remote_state(self, sender: NodeId, state: str) -> None:
+        self.merged.append((sender, state))
+
+    def notify(self, sender: NodeId, data: str) -> None:
+        self.notified.append((sender, data))
+
+
+async def test_the_delegate_gets_remote_state_by_pushpull_and_broadcasts_by_gossip() -> None:
+    clock = ManualClock()
+    network = SimNetwork(clock, seed=5)
+    async with AsyncExitStack() as stack:
+        nodes, delegates = {}, {}
+        for i, x in enumerate("ab"):
+            delegates[x] = Recorder(f"state of {x}")
+            transport = await stack.enter_async_context(network.transport(NodeId(x)))
+            nodes[x] = await stack.enter_async_context(
+                Membership(NodeId(x), transport, clock=clock, config=FAST, seed=i,
+                           delegate=delegates[x])
+            )
+        await network.run(0.5)
+        exchange = asyncio.ensure_future(nodes["a"].pushpull(NodeId("b")))
+        await network.run(0.1)
+        assert await exchange is True
+        assert ("a", "state of a") in delegates["b"].merged
+        assert ("b", "state of b") in delegates["a"].merged
+        nodes["a"].broadcast("load", "load=0.5")
+        nodes["a"].broadcast("load", "load=0.7")  # replaces the queued one
+        await network.run(1.0)
+        # best effort and repeated (each retransmission), never the replaced value
+        assert set(delegates["b"].notified) == {("a", "load=0.7")}
+
+
+def test_the_broadcast_queue_limits_transmissions_and_replaces_by_key() -> None:
+    from hub.mesh.broadcast import BroadcastQueue
+
+    queue = BroadcastQueue(lambda: 2)
+    queue.queue("n1", b"old")
+    queue.queue("n1", b"new")
+    queue.queue("n2", b"other")
+    assert sorted(queue.take(1, 100)) == [b"new", b"other"]
+    assert sorted(queue.take(1, 100)) == [b"new", b"other"]
+    assert queue.take(1, 100) == [] and len(queue) == 0
+    queue.queue("n3", b"x" * 60)
+    queue.queue("n4", b"y" * 60)
+    assert len(queue.take(1, 100)) == 1  # the budget fits one
+    assert len(queue.take(1, 100)) == 1
