@@ -74,6 +74,39 @@ class BadInput(Event):
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class MemberEvent(Event):
+    """A change in the mesh's membership (`hub.mesh`); `node` is the member's node id."""
+
+    node: str
+    incarnation: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined(MemberEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MemberAlive(MemberEvent):
+    """A suspect refuted the suspicion (a higher incarnation): alive again."""
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSuspect(MemberEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MemberDead(MemberEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLeft(MemberEvent):
+    """The member said goodbye (a clean stop): not a failure."""
+
+
 E = TypeVar("E", bound=Event)
 
 

@@ -37,6 +37,8 @@ from hub.fabric import (
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.leftovers import Leftovers
 from hub.lock import DataDirLock
+from hub.mesh.config import GossipConfig
+from hub.mesh.gossip import Gossip
 from hub.mesh.trust import MeshTrust
 from hub.model import Capability, NodeId, ToolHandler, ToolResult, WorkUnit
 from hub.registry import NO_PROVIDER, Registry
@@ -66,8 +68,11 @@ class Hub:
     configuration, integrations. Exit stops them in reverse order.
     """
 
-    def __init__(self, config: HubConfig, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, config: HubConfig, *, clock: Clock | None = None, gossip: GossipConfig | None = None
+    ) -> None:
         self.config = config
+        self.gossip_config = gossip or GossipConfig.lan()
         self.clock: Clock = clock or SystemClock()
         self.bus = EventBus()
         self.bad_input = BadInputLog(self.bus, self.clock)
@@ -88,6 +93,7 @@ class Hub:
         self.trust: MeshTrust
         self._rpc: RpcClient
         self._rpc_server: RpcServer
+        self.gossip: Gossip
         self._routing: Routing | None = None
 
     @property
@@ -155,6 +161,7 @@ class Hub:
                 settings,
                 will=(status, self._status_payload("offline")),
                 birth=(status, self._status_payload("online")),
+                goodbye=(status, self._status_payload("left")),
                 clock=self.clock,
             )
         )
@@ -208,6 +215,11 @@ class Hub:
                 self.rpc_fabric, node, signing_key, self.trust.public_key, clock=self.clock,
                 trust=trust,
             )
+        )
+        # Membership (docs/mesh.md): found through the gossip topic, "left" on a clean stop
+        self.gossip = await stack.enter_async_context(
+            Gossip(self.fabric, signing_key, clock=self.clock, bus=self.bus,
+                   config=self.gossip_config, meta=self.config.name)
         )
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))

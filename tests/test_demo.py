@@ -273,6 +273,6 @@ async def test_a_clean_stop_leaves_no_retained_demo_messages_on_the_broker(
         assert f"{topic_prefix}/demo/frigate/front_door/person/snapshot" in during
         assert len([t for t in during if t.startswith(f"{topic_prefix}/demo/")]) >= 12
     after = await retained_on(private_mosquitto)
-    # only the hub's own presence stays, as its last will says: offline
+    # only the hub's own presence stays: left (a clean stop; a crash leaves the will, offline)
     assert list(after) == [f"atmosphere/v1/nodes/{node}/status"]
-    assert json.loads(after[f"atmosphere/v1/nodes/{node}/status"])["state"] == "offline"
+    assert json.loads(after[f"atmosphere/v1/nodes/{node}/status"])["state"] == "left"

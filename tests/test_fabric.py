@@ -300,6 +300,20 @@ async def test_clean_exit_publishes_offline_retained(
         assert inbox.payloads == [b"online", b"offline"]
 
 
+async def test_clean_exit_publishes_the_goodbye_not_the_will(
+    mosquitto: Mosquitto, topic_prefix: str
+) -> None:
+    status = f"{topic_prefix}/status"
+    async with status_watch(mosquitto, status) as inbox:
+        async with Fabric(
+            settings(mosquitto), will=(status, "offline"), birth=(status, "online"),
+            goodbye=(status, "left"),
+        ):
+            await inbox.wait(1)
+        await inbox.wait(2)
+        assert inbox.payloads == [b"online", b"left"]
+
+
 async def test_broker_restart_reconnects_restores_and_delivers_the_backlog(
     private_mosquitto: Mosquitto, topic_prefix: str
 ) -> None:

@@ -83,14 +83,19 @@ class Fabric:
         *,
         will: tuple[str, bytes | str] | None = None,
         birth: tuple[str, bytes | str] | None = None,
+        goodbye: tuple[str, bytes | str] | None = None,
         clock: Clock | None = None,
     ) -> None:
+        """`will` is published by the broker if the connection drops; `goodbye` by us on a
+        clean exit (the will's message when not given), retained, so that a reader can
+        tell a stop from a crash."""
         self.settings = settings
-        for end in (will, birth):
+        for end in (will, birth, goodbye):
             if end is not None:
                 _check_topic(end[0])
         self._will = (will[0], _to_bytes(will[1])) if will else None
         self._birth = (birth[0], _to_bytes(birth[1])) if birth else None
+        self._goodbye = (goodbye[0], _to_bytes(goodbye[1])) if goodbye else self._will
         clock = clock or SystemClock()
         self._clock = clock
         self._throttle = LogThrottle(clock)
@@ -310,9 +315,9 @@ class Fabric:
             self._teardown()
 
     async def _say_goodbye(self) -> None:
-        if self._will is not None:
+        if self._goodbye is not None:
             try:
-                await self.publish_confirmed(*self._will, qos=1, retain=True, timeout=2.0)
+                await self.publish_confirmed(*self._goodbye, qos=1, retain=True, timeout=2.0)
             except FabricError as exc:
                 _LOGGER.warning(
                     "offline status not confirmed broker=%s: %s", self.settings.where, exc
