@@ -104,13 +104,16 @@ def load_or_create_identity(data_dir: Path | str) -> Identity:
 def load_or_create_api_token(data_dir: Path | str) -> str:
     """The web API token from `data_dir`/api_token, created on first run (0600).
 
-    The token is 32 random bytes in URL-safe base64 (43 characters). A user may replace
+    The token is 32 random bytes in URL-safe base64 (43 characters), never starting with
+    "-" (a command line would read it as an option). A user may replace
     the file with a token of their own (one line, at least 16 characters).
     """
     directory = ensure_data_dir(data_dir)
     path = directory / TOKEN_FILE
     if not path.exists():
         token = secrets.token_urlsafe(32)
+        while token.startswith("-"):  # `--token TOKEN` would read it as an option
+            token = secrets.token_urlsafe(32)
         if write_secret(path, f"{token}\n".encode("ascii")):
             _LOGGER.info("created API token path=%s", path)
             return token

@@ -170,3 +170,11 @@ def test_token_matches() -> None:
     assert not token_matches("s3cret-token-value", "")
     assert not token_matches("", "")
     assert not token_matches("s3cret-token-value", "s3cret-token-valueé")
+
+
+def test_a_new_api_token_never_starts_with_a_dash(tmp_path: Path) -> None:
+    # `atmosphere ... --token TOKEN` reads a leading "-" as an option (argparse); one token in
+    # 64 would start with one. Enough fresh tokens to have met that case ~30 times.
+    tokens = [load_or_create_api_token(tmp_path / str(i)) for i in range(2000)]
+    assert len(set(tokens)) == 2000
+    assert not [t for t in tokens if t.startswith("-")]
