@@ -10,6 +10,8 @@
   in the bound folder and connects to the server's port on the namespace's loopback;
   outside, the test side listens on a free port of the host's loopback and forwards each
   connection to that Unix socket. The hub connects to ``ws://127.0.0.1:<port>/ws``.
+- In a chroot (the fresh-Debian check) bwrap cannot run ("/" is not a mount point): there
+  the server runs in `unshare --net --pid` with the chroot's own /data and /tmp.
 """
 
 from __future__ import annotations
@@ -60,6 +62,17 @@ async def main():
     await server.serve_forever()
 asyncio.run(main())
 """
+
+
+# SIOCSIFFLAGS on "lo" with IFF_UP | IFF_RUNNING: a new network namespace's loopback is down.
+_LOOPBACK_UP = ("import fcntl, socket, struct; fcntl.ioctl(socket.socket(), 0x8914, "
+                "struct.pack('16sH14x', b'lo', 0x41))")
+
+
+def _root_is_a_mount_point() -> bool:
+    """False in a chroot, where bwrap fails ("Failed to make / slave")."""
+    mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+    return any(line.split()[4] == "/" for line in mounts if len(line.split()) > 4)
 
 
 def ensure_venv() -> Path:
@@ -150,12 +163,26 @@ class RealMatterServer:
         sock = self.data / "ws.sock"
         sock.unlink(missing_ok=True)
         py = self.python
-        script = (f"{py} /data/relay.py /data/ws.sock & exec {py} -m matter_server.server "
-                  f"--storage-path /data --port 5580 --listen-address 127.0.0.1 "
-                  f"--log-level debug --log-level-sdk error")
-        command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-                   "--bind", str(self.data), "/data", "--tmpfs", "/tmp", "--unshare-net",
-                   "--unshare-pid", "--die-with-parent", "--", "sh", "-c", script]
+        if _root_is_a_mount_point():
+            data = "/data"
+            script = ""
+            command = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                       "--bind", str(self.data), "/data", "--tmpfs", "/tmp", "--unshare-net",
+                       "--unshare-pid", "--die-with-parent", "--", "sh", "-c"]
+        else:
+            # A chroot (the fresh-Debian check): bwrap cannot make "/" a slave mount there.
+            # The network stays confined (a namespace with only a loopback, brought up
+            # here); the SDK's /data and /tmp/chip_kvs are the chroot's own, thrown away
+            # with it.
+            Path("/data").mkdir(exist_ok=True)
+            data = str(self.data)
+            script = f"{py} -c {_LOOPBACK_UP!r} && "
+            command = ["unshare", "--net", "--pid", "--fork", "--kill-child", "--",
+                       "sh", "-c"]
+        script += (f"{py} {data}/relay.py {data}/ws.sock & exec {py} -m matter_server.server "
+                   f"--storage-path {data} --port 5580 --listen-address 127.0.0.1 "
+                   f"--log-level debug --log-level-sdk error")
+        command.append(script)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
