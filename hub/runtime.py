@@ -20,6 +20,7 @@ from hub.automations import Automations
 from hub.clock import Clock, SystemClock
 from hub.config import HubConfig
 from hub.devices import BadInputLog, TriggerFiring
+from hub.dispatch import Dispatcher
 from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
 from hub.fabric import (
@@ -208,6 +209,8 @@ class Hub:
                 trust=trust,
             )
         )
+        # Executes routing decisions over the RPC client: failover, budgets, keys.
+        self.dispatcher = Dispatcher(self._rpc.call, node=node, clock=self.clock)
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))
         for name, module, integration_config in integrations:
@@ -389,6 +392,7 @@ class Hub:
                     routing.index.add(capability)
                 self._stack.callback(routing.attach(self.bus))
                 self._routing = routing
+                self.dispatcher.gradient = routing.gradient
         return self._routing
 
     async def resolve(self, text: str, context: Mapping[str, Any] | None = None) -> Resolution:
