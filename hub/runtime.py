@@ -37,6 +37,7 @@ from hub.fabric import (
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.leftovers import Leftovers
 from hub.lock import DataDirLock
+from hub.mesh.bridges import bridges_config
 from hub.mesh.trust import MeshTrust
 from hub.model import Capability, NodeId, ToolHandler, ToolResult, WorkUnit
 from hub.registry import NO_PROVIDER, Registry
@@ -248,9 +249,13 @@ class Hub:
                 wanted = mqtt.embedded
                 embedded = await stack.enter_async_context(
                     EmbeddedBroker(
-                        self.config.data_dir / "broker", host=wanted.host, port=wanted.port
+                        self.config.data_dir / "broker", host=wanted.host, port=wanted.port,
+                        extra=bridges_config(self.config.mesh.bridges, self.identity.node_id),
                     )
                 )
+                if self.config.mesh.bridges:
+                    _LOGGER.info("embedded broker bridges peers=%s",
+                                 ",".join(b.peer for b in self.config.mesh.bridges))
                 host, port = wanted.host, embedded.port
                 self.embedded_broker = True
                 _LOGGER.info(
@@ -259,6 +264,12 @@ class Hub:
                     host,
                     port,
                 )
+        if self.config.mesh.bridges and not self.embedded_broker:
+            _LOGGER.warning(
+                "mesh.bridges are carried by the embedded broker only; this hub uses the "
+                "broker at %s:%d: add `atmosphere mesh bridge-config` output to its "
+                "configuration instead (docs/mesh.md, Bridges)", host, port,
+            )
         self.broker_url = f"mqtt://{host}:{port}"
         return FabricSettings(
             host=host,

@@ -16,6 +16,7 @@ from hub.config.directory import (
     load_config,
 )
 from hub.config.schema import (
+    BridgeConfig,
     EmbeddedBrokerConfig,
     HttpConfig,
     HubConfig,
@@ -32,6 +33,7 @@ from hub.config.schema import (
 
 __all__ = [
     "CONFIG_FILE",
+    "BridgeConfig",
     "EmbeddedBrokerConfig",
     "HttpConfig",
     "HubConfig",
