@@ -44,6 +44,7 @@ from hub.registry import NO_PROVIDER, Registry
 from hub.store import Store
 
 if TYPE_CHECKING:
+    from hub.mesh.discovery import Discovery
     from hub.routing.language import Resolution
     from hub.routing.router import Decision
     from hub.routing.service import Routing
@@ -76,6 +77,8 @@ class Hub:
         self.started_at = 0.0
         self.broker_url = ""
         self.embedded_broker = False
+        self.discovery: Discovery | None = None
+        """LAN discovery (`mesh: discovery:`); None while off."""
         self._stack: AsyncExitStack | None = None
         # Set on enter; typed here so that users of a running hub see real types.
         self.identity: Identity
@@ -212,6 +215,16 @@ class Hub:
         )
         # Executes routing decisions over the RPC client: failover, budgets, keys.
         self.dispatcher = Dispatcher(self._rpc.call, node=node, clock=self.clock)
+        if self.config.mesh.discovery:  # off by default: docs/mesh.md, "Discovery"
+            from hub.mesh.discovery import Discovery
+
+            properties = {"broker": self.broker_url}
+            if self.trust.mesh_id:
+                properties["mesh"] = self.trust.mesh_id
+            self.discovery = await stack.enter_async_context(
+                Discovery(node, self.config.name, self.config.http.port, properties=properties,
+                          interfaces=self.config.mesh.discovery_interfaces)
+            )
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))
         for name, module, integration_config in integrations:

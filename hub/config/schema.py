@@ -121,6 +121,10 @@ class MeshConfig:
     """This hub's node token; None for ``<data_dir>/mesh/node.token``."""
     bridges: tuple[BridgeConfig, ...] = ()
     """MQTT bridges the embedded broker opens to other sites' brokers (docs/mesh.md)."""
+    discovery: bool = False
+    """Advertise this hub and find peers and brokers on the LAN (mDNS); off by default."""
+    discovery_interfaces: tuple[str, ...] = ()
+    """IPv4 addresses discovery binds to; empty for every interface."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +229,8 @@ def read_config(
         ),
         registry=_registry(Section(top.get("registry"), problems, ("stale_after",))),
         mesh=_mesh(
-            Section(top.get("mesh"), problems, ("root_key", "mesh_id", "token_file", "bridges")),
+            Section(top.get("mesh"), problems,
+                    ("root_key", "mesh_id", "token_file", "bridges", "discovery")),
             config_dir,
         ),
         integrations=_integrations(top.get("integrations"), problems, entities),
@@ -353,7 +358,27 @@ def _mesh(section: Section, config_dir: Path | None) -> MeshConfig:
         if not path.is_absolute():
             path = (config_dir or Path.cwd()) / path
     bridges = _bridges(section)
-    return MeshConfig(root_key=root_key, mesh_id=mesh_id, token_file=path, bridges=bridges)
+    discovery = Section(section.get("discovery"), section.problems, ("enabled", "interfaces"))
+    interfaces = discovery.texts("interfaces")
+    if any(not _is_ipv4(address) for address in interfaces):
+        section.problems.add(
+            discovery.get("interfaces") or section.node,  # type: ignore[arg-type]
+            "mesh.discovery.interfaces: expected IPv4 addresses of this machine "
+            f"(e.g. 192.168.1.20), got {', '.join(interfaces)}",
+        )
+        interfaces = ()
+    return MeshConfig(
+        root_key=root_key, mesh_id=mesh_id, token_file=path, bridges=bridges,
+        discovery=discovery.flag("enabled", False), discovery_interfaces=interfaces,
+    )
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        socket.inet_aton(text)
+    except OSError:
+        return False
+    return text.count(".") == 3
 
 
 _BRIDGE_PEER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
