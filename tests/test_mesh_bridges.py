@@ -125,12 +125,12 @@ def test_the_generated_bridge_scopes_topics_per_node() -> None:
         "remote_username hub",
         "topic atmosphere/v1/mesh/# both 1",
         "topic atmosphere/v1/nodes/+/status both 1",
-        f"topic atmosphere/v1/nodes/{'a' * 26}/rpc out 1",
-        f"topic atmosphere/v1/nodes/{'a' * 26}/reply/# out 1",
-        f"topic atmosphere/v1/nodes/{'c' * 26}/rpc out 1",
-        f"topic atmosphere/v1/nodes/{'c' * 26}/reply/# out 1",
-        f"topic atmosphere/v1/nodes/{'b' * 26}/rpc in 1",
-        f"topic atmosphere/v1/nodes/{'b' * 26}/reply/# in 1",
+        f"topic atmosphere/v1/nodes/{'a' * 26}/rpc out 0",
+        f"topic atmosphere/v1/nodes/{'a' * 26}/reply/# out 0",
+        f"topic atmosphere/v1/nodes/{'c' * 26}/rpc out 0",
+        f"topic atmosphere/v1/nodes/{'c' * 26}/reply/# out 0",
+        f"topic atmosphere/v1/nodes/{'b' * 26}/rpc in 0",
+        f"topic atmosphere/v1/nodes/{'b' * 26}/reply/# in 0",
     ]
 
 
@@ -144,7 +144,7 @@ def test_the_cli_prints_the_bridge(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     written = (tmp_path / "bridge.conf").read_text()
     assert "connection site-a\naddress 10.0.0.2:1883\n" in written
-    assert f"topic atmosphere/v1/nodes/{'b' * 26}/rpc in 1" in written
+    assert f"topic atmosphere/v1/nodes/{'b' * 26}/rpc in 0" in written
     assert "restart Mosquitto" in result.stderr
 
 

@@ -25,6 +25,12 @@ from hub.config import BridgeConfig
 
 ROOT = "atmosphere/v1"
 QOS = 1
+"""Mesh topics and status: QoS 1, queued in the bridge's session while a link is down."""
+RPC_QOS = 0
+"""Requests and replies: QoS 0. A request carries its deadline and the caller retries
+(with its idempotency key) or fails over, so a request queued through an outage is dead
+on arrival anyway; and QoS 1 through a Mosquitto 2.0 bridge costs ~45 ms per call (its
+bridge socket waits for TCP acknowledgements: measured by bench/mesh_bridge.py)."""
 
 
 def bridge_lines(bridge: BridgeConfig, local_node: str) -> list[str]:
@@ -56,8 +62,8 @@ def bridge_lines(bridge: BridgeConfig, local_node: str) -> list[str]:
 
 def _node_topics(node: str, direction: str) -> list[str]:
     return [
-        f"topic {ROOT}/nodes/{node}/rpc {direction} {QOS}",
-        f"topic {ROOT}/nodes/{node}/reply/# {direction} {QOS}",
+        f"topic {ROOT}/nodes/{node}/rpc {direction} {RPC_QOS}",
+        f"topic {ROOT}/nodes/{node}/reply/# {direction} {RPC_QOS}",
     ]
 
 
