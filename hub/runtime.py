@@ -215,7 +215,7 @@ class Hub:
         )
         # Executes routing decisions over the RPC client: failover, budgets, keys.
         self.dispatcher = Dispatcher(self._rpc.call, node=node, clock=self.clock)
-        if self.config.mesh.discovery:  # off by default: docs/mesh.md, "Discovery"
+        if self.config.mesh.discovery.enabled:  # off by default: docs/mesh.md, "Discovery"
             from hub.mesh.discovery import Discovery
 
             properties = {"broker": self.broker_url}
@@ -223,7 +223,7 @@ class Hub:
                 properties["mesh"] = self.trust.mesh_id
             self.discovery = await stack.enter_async_context(
                 Discovery(node, self.config.name, self.config.http.port, properties=properties,
-                          interfaces=self.config.mesh.discovery_interfaces)
+                          interfaces=self.config.mesh.discovery.interfaces)
             )
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))

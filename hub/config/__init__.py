@@ -17,6 +17,7 @@ from hub.config.directory import (
 )
 from hub.config.schema import (
     BridgeConfig,
+    DiscoveryConfig,
     EmbeddedBrokerConfig,
     HttpConfig,
     HubConfig,
@@ -34,6 +35,7 @@ from hub.config.schema import (
 __all__ = [
     "CONFIG_FILE",
     "BridgeConfig",
+    "DiscoveryConfig",
     "EmbeddedBrokerConfig",
     "HttpConfig",
     "HubConfig",

@@ -109,6 +109,14 @@ class RegistryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DiscoveryConfig:
+    enabled: bool = False
+    """Off by default: advertising tells the whole LAN that a hub is here."""
+    interfaces: tuple[str, ...] = ()
+    """IPv4 addresses discovery binds to; empty for every interface."""
+
+
+@dataclass(frozen=True, slots=True)
 class MeshConfig:
     """The mesh this hub belongs to (docs/mesh.md). Unset keys fall back to what
     ``atmosphere mesh join`` stored in the data directory's ``mesh/``."""
@@ -121,10 +129,8 @@ class MeshConfig:
     """This hub's node token; None for ``<data_dir>/mesh/node.token``."""
     bridges: tuple[BridgeConfig, ...] = ()
     """MQTT bridges the embedded broker opens to other sites' brokers (docs/mesh.md)."""
-    discovery: bool = False
-    """Advertise this hub and find peers and brokers on the LAN (mDNS); off by default."""
-    discovery_interfaces: tuple[str, ...] = ()
-    """IPv4 addresses discovery binds to; empty for every interface."""
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    """Advertising this hub and finding peers and brokers on the LAN (mDNS)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +375,8 @@ def _mesh(section: Section, config_dir: Path | None) -> MeshConfig:
         interfaces = ()
     return MeshConfig(
         root_key=root_key, mesh_id=mesh_id, token_file=path, bridges=bridges,
-        discovery=discovery.flag("enabled", False), discovery_interfaces=interfaces,
+        discovery=DiscoveryConfig(enabled=discovery.flag("enabled", False),
+                                  interfaces=interfaces),
     )
 
 
