@@ -16,7 +16,7 @@ from typing import Any
 
 from hub.clock import SystemClock
 from hub.dispatch import DispatchConfig, Dispatcher
-from hub.errors import CallTimeout, ToolError
+from hub.errors import CallTimeout, NoCapableNode, ToolError
 from hub.mesh.tokens import create_root_key, encode_public_key
 from hub.model import Capability, NodeId, Tool, ToolResult, WorkUnit
 from hub.routing import Candidate, Decision, GradientTable
@@ -212,3 +212,21 @@ async def test_a_thousand_units_with_a_provider_stopped_midway(
         assert max(m.on_b.runs.values()) == 1 and max(m.on_c.runs.values()) == 1
         assert dispatcher.failovers > 0
         assert len({o.key for o in outcomes}) == 1000
+
+
+async def test_without_failover_only_the_best_is_tried_and_no_candidate_is_an_error(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    async with mesh(tmp_path, mosquitto) as m:
+        dispatcher = Dispatcher(m.a._rpc.call, node=m.a.node_id, clock=m.a.clock)
+        m.on_b.stall = True
+        outcome = await dispatcher.execute(
+            decision(m, 5, m.candidate(m.b), m.candidate(m.c), seconds=1.0), failover=False
+        )
+        assert isinstance(outcome.error, CallTimeout)
+        assert [a.node for a in outcome.attempts] == [m.b.node_id]
+        assert m.on_c.runs[5] == 0
+        m.on_b.release.set()
+
+        nobody = await dispatcher.execute(decision(m, 6))
+        assert isinstance(nobody.error, NoCapableNode) and nobody.attempts == ()
