@@ -125,6 +125,9 @@ class WorkUnit:
     """Where the request comes from, e.g. ``{"area": "kitchen"}``."""
     deadline: float | None = None
     """Absolute `Clock.monotonic()` time; None for the tool's own timeout."""
+    key: str = ""
+    """Idempotency key: a provider runs the work at most once per key (`hub.dispatch`);
+    empty to have the dispatcher make one."""
 
 
 @dataclass(frozen=True, slots=True)

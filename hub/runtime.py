@@ -20,6 +20,7 @@ from hub.automations import Automations
 from hub.clock import Clock, SystemClock
 from hub.config import HubConfig
 from hub.devices import BadInputLog, TriggerFiring
+from hub.dispatch import Dispatcher
 from hub.errors import AtmosphereError, RegistryError, ToolError
 from hub.events import EventBus
 from hub.fabric import (
@@ -37,6 +38,7 @@ from hub.fabric import (
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.leftovers import Leftovers
 from hub.lock import DataDirLock
+from hub.mesh.bridges import bridges_config
 from hub.mesh.config import GossipConfig
 from hub.mesh.gossip import Gossip
 from hub.mesh.trust import MeshTrust
@@ -45,6 +47,7 @@ from hub.registry import NO_PROVIDER, Registry
 from hub.store import Store
 
 if TYPE_CHECKING:
+    from hub.mesh.discovery import Discovery
     from hub.routing.language import Resolution
     from hub.routing.router import Decision
     from hub.routing.service import Routing
@@ -80,6 +83,8 @@ class Hub:
         self.started_at = 0.0
         self.broker_url = ""
         self.embedded_broker = False
+        self.discovery: Discovery | None = None
+        """LAN discovery (`mesh: discovery:`); None while off."""
         self._stack: AsyncExitStack | None = None
         # Set on enter; typed here so that users of a running hub see real types.
         self.identity: Identity
@@ -221,6 +226,18 @@ class Hub:
             Gossip(self.fabric, signing_key, clock=self.clock, bus=self.bus,
                    config=self.gossip_config, meta=self.config.name)
         )
+        # Executes routing decisions over the RPC client: failover, budgets, keys.
+        self.dispatcher = Dispatcher(self._rpc.call, node=node, clock=self.clock)
+        if self.config.mesh.discovery.enabled:  # off by default: docs/mesh.md, "Discovery"
+            from hub.mesh.discovery import Discovery
+
+            properties = {"broker": self.broker_url}
+            if self.trust.mesh_id:
+                properties["mesh"] = self.trust.mesh_id
+            self.discovery = await stack.enter_async_context(
+                Discovery(node, self.config.name, self.config.http.port, properties=properties,
+                          interfaces=self.config.mesh.discovery.interfaces)
+            )
         for capability in self.config.capabilities:
             self.registry.add(self._declared(capability))
         for name, module, integration_config in integrations:
@@ -258,9 +275,13 @@ class Hub:
                 wanted = mqtt.embedded
                 embedded = await stack.enter_async_context(
                     EmbeddedBroker(
-                        self.config.data_dir / "broker", host=wanted.host, port=wanted.port
+                        self.config.data_dir / "broker", host=wanted.host, port=wanted.port,
+                        extra=bridges_config(self.config.mesh.bridges, self.identity.node_id),
                     )
                 )
+                if self.config.mesh.bridges:
+                    _LOGGER.info("embedded broker bridges peers=%s",
+                                 ",".join(b.peer for b in self.config.mesh.bridges))
                 host, port = wanted.host, embedded.port
                 self.embedded_broker = True
                 _LOGGER.info(
@@ -269,6 +290,12 @@ class Hub:
                     host,
                     port,
                 )
+        if self.config.mesh.bridges and not self.embedded_broker:
+            _LOGGER.warning(
+                "mesh.bridges are carried by the embedded broker only; this hub uses the "
+                "broker at %s:%d: add `atmosphere mesh bridge-config` output to its "
+                "configuration instead (docs/mesh.md, Bridges)", host, port,
+            )
         self.broker_url = f"mqtt://{host}:{port}"
         return FabricSettings(
             host=host,
@@ -405,6 +432,7 @@ class Hub:
                     routing.index.add(capability)
                 self._stack.callback(routing.attach(self.bus))
                 self._routing = routing
+                self.dispatcher.gradient = routing.gradient
         return self._routing
 
     async def resolve(self, text: str, context: Mapping[str, Any] | None = None) -> Resolution:

@@ -26,6 +26,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "registry",
         "routing leftovers",
         "mesh",
+        "dispatch",
         "automations",
         "runtime",
         "cli",

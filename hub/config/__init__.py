@@ -16,6 +16,8 @@ from hub.config.directory import (
     load_config,
 )
 from hub.config.schema import (
+    BridgeConfig,
+    DiscoveryConfig,
     EmbeddedBrokerConfig,
     HttpConfig,
     HubConfig,
@@ -32,6 +34,8 @@ from hub.config.schema import (
 
 __all__ = [
     "CONFIG_FILE",
+    "BridgeConfig",
+    "DiscoveryConfig",
     "EmbeddedBrokerConfig",
     "HttpConfig",
     "HubConfig",

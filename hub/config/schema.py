@@ -22,7 +22,16 @@ from hub.capfile import NO_NODE, read_capabilities
 from hub.config.mqtt import INTEGRATION as MQTT_INTEGRATION
 from hub.config.mqtt import read_mqtt
 from hub.identity import node_id_for
-from hub.located import Located, Mark, Problems, Section, as_choice, as_mapping, located
+from hub.located import (
+    Located,
+    Mark,
+    Problems,
+    Section,
+    as_choice,
+    as_list,
+    as_mapping,
+    located,
+)
 from hub.model import Capability
 
 MqttProtocol = Literal["5", "3.1.1"]
@@ -113,6 +122,14 @@ class RegistryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DiscoveryConfig:
+    enabled: bool = False
+    """Off by default: advertising tells the whole LAN that a hub is here."""
+    interfaces: tuple[str, ...] = ()
+    """IPv4 addresses discovery binds to; empty for every interface."""
+
+
+@dataclass(frozen=True, slots=True)
 class MeshConfig:
     """The mesh this hub belongs to (docs/mesh.md). Unset keys fall back to what
     ``atmosphere mesh join`` stored in the data directory's ``mesh/``."""
@@ -123,6 +140,30 @@ class MeshConfig:
     """The mesh id, checked against the root key when both are given."""
     token_file: Path | None = None
     """This hub's node token; None for ``<data_dir>/mesh/node.token``."""
+    bridges: tuple[BridgeConfig, ...] = ()
+    """MQTT bridges the embedded broker opens to other sites' brokers (docs/mesh.md)."""
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    """Advertising this hub and finding peers and brokers on the LAN (mDNS)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeConfig:
+    """One Mosquitto bridge from this site's broker to a peer site's (`hub.mesh.bridges`)."""
+
+    peer: str
+    """The connection's name: the peer site."""
+    address: str
+    """The peer broker's ``host:port``."""
+    remote_nodes: tuple[str, ...] = ()
+    """Node ids behind this bridge (on the peer's side of the tree): their rpc and reply
+    topics go out through it."""
+    local_nodes: tuple[str, ...] = ()
+    """Node ids on this side; their rpc and reply topics come in through it. Empty: this
+    hub's own node id."""
+    username: str | None = None
+    password: str | None = None
+    restart_timeout: tuple[int, int] = (2, 30)
+    """Reconnect backoff, base and cap in seconds."""
 
 
 _PASERK_PUBLIC = re.compile(r"^k4\.public\.[A-Za-z0-9_-]{43}$")
@@ -206,8 +247,11 @@ def read_config(
             config_dir,
         ),
         registry=_registry(Section(top.get("registry"), problems, ("stale_after",))),
-        mesh=_mesh(Section(top.get("mesh"), problems, ("root_key", "mesh_id", "token_file")),
-                   config_dir),
+        mesh=_mesh(
+            Section(top.get("mesh"), problems,
+                    ("root_key", "mesh_id", "token_file", "bridges", "discovery")),
+            config_dir,
+        ),
         integrations=_integrations(top.get("integrations"), problems, entities),
         capabilities=_capabilities(top.get("capabilities"), problems),
         automation=top.get("automation"),
@@ -369,7 +413,68 @@ def _mesh(section: Section, config_dir: Path | None) -> MeshConfig:
         path = Path(token_file).expanduser()
         if not path.is_absolute():
             path = (config_dir or Path.cwd()) / path
-    return MeshConfig(root_key=root_key, mesh_id=mesh_id, token_file=path)
+    bridges = _bridges(section)
+    discovery = Section(section.get("discovery"), section.problems, ("enabled", "interfaces"))
+    interfaces = discovery.texts("interfaces")
+    if any(not _is_ipv4(address) for address in interfaces):
+        section.problems.add(
+            discovery.get("interfaces") or section.node,  # type: ignore[arg-type]
+            "mesh.discovery.interfaces: expected IPv4 addresses of this machine "
+            f"(e.g. 192.168.1.20), got {', '.join(interfaces)}",
+        )
+        interfaces = ()
+    return MeshConfig(
+        root_key=root_key, mesh_id=mesh_id, token_file=path, bridges=bridges,
+        discovery=DiscoveryConfig(enabled=discovery.flag("enabled", False),
+                                  interfaces=interfaces),
+    )
+
+
+def _is_ipv4(text: str) -> bool:
+    try:
+        socket.inet_aton(text)
+    except OSError:
+        return False
+    return text.count(".") == 3
+
+
+_BRIDGE_PEER = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_NODE_ID = re.compile(r"^[a-z2-7]{26}$")
+
+
+def _bridges(mesh: Section) -> tuple[BridgeConfig, ...]:
+    node = mesh.get("bridges")
+    if node is None:
+        return ()
+    problems = mesh.problems
+    found: list[BridgeConfig] = []
+    for item in as_list(node, problems):
+        section = Section(item, problems, (
+            "peer", "address", "remote_nodes", "local_nodes", "username", "password",
+        ))
+        peer, address = section.text("peer", ""), section.text("address", "")
+        where = section.get("peer") or item
+        if not _BRIDGE_PEER.match(peer):
+            problems.add(where, "mesh.bridges: expected a peer name of 1 to 64 letters, digits,"
+                         f" '_', '.', '-', got {peer!r}")
+            continue
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            problems.add(section.get("address") or item,
+                         f"mesh.bridges: expected the peer broker as host:port, got {address!r}")
+            continue
+        nodes = {key: section.texts(key) for key in ("remote_nodes", "local_nodes")}
+        bad = [n for values in nodes.values() for n in values if not _NODE_ID.match(n)]
+        if bad:
+            problems.add(item, f"mesh.bridges {peer}: not node ids (26 characters a-z, 2-7, "
+                         f"from `atmosphere mesh status`): {', '.join(bad)}")
+            continue
+        found.append(BridgeConfig(
+            peer=peer, address=address, remote_nodes=nodes["remote_nodes"],
+            local_nodes=nodes["local_nodes"], username=section.optional_text("username"),
+            password=section.optional_text("password"),
+        ))
+    return tuple(found)
 
 
 def _mesh_id_of(paserk: str) -> str:

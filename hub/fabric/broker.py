@@ -113,8 +113,11 @@ class EmbeddedBroker:
         port: int = 1883,
         *,
         binary: str = "mosquitto",
+        extra: str = "",
     ) -> None:
         self.directory = Path(directory)
+        self.extra = extra
+        """More configuration appended to ``mosquitto.conf`` (the mesh's bridges)."""
         self.host = host
         self._port = port
         self._binary = binary
@@ -285,7 +288,8 @@ class EmbeddedBroker:
             except KeyError:
                 lines.append("user root")
         config = self.directory / CONFIG_FILE
-        config.write_text("\n".join(lines) + "\n")
+        extra = f"\n{self.extra}" if self.extra else ""
+        config.write_text("\n".join(lines) + "\n" + extra)
         return config
 
     async def _wait_until_it_answers(self) -> None:

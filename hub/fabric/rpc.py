@@ -20,6 +20,13 @@ error reply, ``unauthorized`` or ``forbidden``, so that its caller learns why at
 instead of waiting out its timeout; one that cannot be authenticated (unknown sender, bad
 signature) is dropped unanswered. A peer whose clock is off by more than the allowed skew
 is logged at WARNING (once a minute per peer), naming it and the offset.
+
+A request may carry an idempotency ``key`` in its body (`RpcClient.call(key=...)`): the
+server then runs the tool at most once per (caller, capability, tool, key) and answers a
+duplicate with the first run's outcome (`hub.fabric.results`; counted in `cached`). Its
+envelope's deadline may be later than the caller's wait for this one reply
+(`call(deadline=...)`): the work's whole budget travels, so that a provider the caller
+stopped waiting for still finishes, and a retry with the same key picks the result up.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ from hub.fabric.envelope import (
     seal,
     unseal,
 )
+from hub.fabric.results import MAX_KEY_LENGTH, ResultCache
 from hub.inputs import load_json
 from hub.logthrottle import LogThrottle
 from hub.model import NodeId, ToolHandler, ToolResult
@@ -110,6 +118,8 @@ class RpcCounters:
     """Envelopes refused as replays (also counted in `bad`)."""
     refused: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     """Refused envelopes per reason (`REFUSALS`); each is also counted in `bad`."""
+    cached: int = 0
+    """Requests with an idempotency key answered by an earlier run (server side)."""
 
 
 class Trust(Protocol):
@@ -173,7 +183,11 @@ class _Endpoint:
             self._late,
             self._replay.refused,
             MappingProxyType(dict(self._refused)),
+            self._cached_hits(),
         )
+
+    def _cached_hits(self) -> int:
+        return 0
 
     def _now(self) -> float:
         return self._clock.now().timestamp()
@@ -274,12 +288,18 @@ class RpcServer(_Endpoint):
         default_timeout: float = 30.0,
         replay: ReplayGuard | None = None,
         trust: Trust | None = None,
+        results: ResultCache | None = None,
     ) -> None:
         super().__init__(fabric, node_id, signing_key, lookup, clock, replay, trust)
         self._resolve = resolve
+        self.results = results if results is not None else ResultCache(self._clock)
+        """Outcomes of requests with an idempotency key (`hub.fabric.results`)."""
         self._default_timeout = default_timeout
         self._tasks: asyncio.TaskGroup | None = None
         self._running: set[asyncio.Task[None]] = set()
+
+    def _cached_hits(self) -> int:
+        return self.results.hits
 
     async def __aenter__(self) -> Self:
         self._tasks = asyncio.TaskGroup()
@@ -378,10 +398,13 @@ class RpcServer(_Endpoint):
             call = load_json(request.body, subject="request")  # hub.inputs' limits
             capability, tool = call["capability"], call["tool"]
             arguments = call.get("arguments") or {}
+            key = call.get("key")
             if not (isinstance(capability, str) and isinstance(tool, str)):
                 raise TypeError("capability and tool must be strings")
             if not isinstance(arguments, dict):
                 raise TypeError("arguments must be an object")
+            if key is not None and not (isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH):
+                raise TypeError(f"key must be a string of 1 to {MAX_KEY_LENGTH} characters")
         except (PayloadError, ValueError, KeyError, TypeError) as exc:
             raise _Failure("bad_arguments", f"malformed request: {exc}") from exc
         if self._trust is not None:
@@ -394,10 +417,34 @@ class RpcServer(_Endpoint):
         handler = self._resolve(capability)
         if handler is None:
             raise _Failure("unknown_capability", f"no capability {capability} on {self.node_id}")
-        where = f"{capability}/{tool}"
         timeout = self._default_timeout
         if request.deadline is not None:
             timeout = request.deadline - self._now()
+        if key is None:
+            return await self._execute(handler, capability, tool, arguments, request, timeout)
+        try:
+            outcome: tuple[bytes, str] = await self.results.once(
+                (request.sender, capability, tool, key),
+                lambda: self._execute(handler, capability, tool, arguments, request, timeout),
+                wait=timeout,
+            )
+        except TimeoutError:  # a duplicate's wait for the run in progress
+            raise _Failure(
+                "timeout",
+                f"{capability}/{tool} (key {key}) still running after {timeout:.1f} s",
+            ) from None
+        return outcome
+
+    async def _execute(
+        self,
+        handler: ToolHandler,
+        capability: str,
+        tool: str,
+        arguments: dict[str, Any],
+        request: Envelope,
+        timeout: float,
+    ) -> tuple[bytes, str]:
+        where = f"{capability}/{tool}"
         try:
             async with asyncio.timeout(timeout):
                 result = await handler(tool, arguments)
@@ -483,11 +530,19 @@ class RpcClient(_Endpoint):
         tool: str,
         arguments: Mapping[str, Any] | None = None,
         timeout: float = 10.0,
+        *,
+        key: str = "",
+        deadline: float | None = None,
     ) -> ToolResult:
         """Call `tool` of `capability` on `node_id`; raise FabricError at once while the
         broker is away, CallTimeout, RegistryError
         (unknown capability or tool), PayloadError (arguments the tool refused) or
-        ToolError (the tool failed; the provider's message)."""
+        ToolError (the tool failed; the provider's message).
+
+        `key`: an idempotency key; the provider runs the tool once per key and answers a
+        repeat with that run's outcome. `deadline`: the wall-clock time (seconds since the
+        epoch, from the clock) the provider may work until; this call waits `timeout`
+        seconds for the reply either way (default: now + `timeout`)."""
         if self._cancel is None:
             raise RuntimeError("RpcClient is not open: use `async with RpcClient(...)`")
         target = NodeId(node_id)
@@ -499,10 +554,12 @@ class RpcClient(_Endpoint):
                 f"cannot call {where} on node {target}: not connected to the MQTT broker at "
                 f"{self._fabric.settings.where}; the hub is reconnecting, try again shortly"
             )
-        body = json.dumps(
-            {"capability": capability, "tool": tool, "arguments": dict(arguments or {})},
-            separators=(",", ":"),
-        ).encode()
+        call: dict[str, Any] = {
+            "capability": capability, "tool": tool, "arguments": dict(arguments or {})
+        }
+        if key:
+            call["key"] = key
+        body = json.dumps(call, separators=(",", ":")).encode()
         now = self._now()
         correlation = os.urandom(8).hex()
         request = Envelope.create(
@@ -512,7 +569,7 @@ class RpcClient(_Endpoint):
             time=now,
             reply_to=self._reply_topic,
             correlation_id=correlation,
-            deadline=now + timeout,
+            deadline=deadline if deadline is not None else now + timeout,
             recipient=target,
             credential=self._credential if target != self.node_id else "",
         )

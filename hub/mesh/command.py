@@ -5,6 +5,8 @@
     atmosphere mesh join TOKEN [--root-key K]        this hub's token and the root key
     atmosphere mesh revoke JTI [--push]              a new signed revocation list
     atmosphere mesh status [--json]                  mesh id, token, peers, counters
+    atmosphere mesh bridge-config --peer NAME --address HOST:PORT --remote-node ID ...
+                                                     a Mosquitto bridge to a peer site
 
 `init`, `token issue` and `revoke` run on the machine that keeps the root key; `join` and
 `status` on each hub. Outputs meant for scripts (a token, a revocation list) are printed
@@ -89,6 +91,27 @@ def add_parser(subparsers: Any) -> None:
     status.add_argument("--json", action="store_true", help="print JSON")
     _client(status)
     status.set_defaults(func=cmd_status)
+
+    bridge = sub.add_parser(
+        "bridge-config", help="print (or write) Mosquitto bridge configuration to a peer site",
+        description="A bridge from this site's broker to a peer site's: the mesh topics and"
+        " node status both ways, each node's rpc and reply topics only towards that node,"
+        " device topics never. Bridges must form a tree (docs/mesh.md, Bridges).",
+    )
+    bridge.add_argument("--peer", required=True, help="the peer site's name (the connection)")
+    bridge.add_argument("--address", required=True, metavar="HOST:PORT",
+                        help="the peer site's broker")
+    bridge.add_argument("--remote-node", action="append", default=[], metavar="ID",
+                        help="a node behind the bridge (every node on the far side of this"
+                        " link; repeat for more)")
+    bridge.add_argument("--local-node", action="append", default=[], metavar="ID",
+                        help="a node on this side (default: this hub's node id; repeat)")
+    bridge.add_argument("--username", help="user name on the peer broker")
+    bridge.add_argument("--output", metavar="FILE",
+                        help="write to FILE (e.g. /etc/mosquitto/conf.d/atmosphere-PEER.conf)"
+                        " instead of stdout")
+    _where(bridge)
+    bridge.set_defaults(func=cmd_bridge_config)
 
 
 def _where(parser: argparse.ArgumentParser) -> None:
@@ -312,3 +335,30 @@ def _lines(status: dict[str, Any], unreachable: str) -> list[str]:
     counts = ", ".join(f"{k} {v}" for k, v in sorted(refused.items())) or "none"
     lines.append(f"refused:    {counts}")
     return lines
+
+
+def cmd_bridge_config(args: argparse.Namespace) -> int:
+    from hub.config import BridgeConfig
+    from hub.mesh.bridges import bridges_config
+
+    local = tuple(args.local_node)
+    if not local:
+        local = (str(load_or_create_identity(_config(args).data_dir).node_id),)
+    bridge = BridgeConfig(
+        peer=args.peer, address=args.address, remote_nodes=tuple(args.remote_node),
+        local_nodes=local, username=args.username,
+    )
+    host, _, port = args.address.rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--address: expected the peer broker as HOST:PORT, got {args.address!r}")
+    if not bridge.remote_nodes:
+        print("warning: no --remote-node: only mesh and status topics will cross this bridge",
+              file=sys.stderr)
+    text = bridges_config([bridge], local[0])
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}; restart Mosquitto to open the bridge (it is not"
+              " reloaded on SIGHUP)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
