@@ -533,14 +533,11 @@ async def test_the_default_limit_is_one_mebibyte(hub: Hub, client: httpx.AsyncCl
     assert "larger than 1048576 bytes" in error_of(response)["message"]
 
 
-async def test_front_page_is_public_and_shows_no_state(
+async def test_front_page_is_private_and_sends_a_browser_to_onboarding(
     hub: Hub, anonymous: httpx.AsyncClient
 ) -> None:
     page = await anonymous.get("/")
-    assert page.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
-    assert hub.config.name in page.text and hub.identity.node_id in page.text
-    assert str(hub.config.data_dir / TOKEN_FILE) in page.text
-    assert hub.api_token not in page.text
-    for capability in hub.registry.all():  # state is private: not on the public page
+    assert page.status_code == 303
+    assert page.headers["location"] == "/onboarding?next=%2F"
+    for capability in hub.registry.all():  # state is private
         assert capability.id not in page.text

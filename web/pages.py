@@ -1,0 +1,32 @@
+"""Rendering the signed-in pages: every page gets the hub's name, who is signed in and the
+session's CSRF token (in ``<meta name="csrf-token">``, read by static/hub.js)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.templating import Jinja2Templates
+
+from web.accounts import MAX_NAME
+from web.auth import principal_of
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    pages: Jinja2Templates = request.app.state.templates
+    hub: Hub = request.app.state.hub
+    principal = request.scope.get("state", {}).get("principal")
+    base: dict[str, Any] = {"hub_name": hub.config.name, "signed_in": None, "csrf": "",
+                            "max_name": MAX_NAME}
+    if principal is not None:
+        who = principal_of(request.scope)
+        base.update(signed_in=who.name, csrf=who.csrf)
+    response = pages.TemplateResponse(request, name, {**base, **context}, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
