@@ -16,6 +16,7 @@ need_debs() {
   command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   if [ "$mode" = test ]; then
     command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
+    [ -x /usr/bin/chromium ] || missing+=(chromium)  # the web UI's browser tests
   fi
   printf '%s\n' "${missing[@]:-}" | sed '/^$/d'
 }

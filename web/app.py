@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from hub.errors import AtmosphereError
 from hub.identity import TOKEN_FILE
-from web import api, automations, home, mesh, route, signin, sse
+from web import api, automations, frames, home, mesh, pages, route, signin, sse
 from web.accounts import Accounts, LoginGuard
 from web.auth import PUBLIC_PAGE_PREFIXES, HubAuth
 from web.errors import ApiError, api_error_handler, atmosphere_error_handler, http_exception_handler
@@ -38,6 +38,7 @@ def api_routes() -> list[Route]:
         # every method: a tool's URL read with GET answers 405 (call_tool says how to call)
         Route("/api/capabilities/{id:path}/tools/{tool}", api.call_tool,
               methods=["POST", "GET", "PUT", "PATCH", "DELETE"]),
+        Route("/api/capabilities/{id:path}/frame", frames.frame, methods=["GET"]),
         Route("/api/capabilities/{id:path}", api.get_capability, methods=["GET"]),
         Route("/api/capabilities/{id:path}", api.remove_capability, methods=["DELETE"]),
         Route("/api/states", api.states, methods=["GET"]),
@@ -47,6 +48,7 @@ def api_routes() -> list[Route]:
         Route("/api/events", sse.events, methods=["GET"]),
         *automations.routes(),
         *signin.routes(),
+        *pages.routes(),
     ]
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from web.accounts import MAX_NAME
@@ -30,3 +31,12 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     return response
+
+
+def routes() -> list[Route]:
+    return [Route("/capabilities", capabilities_page, methods=["GET"])]
+
+
+async def capabilities_page(request: Request) -> Response:
+    """Every capability with its tools and triggers; forms to try tools (capabilities.js)."""
+    return render(request, "capabilities.html", {})
