@@ -78,7 +78,7 @@ def _serve(config: Any, ready: Future[Served], stop: threading.Event) -> None:
 
     try:
         asyncio.run(main())
-    except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+    except BaseException as exc:  # handed to the test thread
         if not ready.done():
             ready.set_exception(exc)
         raise
