@@ -235,3 +235,30 @@ def test_the_dashboard_toggles_the_light_over_mqtt_and_shows_device_state_live(
     frame = page.locator('[data-id="camera.front_door"] img')
     width = frame.evaluate("img => img.naturalWidth")
     assert width > 0
+
+
+# -- the capabilities page ----------------------------------------------------------------------
+
+
+def test_a_tool_form_calls_the_tool_and_a_camera_frame_shows_as_an_image(
+    page: Page, served: Served, shots: Path
+) -> None:
+    onboard(page, served, served.hub.api_token)
+    page.get_by_role("link", name="Capabilities").click()
+    light = page.locator('section[data-id="light.kitchen_light"]')
+    light.locator("summary", has_text="turn_on").click()
+    light.get_by_label("brightness_pct").fill("30")
+    light.get_by_role("button", name="Call turn_on").click()
+    expect(light.locator('[data-role="result"]')).to_contain_text('"brightness": 76')
+    camera = page.locator('section[data-id="camera.front_door"]')
+    camera.locator("summary", has_text="get_frame").click()
+    camera.get_by_role("button", name="Call get_frame").click()
+    image = camera.locator('[data-role="result-image"]')
+    expect(image).to_have_js_property("complete", True)
+    assert image.evaluate("img => img.naturalWidth") > 0
+    bad = light.locator('form[data-tool="turn_on"]')
+    bad.get_by_label("brightness_pct").fill("300")
+    page.evaluate("document.querySelectorAll('input').forEach(i => i.removeAttribute('max'))")
+    bad.get_by_role("button", name="Call turn_on").click()
+    expect(light.locator('[data-role="result"]')).to_contain_text("brightness_pct")
+    screenshot(page, shots, "capabilities")
