@@ -175,7 +175,7 @@ class HubAuth:
             response = error_response(
                 401, "unauthorized",
                 f"{problem}: send the header 'Authorization: Bearer <token>' with the token"
-                f" from {self.token_file} on the hub, or sign in at /login",
+                f" from {self.token_file} on the hub",
                 headers={"WWW-Authenticate": 'Bearer realm="atmosphere"'},
             )
         else:
