@@ -2,7 +2,7 @@
 uvicorn serving a real Hub (demo integration on a real Mosquitto).
 
 The hub and its server run on their own event loop in a thread, so that the tests can use
-Playwright's synchronous API. One browser for the whole session; a fresh hub (and so a
+Playwright's synchronous API. One browser for the module (all the browser tests); a fresh hub (and so a
 fresh onboarding) per test. Screenshots of each page at laptop and phone width go to
 ``$ATMOSPHERE_SCREENSHOTS`` (default: the session's temporary directory), not committed.
 """
@@ -84,8 +84,11 @@ def _serve(config: Any, ready: Future[Served], stop: threading.Event) -> None:
         raise
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # One browser for all the browser tests (they are all in this module). Not
+    # session-scoped: Playwright's sync API keeps its event loop current in this thread
+    # while it runs, which would break every asyncio test collected after this module.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `./bootstrap.sh test` (as root it installs chromium)")
     with sync_playwright() as playwright:
