@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from hub.runtime import Hub
 from tests.broker import Mosquitto, free_port
@@ -35,8 +35,8 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
-LAPTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 740}
+LAPTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=375, height=740)
 
 
 @dataclass
