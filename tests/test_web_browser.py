@@ -265,3 +265,49 @@ def test_a_tool_form_calls_the_tool_and_a_camera_frame_shows_as_an_image(
     bad.get_by_role("button", name="Call turn_on").click()
     expect(light.locator('[data-role="result"]')).to_contain_text("brightness_pct")
     screenshot(page, shots, "capabilities")
+
+
+# -- the automations page -----------------------------------------------------------------------
+
+EVENING = {
+    "id": "evening", "alias": "Evening light",
+    "triggers": [{"trigger": "time", "at": "23:59:00"}],
+    "actions": [{"action": "light.turn_on", "target": {"entity_id": "light.kitchen_light"}}],
+}
+
+
+@pytest.fixture
+def served_with_automation(
+    tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str
+) -> Iterator[Served]:
+    config = hub_config(tmp_path, mosquitto.host, mosquitto.port,
+                        integrations={"demo": demo_section(topic_prefix)}, automation=[EVENING])
+    ready: Future[Served] = Future()
+    stop = threading.Event()
+    thread = threading.Thread(target=_serve, args=(config, ready, stop), name="test.hub")
+    thread.start()
+    try:
+        yield ready.result(timeout=30)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def test_automations_disable_enable_run_now_and_show_the_trace(
+    page: Page, served_with_automation: Served, shots: Path
+) -> None:
+    served = served_with_automation
+    onboard(page, served, served.hub.api_token)
+    page.get_by_role("link", name="Automations").click()
+    card = page.locator('section[data-id="evening"]')
+    expect(card.locator('[data-role="summary"]')).to_contain_text("enabled")
+    card.get_by_role("button", name="Disable").click()
+    expect(card.locator('[data-role="summary"]')).to_contain_text("disabled")
+    assert not served.hub.automations.automations["evening"].enabled
+    card.get_by_role("button", name="Enable").click()
+    expect(card.locator('[data-role="summary"]')).to_contain_text("enabled")
+    card.get_by_role("button", name="Run now").click()
+    card.locator('[data-role="trace"]').first.click()
+    expect(card.locator('[data-role="steps"] li').first).to_be_visible()
+    assert served.hub.registry.get("light.kitchen_light").state["state"] == "on"
+    screenshot(page, shots, "automations")

@@ -34,9 +34,17 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
 
 
 def routes() -> list[Route]:
-    return [Route("/capabilities", capabilities_page, methods=["GET"])]
+    return [
+        Route("/capabilities", capabilities_page, methods=["GET"]),
+        Route("/automations", automations_page, methods=["GET"]),
+    ]
 
 
 async def capabilities_page(request: Request) -> Response:
     """Every capability with its tools and triggers; forms to try tools (capabilities.js)."""
     return render(request, "capabilities.html", {})
+
+
+async def automations_page(request: Request) -> Response:
+    """Automations: enable/disable, run now, traces (automations.js on /api/automations)."""
+    return render(request, "automations.html", {})
