@@ -311,3 +311,22 @@ def test_automations_disable_enable_run_now_and_show_the_trace(
     expect(card.locator('[data-role="steps"] li').first).to_be_visible()
     assert served.hub.registry.get("light.kitchen_light").state["state"] == "on"
     screenshot(page, shots, "automations")
+
+
+# -- route playground and mesh ------------------------------------------------------------------
+
+
+def test_the_route_playground_shows_the_resolution_and_the_mesh_page_says_what_is_missing(
+    page: Page, served: Served, shots: Path
+) -> None:
+    onboard(page, served, served.hub.api_token)
+    page.get_by_role("link", name="Route").click()
+    page.get_by_label("Request").fill("turn on the kitchen light")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.locator('[data-role="route-result"]')).to_contain_text("light.kitchen_light")
+    screenshot(page, shots, "route")
+    assert served.hub.registry.get("light.kitchen_light").state["state"] == "off"  # not run
+    page.get_by_role("link", name="Mesh").click()
+    expect(page.locator("main")).to_contain_text("Not built yet:")
+    expect(page.locator('[data-role="mesh"]')).to_contain_text('"rpc"')
+    screenshot(page, shots, "mesh")

@@ -37,6 +37,8 @@ def routes() -> list[Route]:
     return [
         Route("/capabilities", capabilities_page, methods=["GET"]),
         Route("/automations", automations_page, methods=["GET"]),
+        Route("/route", route_page, methods=["GET"]),
+        Route("/mesh", mesh_page, methods=["GET"]),
     ]
 
 
@@ -48,3 +50,13 @@ async def capabilities_page(request: Request) -> Response:
 async def automations_page(request: Request) -> Response:
     """Automations: enable/disable, run now, traces (automations.js on /api/automations)."""
     return render(request, "automations.html", {})
+
+
+async def route_page(request: Request) -> Response:
+    """The route playground: a sentence in, the resolution out (route.js, no execution)."""
+    return render(request, "route.html", {})
+
+
+async def mesh_page(request: Request) -> Response:
+    """This hub's mesh status; says plainly that membership is not built yet."""
+    return render(request, "mesh.html", {})
