@@ -84,6 +84,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             " kind TEXT NOT NULL, due REAL NOT NULL, json TEXT NOT NULL)"
         ),
     ),
+    # 4: the web UI's accounts, sign-in sessions and named API tokens (web/accounts.py);
+    # sessions and tokens are kept as SHA-256 digests, never as the secret itself
+    (
+        "CREATE TABLE web_users (name TEXT PRIMARY KEY, hash TEXT NOT NULL, created REAL NOT NULL)",
+        (
+            "CREATE TABLE web_sessions (digest TEXT PRIMARY KEY, user TEXT NOT NULL,"
+            " csrf TEXT NOT NULL, created REAL NOT NULL, expires REAL NOT NULL)"
+        ),
+        (
+            "CREATE TABLE web_tokens (name TEXT PRIMARY KEY, digest TEXT NOT NULL UNIQUE,"
+            " created REAL NOT NULL, last_used REAL)"
+        ),
+    ),
 )
 """Schema migrations: entry ``i`` takes the schema from version ``i`` to ``i + 1``.
 Only ever append; never edit an entry that has shipped."""

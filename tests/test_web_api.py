@@ -533,14 +533,40 @@ async def test_the_default_limit_is_one_mebibyte(hub: Hub, client: httpx.AsyncCl
     assert "larger than 1048576 bytes" in error_of(response)["message"]
 
 
-async def test_front_page_is_public_and_shows_no_state(
+async def test_front_page_is_private_and_sends_a_browser_to_onboarding(
     hub: Hub, anonymous: httpx.AsyncClient
 ) -> None:
     page = await anonymous.get("/")
-    assert page.status_code == 200
-    assert page.headers["content-type"].startswith("text/html")
-    assert hub.config.name in page.text and hub.identity.node_id in page.text
-    assert str(hub.config.data_dir / TOKEN_FILE) in page.text
-    assert hub.api_token not in page.text
-    for capability in hub.registry.all():  # state is private: not on the public page
+    assert page.status_code == 303
+    assert page.headers["location"] == "/onboarding?next=%2F"
+    for capability in hub.registry.all():  # state is private
         assert capability.id not in page.text
+
+
+# -- camera frames for <img>: GET /api/capabilities/{id}/frame ---------------------------
+
+
+async def test_a_frame_is_the_tools_image(client: httpx.AsyncClient, lamp: Lamp) -> None:
+    response = await client.get("/api/capabilities/light.test_lamp/frame")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.content == JPEG
+    assert lamp.calls == [("snapshot", {})]
+
+
+async def test_a_capability_without_frames_says_so(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/capabilities/sensor.test_temperature/frame")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == (
+        "sensor.test_temperature has no frame tool (get_frame or snapshot): it is not a camera"
+    )
+    unknown = await client.get("/api/capabilities/camera.nowhere/frame")
+    assert unknown.status_code == 404
+    assert 'no capability "camera.nowhere"' in unknown.json()["error"]["message"]
+
+
+async def test_frames_need_authentication(anonymous: httpx.AsyncClient, lamp: Lamp) -> None:
+    response = await anonymous.get("/api/capabilities/light.test_lamp/frame")
+    assert response.status_code == 401
+    assert lamp.calls == []

@@ -7,17 +7,20 @@ hub (``atmosphere run``, a test) owns its lifecycle, so the app needs no lifespa
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from hub.errors import AtmosphereError
 from hub.identity import TOKEN_FILE
-from web import api, automations, home, mesh, route, sse
-from web.auth import BearerAuth
+from web import api, automations, frames, home, mesh, pages, route, signin, sse
+from web.accounts import Accounts, LoginGuard
+from web.auth import PUBLIC_PAGE_PREFIXES, HubAuth
 from web.errors import ApiError, api_error_handler, atmosphere_error_handler, http_exception_handler
 from web.limits import DEFAULT_MAX_BODY, BodyLimit
 
@@ -35,6 +38,7 @@ def api_routes() -> list[Route]:
         # every method: a tool's URL read with GET answers 405 (call_tool says how to call)
         Route("/api/capabilities/{id:path}/tools/{tool}", api.call_tool,
               methods=["POST", "GET", "PUT", "PATCH", "DELETE"]),
+        Route("/api/capabilities/{id:path}/frame", frames.frame, methods=["GET"]),
         Route("/api/capabilities/{id:path}", api.get_capability, methods=["GET"]),
         Route("/api/capabilities/{id:path}", api.remove_capability, methods=["DELETE"]),
         Route("/api/states", api.states, methods=["GET"]),
@@ -43,7 +47,17 @@ def api_routes() -> list[Route]:
         Route("/api/mesh/revocations", mesh.add_revocations, methods=["POST"]),
         Route("/api/events", sse.events, methods=["GET"]),
         *automations.routes(),
+        *signin.routes(),
+        *pages.routes(),
     ]
+
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def all_routes() -> list[BaseRoute]:
+    """The API, the pages, and the static files (public: CSS and JavaScript only)."""
+    return [*api_routes(), Mount("/static", StaticFiles(directory=STATIC_DIR), name="static")]
 
 
 def create_app(
@@ -53,17 +67,21 @@ def create_app(
     sse_keepalive: float = sse.DEFAULT_KEEPALIVE,
     debug: bool = False,
 ) -> Starlette:
-    """The web app for `hub`: the JSON API under ``/api/`` (see docs/http-api.md)."""
+    """The web app for `hub`: the JSON API under ``/api/`` (see docs/http-api.md) and the
+    web UI's pages (see docs/web.md)."""
+    accounts = Accounts(hub.store, hub.clock)
     app = Starlette(
         debug=debug,
-        routes=api_routes(),
+        routes=all_routes(),
         middleware=[
             # Authentication first: an unauthenticated client gets 401, not a body check.
+            # One guard for everything: a route nobody marks public is private.
             Middleware(
-                BearerAuth,
+                HubAuth,
                 token=lambda: hub.api_token,
                 token_file=str(hub.config.data_dir / TOKEN_FILE),
-                public_prefixes=(automations.WEBHOOK_PREFIX,),
+                accounts=accounts,
+                public_prefixes=(*PUBLIC_PAGE_PREFIXES, automations.WEBHOOK_PREFIX),
             ),
             Middleware(BodyLimit, max_body=max_body),
         ],
@@ -74,6 +92,8 @@ def create_app(
         },
     )
     app.state.hub = hub
+    app.state.accounts = accounts
+    app.state.login_guard = LoginGuard(hub.clock)
     app.state.templates = home.templates()
     app.state.sse_keepalive = sse_keepalive
     app.state.sse_closing = asyncio.Event()

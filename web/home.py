@@ -1,5 +1,4 @@
-"""`GET /`: the hub's front page. Public, so it shows only what `/api/health` shows, plus
-how to reach the rest with the API token."""
+"""`GET /`: the dashboard (signed in): devices grouped by floor and area, live by SSE."""
 
 from __future__ import annotations
 
@@ -11,10 +10,11 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from hub import __version__
-from hub.identity import TOKEN_FILE
+from web.pages import render
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
+
 
 def templates() -> Jinja2Templates:
     """The app's templates (one environment per app: no module-level state)."""
@@ -23,16 +23,12 @@ def templates() -> Jinja2Templates:
 
 async def home(request: Request) -> Response:
     hub: Hub = request.app.state.hub
-    pages: Jinja2Templates = request.app.state.templates
-    return pages.TemplateResponse(
+    return render(
         request,
         "home.html",
         {
-            "name": hub.config.name,
             "version": __version__,
             "status": "ok" if hub.connected else "degraded",
             "node_id": hub.node_id,
-            "token_file": str(hub.config.data_dir / TOKEN_FILE),
-            "base_url": str(request.base_url),
         },
     )
