@@ -8,6 +8,7 @@
     ├── RegistryError      unknown capability or tool
     │   └── CapabilityInUse  removing what a running provider or the configuration adds again
     ├── ToolError          a tool ran and failed
+    ├── LlmError           a chat model server failed or answered what cannot be used
     ├── StoreError         the SQLite store
     ├── DataDirInUse       another hub runs on the data directory; the CLI exits 1
     ├── MeshError          gossip and peers
@@ -57,6 +58,11 @@ class ToolError(AtmosphereError):
     """A tool was reached but failed; the message is the provider's."""
 
 
+class LlmError(AtmosphereError):
+    """A chat model server (OpenAI-compatible API) could not be reached, failed, timed out
+    or answered something unusable; the message names the server and what it said."""
+
+
 class StoreError(AtmosphereError):
     """The SQLite store failed."""
 
@@ -94,6 +100,7 @@ HTTP_ERRORS: tuple[tuple[type[AtmosphereError], int, str], ...] = (
     (NoCapableNode, 404, "no_capable_node"),
     (PayloadError, 400, "bad_request"),
     (ToolError, 502, "tool_error"),
+    (LlmError, 502, "llm_error"),
     (TokenError, 401, "unauthorized"),
 )
 """How the HTTP API answers each error, most specific first: the server (web/errors.py)
