@@ -20,12 +20,13 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         "model errors",
         "inputs",
-        "clock located plugins arguments templates domains identity media client",
+        "clock located plugins arguments templates domains identity media client llm",
         "logthrottle events capfile lock",
         "fabric devices store config",
         "registry",
         "routing leftovers",
         "automations",
+        "agents",
         "runtime",
         "cli",
     )
