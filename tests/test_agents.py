@@ -5,8 +5,6 @@ script agent. The real model is in test_agents_model.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +13,9 @@ import pytest
 from hub.agents import AgentRequest
 from hub.errors import ConfigError, PayloadError
 from hub.runtime import Hub
+from tests.agents_rig import agent_hub
 from tests.broker import Mosquitto
-from tests.hubs import demo_section, hub_config
+from tests.hubs import hub_config
 from tests.llmfake import completion, fake_model
 from tests.mqtt import Peer, mqtt_peer
 from tests.waiting import eventually
@@ -31,15 +30,6 @@ def llm_agent(url: str, **options: Any) -> dict[str, Any]:
     return {"id": "agent.house", "kind": "llm", "url": url, "model": "fake",
             "purpose": "Looks after the house: lights and the front door camera.",
             "timeout": 20, **options}
-
-
-@asynccontextmanager
-async def agent_hub(tmp_path: Path, broker: Mosquitto, prefix: str,
-                    agents: list[dict[str, Any]], **sections: Any) -> AsyncIterator[Hub]:
-    config = hub_config(tmp_path, broker.host, broker.port,
-                        integrations={"demo": demo_section(prefix)}, agents=agents, **sections)
-    async with Hub(config) as hub:
-        yield hub
 
 
 async def ask(hub: Hub, text: str = "", **event: Any) -> dict[str, Any]:

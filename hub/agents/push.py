@@ -28,7 +28,7 @@ from hub.logthrottle import LogThrottle
 from hub.routing import Embedder
 
 _LOGGER = logging.getLogger(__name__)
-PURPOSE_THRESHOLD = 0.35
+PURPOSE_THRESHOLD = 0.25
 """Cosine similarity of a trigger's intent text to an agent's purpose needed to route it
 (measured on a hand-labelled set, bench/intent_threshold.py; docs/agents.md)."""
 QUEUE = 16

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from hub.automations.config import read_automations
 from hub.automations.dispatch import Dispatch, FiredEvent
@@ -34,6 +34,9 @@ from hub.config import load_config
 from hub.errors import AtmosphereError, RegistryError
 from hub.located import Located, Problems
 from hub.templates import Templates
+
+if TYPE_CHECKING:
+    from hub.routing.language import Resolution
 
 _LOGGER = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 5.0
@@ -245,6 +248,9 @@ class Automations:
 
     def on_any_state(self, callback: Callable[[], None]) -> Callable[[], None]:
         return self.dispatch.on_any_state(callback)
+
+    async def resolve(self, text: str, context: Mapping[str, Any]) -> Resolution:
+        return await self.hub.resolve(text, context)
 
     async def automation_service(self, service: str, ids: Sequence[str],
                                  variables: Mapping[str, Any]) -> None:

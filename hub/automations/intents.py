@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 Cancel = Callable[[], None]
 
-DEFAULT_THRESHOLD = 0.5
+DEFAULT_THRESHOLD = 0.35
 """Cosine similarity (all-MiniLM-L6-v2) above which an intent text matches a phrase.
 Measured with bench/intent_threshold.py on a hand-labelled set: see docs/agents.md."""
 
