@@ -192,3 +192,15 @@ async def test_a_broken_agent_is_a_configuration_error_with_its_line(
     assert not (tmp_path / "data").exists()  # checked before anything was touched
 
 
+
+
+def test_config_check_reports_a_broken_agent_with_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from hub.cli import main
+    from tests.hubs import write_config
+
+    config_dir = write_config(tmp_path, agents=[{"id": "agent.x", "kind": "llm",
+                                                 "url": "ftp://x"}])
+    assert main(["config", "check", str(config_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "configuration.yaml:" in err and "an llm agent needs url" in err
