@@ -204,3 +204,22 @@ def test_config_check_reports_a_broken_agent_with_its_line(
     assert main(["config", "check", str(config_dir)]) == 2
     err = capsys.readouterr().err
     assert "configuration.yaml:" in err and "an llm agent needs url" in err
+
+
+def test_tool_names_fit_the_chat_api_and_map_back() -> None:
+    import re
+
+    from hub.agents import ToolNames
+
+    names = ToolNames()
+    short = names.name("light.kitchen", "turn_on")
+    assert short == "light_kitchen__turn_on"
+    long_id = "sensor." + "very_long_name_" * 6
+    long = names.name(long_id, "get_state")
+    clash = names.name("light:kitchen", "turn_on")  # the same after replacing ':'
+    for name in (short, long, clash):
+        assert re.fullmatch(r"[a-zA-Z0-9_-]{1,64}", name), name
+    assert len({short, long, clash}) == 3
+    assert names.lookup(long) == (long_id, "get_state")
+    assert names.lookup(clash) == ("light:kitchen", "turn_on")
+    assert names.lookup("nope") is None

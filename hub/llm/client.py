@@ -136,7 +136,9 @@ class ChatClient:
                 raise LlmError(f"{url}: cannot reach the model server: {exc or type(exc).__name__}"
                                ) from None
             except httpx.HTTPError as exc:
-                raise LlmError(f"{url}: {type(exc).__name__}: {exc}") from None
+                raise LlmError(f"{url}: the connection to the model server broke "
+                               f"({type(exc).__name__}{': ' + str(exc) if str(exc) else ''}); "
+                               "is it still running?") from None
             if response.status_code in _RETRY_STATUS and attempt < self.settings.retries:
                 attempt += 1
                 _LOGGER.info("model server busy, retrying url=%s status=%d attempt=%d", url,
