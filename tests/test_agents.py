@@ -70,12 +70,14 @@ async def test_the_agent_is_a_capability_and_calls_tools_through_the_hub(
 async def test_camera_frames_go_to_a_vision_model_as_images(
         tmp_path: Path, mosquitto: Mosquitto, topic_prefix: str) -> None:
     async with fake_model() as model, agent_hub(
-            tmp_path, mosquitto, topic_prefix, [llm_agent(model.url, vision=True)]) as hub:
+            tmp_path, mosquitto, topic_prefix,
+            [llm_agent(model.url, vision=True, first_tool_choice="required")]) as hub:
         model.calls((GET_FRAME, {}))
         model.says("A person in a red coat.")
         answer = await ask(hub, capability=CAMERA, name="person_detected",
                            intent="person at front door")
         assert answer["tool_calls"] == [{"tool": f"{CAMERA}/get_frame", "arguments": {}}]
+        assert [r["tool_choice"] for r in model.requests] == ["required", "auto"]
         offered = model.tool_names(0)  # the source's tools come first
         camera = [n for n in offered if n.startswith("camera_front_door__")]
         assert GET_FRAME in camera and offered[:len(camera)] == camera

@@ -34,7 +34,7 @@ _ID = re.compile(r"^agent\.[a-z0-9_]+$")
 _COMMON = ("id", "name", "kind", "purpose", "area", "description", "min_priority",
            "throttle", "route_events")
 _LLM = ("url", "model", "api_key", "system", "max_steps", "timeout", "vision", "capabilities",
-        "max_tools", "tool_budget", "temperature", "max_tokens")
+        "max_tools", "tool_budget", "temperature", "max_tokens", "first_tool_choice")
 _NOTIFY = ("topic", "webhook", "timeout", "qos", "retain")
 _SCRIPT = ("actions", "sequence", "timeout")
 
@@ -79,6 +79,9 @@ class LlmConfig(AgentConfig):
     """Characters of tool descriptions offered per request (a 4k-context model copes)."""
     temperature: float = 0.0
     max_tokens: int = 256
+    first_tool_choice: str = "auto"
+    """``tool_choice`` of the turn's first request: ``required`` makes the model act first
+    (small models then always answer with a well-formed call); later requests use auto."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +169,9 @@ def _llm(node: Located, section: Section, common: Mapping[str, Any]) -> LlmConfi
         tool_budget=section.integer("tool_budget", 6000, low=200),
         temperature=section.number("temperature", 0.0, low=0, high=2),
         max_tokens=section.integer("max_tokens", 256, low=1),
+        first_tool_choice=section.choice("first_tool_choice", "auto",
+                                         {"auto": "auto", "required": "required",
+                                          "none": "none"}),
     )
 
 

@@ -69,11 +69,12 @@ class LlmAgent:
                  for o in offers]
         answer.offered = tuple(f"{o.capability.id}/{o.tool.name}" for o in offers)
         messages: list[Message] = [system(config.system), user(request.prompt())]
-        for _ in range(config.max_steps):
+        for index in range(config.max_steps):
             step = AgentStep("model", time.time())
             answer.steps.append(step)
+            choice = config.first_tool_choice if index == 0 else "auto"
             reply = await self.client.chat(
-                messages, tools=tools, tool_choice="auto" if tools else None,
+                messages, tools=tools, tool_choice=choice if tools else None,
                 temperature=config.temperature, max_tokens=config.max_tokens,
                 timeout=max(0.001, deadline - time.monotonic()))
             step.seconds = reply.seconds
