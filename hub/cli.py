@@ -363,6 +363,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 
 
 def _automation_problems(directory: Path) -> list[str]:
+    """The problems of the `automation:` and `agents:` sections (file:line each)."""
+    from hub.agents import read_agents
     from hub.automations import read_automations
     from hub.config import load_config
     from hub.located import Problems
@@ -370,6 +372,7 @@ def _automation_problems(directory: Path) -> list[str]:
     config = load_config(directory)
     problems = Problems()
     read_automations(config.automation, problems, config_dir=config.config_dir)
+    read_agents(config.agents, problems)
     return problems.lines()
 
 

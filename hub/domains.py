@@ -568,6 +568,34 @@ _HA_MODEL: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
 })
 
 
+# -- agents (issue 10: agents are capabilities; hub/agents/) ---------------------------------
+
+
+def _agent() -> tuple[Tool, ...]:
+    step = _object({"kind": _text("model, tool or action."),
+                    "tool": _text("The tool called (capability_id/tool)."),
+                    "arguments": _schema(type="object", description="Its arguments."),
+                    "seconds": _number("How long it took.")}, closed=False)
+    return (_tool("handle", "Hand a request or an event to the agent; it acts with the "
+                  "hub's tools and answers.", _object({
+                      "text": _text("A request in words, e.g. 'who is at the door?'."),
+                      "event": _schema(type="object", description=(
+                          "What happened: a trigger's variables (capability, name, intent, "
+                          "payload, priority).")),
+                  }, any_of=(("text",), ("event",))), result=_object({
+                      "answer": _text("The agent's answer in words."),
+                      "tool_calls": _array("The tools it called, in order.", step),
+                      "steps": _array("Every step: model requests and tool calls.", step),
+                      "error": _text("Why the turn failed, when it did."),
+                  }, ("answer", "tool_calls"), closed=False), timeout=120.0),)
+
+
+_AGENTS: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({"agent": _agent})
+"""Agents (hub/agents/): one standard tool, ``handle``."""
+
+# -- end of agents ---------------------------------------------------------------------------
+
+
 # Builders, not values: every call makes fresh schemas, so no caller can change another's.
 _DEVICES: Mapping[str, Callable[[], tuple[Tool, ...]]] = MappingProxyType({
     "light": _light,
@@ -631,7 +659,9 @@ DEVICE_DOMAINS: frozenset[str] = frozenset(_DEVICES)
 """Home Assistant domains with standard tools; each has ``get_state``."""
 AI_KINDS: frozenset[str] = frozenset(_AI)
 """AI service kinds with a standard tool."""
-KNOWN_TYPES: frozenset[str] = DEVICE_DOMAINS | AI_KINDS
+AGENT_TYPES: frozenset[str] = frozenset(_AGENTS)
+"""Agent capabilities (hub/agents/)."""
+KNOWN_TYPES: frozenset[str] = DEVICE_DOMAINS | AI_KINDS | AGENT_TYPES
 
 
 def is_device_domain(type_: str) -> bool:
@@ -644,7 +674,7 @@ def standard_tools(type_: str) -> tuple[Tool, ...]:
     device = _DEVICES.get(type_)
     if device is not None:
         return (*device(), _get_state())
-    ai = _AI.get(type_)
+    ai = _AI.get(type_) or _AGENTS.get(type_)
     return ai() if ai is not None else ()
 
 

@@ -8,6 +8,7 @@
     ├── RegistryError      unknown capability or tool
     │   └── CapabilityInUse  removing what a running provider or the configuration adds again
     ├── ToolError          a tool ran and failed
+    ├── LlmError           a chat model server failed or answered what cannot be used
     ├── StoreError         the SQLite store
     ├── DataDirInUse       another hub runs on the data directory; the CLI exits 1
     ├── MeshError          gossip and peers
@@ -56,6 +57,11 @@ class CapabilityInUse(RegistryError):
 
 class ToolError(AtmosphereError):
     """A tool was reached but failed; the message is the provider's."""
+
+
+class LlmError(AtmosphereError):
+    """A chat model server (OpenAI-compatible API) could not be reached, failed, timed out
+    or answered something unusable; the message names the server and what it said."""
 
 
 class StoreError(AtmosphereError):
@@ -107,6 +113,7 @@ HTTP_ERRORS: tuple[tuple[type[AtmosphereError], int, str], ...] = (
     (PayloadError, 400, "bad_request"),
     (ToolError, 502, "tool_error"),
     (Forbidden, 403, "forbidden"),  # before TokenError: it is one
+    (LlmError, 502, "llm_error"),
     (TokenError, 401, "unauthorized"),
 )
 """How the HTTP API answers each error, most specific first: the server (web/errors.py)

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Self
 
 from hub import plugins
+from hub.agents import AgentConfig, Agents, read_agents
 from hub.arguments import check_arguments
 from hub.automations import Automations
 from hub.clock import Clock, SystemClock
@@ -37,6 +38,7 @@ from hub.fabric import (
 )
 from hub.identity import Identity, load_or_create_api_token, load_or_create_identity
 from hub.leftovers import Leftovers
+from hub.located import Problems
 from hub.lock import DataDirLock
 from hub.mesh.bridges import bridges_config
 from hub.mesh.config import GossipConfig
@@ -96,6 +98,7 @@ class Hub:
         self.leftovers: Leftovers
         self.automations: Automations
         self.trust: MeshTrust
+        self.agents: Agents
         self._rpc: RpcClient
         self._rpc_server: RpcServer
         self.gossip: Gossip
@@ -151,6 +154,7 @@ class Hub:
         # Everything that can be checked is checked before the first side effect: a
         # broken configuration must not create the data directory or reach the broker.
         integrations = self._integrations()
+        agents = self._agents()
         data_dir = self.config.data_dir
         # One hub per data directory, before its key, database or broker are touched: a
         # second hub would connect with the first one's client id and knock it off.
@@ -248,9 +252,17 @@ class Hub:
             self, self.config.automation, config_dir=self.config.config_dir
         )
         await stack.enter_async_context(self.automations)
+        self.agents = await stack.enter_async_context(Agents(self, agents))
         # Started means listening: every subscription made so far is acknowledged.
         await self.fabric.wait_subscribed()
         await self.rpc_fabric.wait_subscribed()
+
+    def _agents(self) -> tuple[AgentConfig, ...]:
+        """The `agents:` section checked; ConfigError (file:line) for a broken agent."""
+        problems = Problems()
+        configs = read_agents(self.config.agents, problems)
+        problems.raise_if_any()
+        return configs
 
     def _integrations(self) -> list[tuple[str, ModuleType, Any]]:
         """Each configured integration's module and checked configuration; ConfigError

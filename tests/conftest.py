@@ -19,6 +19,17 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     broker.stop()
 
 
+@pytest.fixture(scope="session")
+def llm_server() -> Iterator[str]:
+    """One real local chat model per test session (llama.cpp's server with
+    Qwen2.5-Coder-1.5B-Instruct, tests/llmserver.py): installed on first use, started only
+    when a test asks for it. Its base URL."""
+    from tests.llmserver import ensure_model, running_model_server
+
+    with running_model_server(ensure_model()) as url:
+        yield url
+
+
 @pytest.fixture
 def private_mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     """A broker of the test's own, for tests that stop and restart it."""

@@ -112,7 +112,8 @@ def test_config_check_reports_broken_automations_and_keeps_the_rest(
     assert main(["config", "check", str(config_dir)]) == 2
     err = capsys.readouterr().err.splitlines()  # type: ignore[attr-defined]
     assert err[0].startswith("automations.yaml:7:16: unknown trigger platform 'sunrise'; "
-                             "available: atmosphere, capability, event, homeassistant, mqtt,")
+                             "available: atmosphere, capability, event, homeassistant, intent, "
+                             "mqtt,")
     assert ("automations.yaml:16:21: automation[2].action[0].data.brightness: template "
             "'{{ 1 + }}': line 1: unexpected 'end of print statement'") in err
     assert any(line.startswith("automations.yaml:20:11: automation[3].triggers[0].at: time trigger:"

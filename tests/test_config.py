@@ -186,7 +186,7 @@ def test_unknown_keys_with_a_suggestion(tmp_path: Path) -> None:
         "configuration.yaml:5:1: unknown key 'integration'; did you mean 'integrations'?",
         (
             "configuration.yaml:7:1: unknown key 'foo'; expected one of: name, data_dir, mqtt, "
-            "http, logging, routing, registry, mesh, integrations, capabilities, automation"
+            "http, logging, routing, registry, mesh, integrations, capabilities, automation, agents"
         ),
     ]
 

@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         "model errors",
         "inputs",
-        "clock located plugins arguments templates domains identity media client colours",
+        "clock located plugins arguments templates domains identity media client colours llm",
         "logthrottle events capfile lock",
         "fabric devices store config",
         "registry",
@@ -28,6 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "mesh",
         "dispatch",
         "automations",
+        "agents",
         "runtime",
         "cli",
     )

@@ -171,6 +171,10 @@ class Dispatch:
         for callback in tuple(self._lifecycle.get(event, ())):
             callback()
 
+    def binds(self, capability_id: str, name: str) -> bool:
+        """Whether a capability trigger waits for this device trigger."""
+        return bool(self._fired.get((capability_id, name)))
+
     def since_change(self, capability_id: str) -> float | None:
         """Seconds since the capability's state last changed (since start if it did not)."""
         last = self._changed.get(capability_id, self.started_at)

@@ -11,26 +11,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from hub.automations.config import read_automations
 from hub.automations.dispatch import Dispatch, FiredEvent
+from hub.automations.errors import StopRun
 from hub.automations.helpers import StateHelpers
 from hub.automations.hubapi import HubApi
+from hub.automations.intents import Intents
 from hub.automations.model import AutomationConfig, TriggerSpec
 from hub.automations.platform import TriggerEvent, TriggerInfo
 from hub.automations.runner import Automation
-from hub.automations.script import Resume
+from hub.automations.script import Action, Resume, Run
 from hub.automations.templating import Renderer
 from hub.automations.timers import Timers
-from hub.automations.traces import TraceBook
+from hub.automations.traces import Trace, TraceBook
 from hub.config import load_config
 from hub.errors import AtmosphereError, RegistryError
 from hub.located import Located, Problems
 from hub.templates import Templates
+
+if TYPE_CHECKING:
+    from hub.routing.language import Resolution
 
 _LOGGER = logging.getLogger(__name__)
 SHUTDOWN_GRACE = 5.0
@@ -48,6 +54,7 @@ class Automations:
         self.renderer = Renderer(self.templates, self.helpers.variables())
         self.dispatch = Dispatch(hub.bus, hub.registry, hub.clock)
         self.timers = Timers(hub.store, hub.clock)
+        self.intents = Intents(hub, self.dispatch, self.spawn)
         self.traces = TraceBook(hub.store, hub.clock)
         self.automations: dict[str, Automation] = {}
         self.problems: list[str] = []
@@ -66,6 +73,7 @@ class Automations:
         self._group = asyncio.TaskGroup()
         await self._group.__aenter__()
         self.dispatch.start()
+        self.intents.start()
         try:
             self._held = {key: (due, data) for key, _, due, data
                           in await self.timers.pending("for")}
@@ -86,6 +94,7 @@ class Automations:
         self.stopping = True
         self._unload()
         self.dispatch.stop()
+        self.intents.stop()
         group, self._group = self._group, None
         if group is not None:
             await group.__aexit__(None, None, None)
@@ -240,6 +249,9 @@ class Automations:
     def on_any_state(self, callback: Callable[[], None]) -> Callable[[], None]:
         return self.dispatch.on_any_state(callback)
 
+    async def resolve(self, text: str, context: Mapping[str, Any]) -> Resolution:
+        return await self.hub.resolve(text, context)
+
     async def automation_service(self, service: str, ids: Sequence[str],
                                  variables: Mapping[str, Any]) -> None:
         for entity_id in ids:
@@ -275,6 +287,32 @@ class Automations:
                 one()
 
         return detach
+
+    async def run_script(self, name: str, actions: Sequence[Action],
+                         variables: Mapping[str, Any]) -> dict[str, Any]:
+        """Run `actions` outside any automation (a script agent): its trace as a dict, plus
+        ``response`` (a `stop`'s response_variable) and ``error``."""
+        config = AutomationConfig(id=name, alias=name, where=name, triggers=(),
+                                  conditions=(), actions=tuple(actions))
+        trace = Trace(name, uuid.uuid4().hex[:16], self.clock.now().timestamp(),
+                      variables.get("trigger"))
+        run = Run(self, config, trace, {"this": {"entity_id": name}, **variables})
+        response: Any = None
+        try:
+            await run.sequence(config.actions, "action")
+            trace.script_execution = "finished"
+        except StopRun as stop:
+            trace.script_execution = "error" if stop.error else "finished"
+            trace.error = stop.reason if stop.error else None
+            response = stop.response
+        except AtmosphereError as exc:
+            trace.script_execution = "error"
+            trace.error = str(exc)
+        trace.state = "stopped"
+        trace.finished = self.clock.now().timestamp()
+        data = trace.as_dict()
+        data["response"] = response
+        return data
 
     # -- management ----------------------------------------------------------------------
 

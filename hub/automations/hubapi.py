@@ -2,13 +2,13 @@
 
 The engine sits below the runtime (it cannot import `Hub`), so the runtime hands itself in
 and the engine sees it through this protocol: the clock, the bus, the registry, the
-fabric, the store, the configuration and tool calls.
+fabric, the store, the configuration, tool calls and routing (loaded on first use).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hub.clock import Clock
 from hub.config import HubConfig
@@ -17,6 +17,10 @@ from hub.fabric import Fabric
 from hub.model import ToolResult
 from hub.registry import Registry
 from hub.store import Store
+
+if TYPE_CHECKING:
+    from hub.routing.language import Resolution
+    from hub.routing.service import Routing
 
 
 class HubApi(Protocol):
@@ -35,3 +39,8 @@ class HubApi(Protocol):
         *,
         timeout: float | None = None,
     ) -> ToolResult: ...
+
+    async def routing(self) -> Routing: ...
+
+    async def resolve(self, text: str, context: Mapping[str, Any] | None = None
+                      ) -> Resolution: ...

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hub.automations import flow, steps
+from hub.automations import agentsteps, flow, steps
 from hub.automations.conditions import one_or_many, read_condition, read_conditions
 from hub.automations.durations import read_duration
 from hub.automations.model import TriggerSpec
@@ -19,7 +19,8 @@ from hub.located import Located, Problems, Section, as_list, as_mapping, as_text
 _SERVICE = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 _COMMON = ("alias", "enabled", "continue_on_error")
 KINDS = ("action", "service", "delay", "wait_template", "wait_for_trigger", "choose", "if",
-         "repeat", "parallel", "sequence", "variables", "stop", "event", "condition")
+         "repeat", "parallel", "sequence", "variables", "stop", "event", "condition", "agent",
+         "intent")
 _REFUSED = {
     "scene": "activating a scene is not supported; call the capabilities' tools instead",
     "device_id": "device actions are not supported; call the capability's tool "
@@ -259,9 +260,33 @@ def _condition(node: Located, problems: Problems, common: dict[str, Any]) -> Act
                        alias=common.get("alias", ""), enabled=common.get("enabled", True))
 
 
+def _agent(node: Located, problems: Problems, common: dict[str, Any]) -> Action:
+    section = Section(node, problems, (*_COMMON, "agent", "text", "event",
+                                       "response_variable"))
+    agent = section.text("agent", "")
+    if agent and "{" not in agent and not agent.startswith("agent."):
+        problems.add(node["agent"], f"expected an agent id such as agent.doorman, got {agent!r}")
+    event = section.get("event")
+    if event is not None and not event.is_mapping and not isinstance(event.value, str):
+        problems.add(event, f"event must be a mapping or a template, got {event.describe()}")
+    return agentsteps.AskAgent(agent=agent, text=section.text("text", ""),
+                               event=event.plain() if event is not None else None,
+                               response_variable=section.optional_text("response_variable"),
+                               **common)
+
+
+def _intent(node: Located, problems: Problems, common: dict[str, Any]) -> Action:
+    section = Section(node, problems, (*_COMMON, "intent", "area", "min_score"))
+    area = section.get("area")
+    return agentsteps.CallIntent(text=section.text("intent", ""),
+                                 area=area.plain() if area is not None else None,
+                                 min_score=section.number("min_score", 0.0, low=0, high=1),
+                                 **common)
+
+
 _READERS: dict[str, Callable[[Located, Problems, dict[str, Any]], Action]] = {
     "action": _call, "service": _call, "delay": _delay, "wait_template": _wait_template,
     "wait_for_trigger": _wait_for_trigger, "choose": _choose, "if": _if, "repeat": _repeat,
     "parallel": _parallel, "sequence": _sequence, "variables": _variables, "stop": _stop,
-    "event": _event, "condition": _condition,
+    "event": _event, "condition": _condition, "agent": _agent, "intent": _intent,
 }

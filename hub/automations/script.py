@@ -13,7 +13,7 @@ import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hub.automations.errors import LimitReached, ScriptError, StopRun
 from hub.automations.model import AutomationConfig, TriggerSpec
@@ -23,6 +23,9 @@ from hub.automations.traces import Trace, TraceStep, jsonable
 from hub.clock import Clock
 from hub.errors import AtmosphereError
 from hub.registry import Registry
+
+if TYPE_CHECKING:
+    from hub.routing.language import Resolution
 
 MAX_STEPS = 100_000
 MAX_ITERATIONS = 10_000
@@ -51,6 +54,7 @@ class Engine(Protocol):
                               callback: Callable[[dict[str, Any]], Awaitable[None]]
                               ) -> Callable[[], None]: ...
     def on_any_state(self, callback: Callable[[], None]) -> Callable[[], None]: ...
+    async def resolve(self, text: str, context: Mapping[str, Any]) -> Resolution: ...
 
 
 class Action:

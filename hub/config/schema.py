@@ -191,11 +191,14 @@ class HubConfig:
     automation: Located | None = None
     """The raw `automation:` section (Home Assistant's format), read by hub.automations:
     a broken automation is reported and skipped there, so it never stops the hub."""
+    agents: Located | None = None
+    """The raw `agents:` section, read by hub.agents when the hub starts (a broken agent is
+    a configuration error, file:line)."""
 
 
 TOP_LEVEL = (
     "name", "data_dir", "mqtt", "http", "logging", "routing", "registry", "mesh",
-    "integrations", "capabilities", "automation",
+    "integrations", "capabilities", "automation", "agents",
 )  # fmt: skip
 
 
@@ -255,6 +258,7 @@ def read_config(
         integrations=_integrations(top.get("integrations"), problems, entities),
         capabilities=_capabilities(top.get("capabilities"), problems),
         automation=top.get("automation"),
+        agents=top.get("agents"),
     )
 
 
