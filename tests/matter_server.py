@@ -33,7 +33,7 @@ from tests.broker import free_port
 VERSION = "7.0.1"
 VENV = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "atmosphere" / \
     "matter-server-venv"
-LIBRARIES = ("libnl-3-200", "libnl-route-3-200", "bubblewrap")
+LIBRARIES = ("libnl-3-200", "libnl-route-3-200", "libglib2.0-0", "bubblewrap")
 
 _INNER_RELAY = """
 import asyncio, sys
@@ -226,7 +226,11 @@ class RealMatterServer:
             return
         # the whole session: bwrap, the server and the relay beside it (the PID namespace
         # ends them with bwrap too; this is the belt to those braces)
-        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:  # it already exited (a failed start): nothing to end
+            process.wait()
+            return
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
