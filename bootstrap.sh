@@ -19,7 +19,7 @@ need_debs() {
     # the real python-matter-server the Matter tests run (tests/matter_server.py)
     command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
     ldconfig -p 2>/dev/null | grep -q libnl-route-3.so.200 || missing+=(libnl-3-200 libnl-route-3-200)
-    ldconfig -p 2>/dev/null | grep -q libgio-2.0.so.0 || missing+=(libglib2.0-0)  # the SDK's
+    ldconfig -p 2>/dev/null | grep -q libgio-2.0.so.0 || missing+=(libglib2.0-0)  # the Matter SDK loads libgio
     [ -x /usr/bin/chromium ] || missing+=(chromium)  # the web UI's browser tests
   fi
   printf '%s\n' "${missing[@]:-}" | sed '/^$/d'
