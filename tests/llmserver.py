@@ -79,6 +79,12 @@ def ensure_model() -> Path:
     environment), joins the parts once into the cache and checks size and sha256."""
     target = cache_dir() / MODEL_FILE
     if target.exists() and target.stat().st_size == MODEL_SIZE:
+        # the joined model is shared by every environment; the server is per environment
+        server = [w for w in _missing() if w == SERVER_PACKAGE]
+        if server:
+            _say(f"installing {SERVER_PACKAGE} (llama.cpp's server) with pip")
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", *server], check=True)
+            importlib.invalidate_caches()
         return target
     missing = _missing()
     if missing:
