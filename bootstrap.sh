@@ -21,6 +21,8 @@ need_debs() {
     ldconfig -p 2>/dev/null | grep -q libnl-route-3.so.200 || missing+=(libnl-3-200 libnl-route-3-200)
     ldconfig -p 2>/dev/null | grep -q libgio-2.0.so.0 || missing+=(libglib2.0-0)  # the Matter SDK loads libgio
     [ -x /usr/bin/chromium ] || missing+=(chromium)  # the web UI's browser tests
+    ldconfig -p 2>/dev/null | grep -q libatomic.so.1 || missing+=(libatomic1)  # Playwright's node
+    ldconfig -p 2>/dev/null | grep -q libgomp.so.1 || missing+=(libgomp1)  # llama.cpp's server
   fi
   printf '%s\n' "${missing[@]:-}" | sed '/^$/d'
 }

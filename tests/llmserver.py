@@ -156,10 +156,11 @@ def running_model_server(model: Path, *, threads: int = 2, ctx: int = 4096,
     from tests.broker import free_port
 
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.llmserver", str(model), str(port), str(TEMPLATE),
-         str(threads), str(ctx)], cwd=str(ROOT), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+    log = cache_dir() / "llama-server.log"  # what it said, for the error when it fails
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.llmserver", str(model), str(port), str(TEMPLATE),
+             str(threads), str(ctx)], cwd=str(ROOT), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         _say(f"starting llama.cpp's server on {url} ({threads} threads, ctx {ctx})")
@@ -167,7 +168,9 @@ def running_model_server(model: Path, *, threads: int = 2, ctx: int = 4096,
         with httpx.Client(timeout=2.0) as client:
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"the model server exited with {process.returncode}")
+                    last = log.read_text(errors="replace").splitlines()[-15:]
+                    raise RuntimeError(f"the model server exited with {process.returncode}; "
+                                       f"{log}:\n" + "\n".join(last))
                 try:
                     if client.get(f"{url}/health").status_code == 200:
                         break
