@@ -17,6 +17,7 @@ from hub.config.directory import (
 )
 from hub.config.schema import (
     EmbeddedBrokerConfig,
+    EmbeddedTlsConfig,
     HttpConfig,
     HubConfig,
     LoggingConfig,
@@ -33,6 +34,7 @@ from hub.config.schema import (
 __all__ = [
     "CONFIG_FILE",
     "EmbeddedBrokerConfig",
+    "EmbeddedTlsConfig",
     "HttpConfig",
     "HubConfig",
     "LoggingConfig",
