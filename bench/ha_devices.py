@@ -114,8 +114,10 @@ async def ingest(args: argparse.Namespace) -> dict[str, Any]:
             (config_dir / "configuration.yaml").write_text(yaml.safe_dump({
                 "name": "bench", "data_dir": str(root / "data"),
                 "mqtt": {"host": "127.0.0.1", "port": broker.port},
+                # 8,000 entities: above the default cap of 5,000 (max_entities)
                 "integrations": {"mqtt_discovery": {"discovery_prefix": PREFIX,
-                                                    "birth": False}},
+                                                    "birth": False,
+                                                    "max_entities": 10_000}},
             }))
             async with Hub(load_config(config_dir)) as hub:
                 before = rss_kib()

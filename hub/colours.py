@@ -219,6 +219,44 @@ def rgbw_to_rgb(r: int, g: int, b: int, w: int) -> RGB:
     return out[0], out[1], out[2]
 
 
+DEFAULT_MIN_KELVIN = 2000
+DEFAULT_MAX_KELVIN = 6535
+"""Home Assistant's colour temperature range of a light that does not give its own."""
+
+
+def _white_point(ratio: float, min_kelvin: float, max_kelvin: float) -> tuple[float, ...]:
+    """The RGB of the white channels mixed `ratio` warm (0 all cold, 1 all warm)."""
+    max_mired = kelvin_to_mired(min_kelvin)
+    min_mired = kelvin_to_mired(max_kelvin)
+    mired = min_mired + ratio * (max_mired - min_mired)
+    return kelvin_to_rgb(mired_to_kelvin(mired)) if mired else kelvin_to_rgb(0)
+
+
+def rgb_to_rgbww(r: int, g: int, b: int, min_kelvin: float = DEFAULT_MIN_KELVIN,
+                 max_kelvin: float = DEFAULT_MAX_KELVIN) -> tuple[int, int, int, int, int]:
+    """Home Assistant's split of a colour for a light with cold and warm white channels:
+    the white of both at equal level (the mired midpoint of the light's range) is taken out
+    of the colour, and the result scaled back to the input's brightest channel."""
+    w_r, w_g, w_b = _white_point(0.5, min_kelvin, max_kelvin)
+    level = min(r / w_r if w_r else 0, g / w_g if w_g else 0, b / w_b if w_b else 0)
+    white = round(level * 255)
+    out = _match_max((r, g, b), (r - w_r * level, g - w_g * level, b - w_b * level,
+                                 white, white))
+    return out[0], out[1], out[2], out[3], out[4]
+
+
+def rgbww_to_rgb(r: int, g: int, b: int, cw: int, ww: int,
+                 min_kelvin: float = DEFAULT_MIN_KELVIN,
+                 max_kelvin: float = DEFAULT_MAX_KELVIN) -> RGB:
+    """The colour an rgbww light shows, as Home Assistant derives it: the white channels'
+    mix (their colour temperature) at the brighter one's level, added to the colour."""
+    ratio = ww / (cw + ww) if cw + ww else 0.5
+    w_r, w_g, w_b = _white_point(ratio, min_kelvin, max_kelvin)
+    level = max(cw, ww) / 255
+    out = _match_max((r, g, b, cw, ww), (r + w_r * level, g + w_g * level, b + w_b * level))
+    return out[0], out[1], out[2]
+
+
 # -- colour temperature --------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from hub.fabric import (
     EmbeddedBroker,
     Fabric,
     FabricSettings,
+    ListenerTls,
     ReplayGuard,
     ReplayJournal,
     RpcClient,
@@ -277,18 +278,35 @@ class Hub:
         """Use the configured broker; in auto mode, one on localhost or an embedded one."""
         mqtt = self.config.mqtt
         host, port = mqtt.host, mqtt.port
+        tls = None if mqtt.tls is None else TlsSettings(
+            ca_certs=mqtt.tls.ca_certs, certfile=mqtt.tls.certfile,
+            keyfile=mqtt.tls.keyfile, insecure=mqtt.tls.insecure)
         if host is None:
             # A broker our own previous run left behind would answer the probe below and
             # be adopted as somebody else's: stop it first (the data dir lock is ours).
             await stop_orphan(self.config.data_dir / "broker")
-            if await broker_answers("localhost", port):
+            probe = None if tls is None else replace(tls, insecure=True).context()
+            if await broker_answers("localhost", port, tls=probe):
                 host = "localhost"
             else:
                 wanted = mqtt.embedded
+                listener = None
+                if wanted.tls is not None:
+                    listener = ListenerTls(
+                        certfile=wanted.tls.certfile, keyfile=wanted.tls.keyfile,
+                        cafile=wanted.tls.cafile,
+                        require_certificate=wanted.tls.require_certificate,
+                        tls_version=wanted.tls.tls_version,
+                        probe_certfile=tls.certfile if tls is not None else None,
+                        probe_keyfile=tls.keyfile if tls is not None else None)
+                    # The hub verifies its own broker: with `mqtt.tls` when given, else with
+                    # the listener's CA (the system's CAs when it has none).
+                    tls = tls or TlsSettings(ca_certs=wanted.tls.cafile)
                 embedded = await stack.enter_async_context(
                     EmbeddedBroker(
                         self.config.data_dir / "broker", host=wanted.host, port=wanted.port,
                         extra=bridges_config(self.config.mesh.bridges, self.identity.node_id),
+                        tls=listener,
                     )
                 )
                 if self.config.mesh.bridges:
@@ -297,10 +315,12 @@ class Hub:
                 host, port = wanted.host, embedded.port
                 self.embedded_broker = True
                 _LOGGER.info(
-                    "no broker answers on localhost:%d; started the embedded one on %s:%d",
+                    "no broker answers on localhost:%d; started the embedded one on %s:%d "
+                    "tls=%s",
                     mqtt.port,
                     host,
                     port,
+                    listener is not None,
                 )
         if self.config.mesh.bridges and not self.embedded_broker:
             _LOGGER.warning(
@@ -308,7 +328,7 @@ class Hub:
                 "broker at %s:%d: add `atmosphere mesh bridge-config` output to its "
                 "configuration instead (docs/mesh.md, Bridges)", host, port,
             )
-        self.broker_url = f"mqtt://{host}:{port}"
+        self.broker_url = f"{'mqtt' if tls is None else 'mqtts'}://{host}:{port}"
         return FabricSettings(
             host=host,
             port=port,
@@ -317,9 +337,7 @@ class Hub:
             client_id=mqtt.client_id or f"atmosphere-{self.identity.node_id}",
             keepalive=mqtt.keepalive,
             protocol=mqtt.protocol,
-            tls=None if mqtt.tls is None else TlsSettings(
-                ca_certs=mqtt.tls.ca_certs, certfile=mqtt.tls.certfile,
-                keyfile=mqtt.tls.keyfile, insecure=mqtt.tls.insecure),
+            tls=tls,
         )
 
     def _declared(self, capability: Capability) -> Capability:

@@ -457,3 +457,65 @@ async def test_entity_category_is_kept_on_every_platform(rig: Rig) -> None:
     await eventually(lambda: rig.hub.bad_input.counts[topic] == 1)
     assert "entity_category: expected config or diagnostic, got 'system'" in rig.of(
         BadInput)[-1].reason
+
+
+async def test_default_light_rgbww_and_white_topics(rig: Rig) -> None:
+    rig.announce("light", "ww", {"~": rig.topic("ww"), "uniq_id": "lamp_ww", "cmd_t": "~/switch",
+                                 "rgbww_command_topic": "~/rgbww/set",
+                                 "rgbww_state_topic": "~/rgbww",
+                                 "rgbww_command_template": "{{ red }}-{{ green }}-{{ blue }}-"
+                                                           "{{ cold_white }}-{{ warm_white }}"})
+    rig.announce("light", "white", {"~": rig.topic("white"), "uniq_id": "lamp_white",
+                                    "cmd_t": "~/switch", "opt": True,
+                                    "bri_cmd_t": "~/bri/set", "hs_cmd_t": "~/hs/set",
+                                    "white_command_topic": "~/white/set", "white_scale": 100})
+    await rig.has("light.lamp_ww")
+    await rig.has("light.lamp_white")
+    registry = rig.hub.registry
+    assert registry.get("light.lamp_ww").attributes["supported_color_modes"] == ["rgbww"]
+    assert registry.get("light.lamp_white").attributes["supported_color_modes"] == ["hs",
+                                                                                   "white"]
+    assert schema(rig, "light.lamp_white", "turn_on")["white"]["maximum"] == 255
+    assert "white" not in schema(rig, "light.lamp_ww", "turn_on")
+    rig.peer.subscribe(rig.topic("#"))
+    # state: r,g,b,cold white,warm white; rgb as Home Assistant derives it (2000..6535 K)
+    rig.send(rig.topic("ww", "rgbww"), "255,0,0,0,255")
+    await eventually(lambda: rig.state("light.lamp_ww").get("rgbww_color") == [255, 0, 0, 0, 255])
+    assert rig.state("light.lamp_ww")["color_mode"] == "rgbww"
+    assert rig.state("light.lamp_ww")["rgb_color"] == [255, 68, 7]
+    rig.send(rig.topic("ww", "rgbww"), "1,2,3")
+    await eventually(lambda: rig.hub.bad_input.counts[rig.topic("ww", "rgbww")] == 1)
+    # an rgb colour goes out split as Home Assistant splits it for an rgbww light
+    await rig.hub.call("light.lamp_ww", "turn_on", {"rgb_color": [255, 200, 100]})
+    await eventually(lambda: received(rig, rig.topic("ww", "rgbww", "set")) != [])
+    assert received(rig, rig.topic("ww", "rgbww", "set")) == [b"36-49-0-255-255"]
+    # white: the brightness of the white channel on white_scale; brightness given with it
+    # is the white level (Home Assistant's light service)
+    await rig.hub.call("light.lamp_white", "turn_on", {"white": 255})
+    await rig.hub.call("light.lamp_white", "turn_on", {"white": 128, "brightness": 51})
+    await eventually(lambda: len(received(rig, rig.topic("white", "white", "set"))) == 2)
+    assert received(rig, rig.topic("white", "white", "set")) == [b"100", b"20"]
+    assert received(rig, rig.topic("white", "bri", "set")) == []
+    state = rig.state("light.lamp_white")
+    assert state["color_mode"] == "white" and state["brightness"] == 51
+    with pytest.raises(PayloadError,
+                       match=r"light\.lamp_white/turn_on\.white: expected 0\.\.255, got 300"):
+        await rig.hub.call("light.lamp_white", "turn_on", {"white": 300})
+
+
+async def test_sensor_last_reset_value_template(rig: Rig) -> None:
+    rig.announce("sensor", "energy", {
+        "uniq_id": "energy", "stat_t": rig.topic("energy"), "unit_of_meas": "kWh",
+        "stat_cla": "total", "val_tpl": "{{ value_json.total }}",
+        "last_reset_value_template": "{{ value_json.since }}"})
+    await rig.has("sensor.energy")
+    rig.send(rig.topic("energy"), '{"total": 12.5, "since": "2026-12-01T00:00:00+00:00"}')
+    await eventually(lambda: rig.state("sensor.energy").get("state") == 12.5)
+    assert rig.state("sensor.energy")["last_reset"] == "2026-12-01T00:00:00+00:00"
+    # a last_reset that is no time: counted, and the reading is kept all the same
+    rig.send(rig.topic("energy"), '{"total": 13, "since": "yesterday"}')
+    await eventually(lambda: rig.hub.bad_input.counts[rig.topic("energy")] == 1)
+    assert rig.state("sensor.energy")["state"] == 13
+    assert rig.state("sensor.energy")["last_reset"] == "2026-12-01T00:00:00+00:00"
+    assert "last_reset: expected an ISO 8601 date and time, got 'yesterday'" in \
+        rig.of(BadInput)[-1].reason

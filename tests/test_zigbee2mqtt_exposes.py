@@ -153,11 +153,17 @@ def test_cover_moving_says_more_than_its_target_in_any_order() -> None:
 
 def test_fan_modes_become_percentages_and_presets() -> None:
     fan = entities_of("office_fan")["fan.office_fan"]
-    assert read(fan, {"fan_mode": "low"}) == {"state": "on", "percentage": 34,
+    # a 99432: four speeds (low, medium, high, on), low is 1/4 as Home Assistant rounds it
+    assert read(fan, {"fan_mode": "low"}) == {"state": "on", "percentage": 25,
                                                "preset_mode": None}
+    assert read(fan, {"fan_mode": "on"})["percentage"] == 100
     assert read(fan, {"fan_mode": "auto"}) == {"state": "on", "preset_mode": "auto"}
     assert read(fan, {"fan_state": "OFF", "fan_mode": "high"})["state"] == "off"
-    assert fan.command("turn_on", {"percentage": 10}, {}).payload == {"fan_mode": "low"}
+    # Home Assistant's turn_on with a speed: the on payload, then the speed
+    assert fan.command("turn_on", {"percentage": 10}, {}).payload == {"fan_state": "ON",
+                                                                      "fan_mode": "low"}
+    assert fan.command("set_percentage", {"percentage": 100}, {}).payload == {
+        "fan_mode": "on"}
     assert fan.command("turn_on", {"percentage": 0}, {}).payload == {"fan_state": "OFF"}
     assert fan.command("toggle", {}, {"state": "on"}).payload == {"fan_state": "OFF"}
 
@@ -270,7 +276,10 @@ def test_a_thermostat_with_heating_and_cooling_setpoints() -> None:
     assert cool.confirm({"occupied_cooling_setpoint": 24.0})
     both = thermostat.command("set_temperature", {"target_temp_low": 19.2,
                                                   "target_temp_high": 25}, {})
-    assert both.payload == {"occupied_heating_setpoint": 19.0, "occupied_cooling_setpoint": 25}
+    # as asked, as Home Assistant sends it; the device rounds to its step (0.5 here) and the
+    # confirmation allows half a step
+    assert both.payload == {"occupied_heating_setpoint": 19.2, "occupied_cooling_setpoint": 25}
+    assert both.confirm({"occupied_heating_setpoint": 19.0, "occupied_cooling_setpoint": 25})
     with pytest.raises(ToolError, match=r"^occupied_heating_setpoint: expected 5..30 °C, got 2$"):
         thermostat.command("set_temperature", {"temperature": 2}, {"state": "heat"})
     assert thermostat.command("turn_on", {}, {}).payload == {"system_mode": "heat"}

@@ -129,6 +129,10 @@ def calls(fact: Mapping[str, Any], entry: Mapping[str, Any]
         yield "stop_cover", {}, {_ep(fact, "state"): "STOP"}
     elif platform == "light":
         yield from _light_calls(fact)
+    elif platform == "climate":
+        yield from _climate_calls(fact, entry)
+    elif platform == "fan" and "fan_mode" in fact.get("properties", ()):
+        yield from _mode_fan_calls(fact, entry)
     elif platform == "fan" and "speed" in fact.get("properties", ()):
         low, high = fact["speed_range_min"], fact["speed_range_max"]
         for pct in (1, 33, 50, 100):
@@ -144,6 +148,79 @@ def calls(fact: Mapping[str, Any], entry: Mapping[str, Any]
         yield "turn_on", {"tone": tones[-1], "volume_level": 0.6, "duration": 5}, {
             "warning": {"mode": tones[-1], "level": "high", "duration": 5}}
         yield "turn_off", {}, {"warning": {"mode": "stop"}}
+
+
+def _features(entry: Mapping[str, Any], kind: str, properties: Any) -> dict[str, Any]:
+    """The features (by name) of the device's `kind` expose that has these properties."""
+    for expose in entry["definition"]["exposes"]:
+        if expose["type"] == kind and {f["property"] for f in expose["features"]} & set(
+                properties):
+            return {f["name"]: f for f in expose["features"]}
+    raise AssertionError(f"{entry['friendly_name']}: no {kind} expose")
+
+
+def _climate_calls(fact: Mapping[str, Any], entry: Mapping[str, Any]
+                   ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Zigbee2MQTT's climate discovery: the first of occupied/current heating setpoint (in
+    the device's order) on `temperature_command_topic`, or with both an occupied heating
+    and cooling setpoint `temperature_low/high_command_topic`; `mode_command_topic`
+    system_mode, `fan_mode_command_topic`, `preset_mode_command_topic` preset: each a raw
+    /set/<property>. Home Assistant's turn_off sets mode off; its turn_on only knows what to
+    do with two modes, one of them off."""
+    features = _features(entry, "climate", fact["properties"])
+    heat, cool = features.get("occupied_heating_setpoint"), features.get(
+        "occupied_cooling_setpoint")
+    if heat is not None and cool is not None:
+        yield "set_temperature", {"target_temp_low": 19, "target_temp_high": 25}, {
+            heat["property"]: 19, cool["property"]: 25}
+    else:
+        setpoint = next(f for f in features.values() if f["name"] in (
+            "occupied_heating_setpoint", "current_heating_setpoint"))
+        for value in (21, 21.5, setpoint["value_min"] + 1):
+            yield "set_temperature", {"temperature": value}, {setpoint["property"]: value}
+    mode = features.get("system_mode")
+    modes = [m for m in fact.get("modes") or () if m != "sleep"]
+    if mode is not None and modes:
+        for wanted in modes:
+            yield "set_hvac_mode", {"hvac_mode": wanted}, {mode["property"]: wanted}
+        if "off" in modes:
+            yield "turn_off", {}, {mode["property"]: "off"}
+            if len(modes) == 2:
+                on = next(m for m in modes if m != "off")
+                yield "turn_on", {}, {mode["property"]: on}
+    for key, name, tool_name, argument in (
+            ("fan_modes", "fan_mode", "set_fan_mode", "fan_mode"),
+            ("preset_modes", "preset", "set_preset_mode", "preset_mode")):
+        for value in fact.get(key) or ():
+            yield tool_name, {argument: value}, {features[name]["property"]: value}
+
+
+def _mode_fan_calls(fact: Mapping[str, Any], entry: Mapping[str, Any]
+                    ) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """Zigbee2MQTT's fan with a ZCL fan `mode`: on/off on /set/fan_state; the speeds (off,
+    then low, medium, high, 1..9 as the fan has them; the 99432 has `on` as its fourth)
+    as percentages 1..n on /set/fan_mode through a template; the other modes (on, auto,
+    smart) as presets on /set/fan_mode. Home Assistant's turn_on with a percentage sends the
+    on payload and then the speed."""
+    features = _features(entry, "fan", fact["properties"])
+    mode = features["mode"]["property"]
+    state = features["state"]["property"]
+    values = [str(v) for v in features["mode"]["values"]]
+    speeds = ["off", *(s for s in ("low", "medium", "high", *map(str, range(1, 10)))
+                       if s in values)]
+    if entry["definition"]["model"] == "99432":
+        speeds = ["off", "low", "medium", "high", "on"]
+    assert fact["speed_range_max"] == len(speeds) - 1, fact
+    low, high = fact["speed_range_min"], fact["speed_range_max"]
+    yield "turn_on", {}, {state: "ON"}
+    yield "turn_off", {}, {state: "OFF"}
+    for pct in (1, 33, 50, 100):
+        index = math.ceil((high - low + 1) * pct / 100 + low - 1)
+        yield "set_percentage", {"percentage": pct}, {mode: speeds[index]}
+    index = math.ceil((high - low + 1) * 50 / 100 + low - 1)
+    yield "turn_on", {"percentage": 50}, {state: "ON", mode: speeds[index]}
+    for preset in fact.get("preset_modes") or ():
+        yield "set_preset_mode", {"preset_mode": preset}, {mode: preset}
 
 
 def _light_calls(fact: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any],

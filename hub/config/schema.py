@@ -52,6 +52,23 @@ class EmbeddedBrokerConfig:
 
     host: str = "127.0.0.1"
     port: int = 1883
+    tls: EmbeddedTlsConfig | None = None
+    """None: a plain MQTT listener."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedTlsConfig:
+    """`mqtt: embedded: tls:`: the embedded broker's listener speaks TLS (Mosquitto's
+    listener options of the same names). Paths are absolute and were found."""
+
+    certfile: Path
+    keyfile: Path
+    cafile: Path | None = None
+    """The CA that signs client certificates (and, unless `mqtt.tls` says otherwise, the
+    broker's own: the hub verifies its broker with it)."""
+    require_certificate: bool = False
+    tls_version: str | None = None
+    """None: Mosquitto's default (TLS 1.2 and 1.3)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +290,25 @@ def _data_dir(top: Section, config_dir: Path | None, env: Mapping[str, str] | No
 
 
 _TLS_KEYS = ("ca_certs", "certfile", "keyfile", "insecure")
+_EMBEDDED_TLS_KEYS = ("certfile", "keyfile", "cafile", "require_certificate", "tls_version")
+_TLS_VERSIONS: Mapping[str, str] = MappingProxyType(
+    {"tlsv1.2": "tlsv1.2", "tlsv1.3": "tlsv1.3"})
+
+
+def _file(section: Section, key: str, config_dir: Path | None) -> Path | None:
+    """An existing file named under `key`: relative to the configuration's directory, `~`
+    expanded; a problem with its line when there is no such file."""
+    text = section.optional_text(key)
+    if text is None:
+        return None
+    found = Path(text).expanduser()
+    if not found.is_absolute():
+        found = (config_dir or Path.cwd()) / found
+    if not found.is_file():
+        child = section.get(key)
+        assert child is not None
+        section.problems.add(child, f"{key}: no such file {found}")
+    return found.absolute()
 
 
 def _tls(node: Located | None, problems: Problems, config_dir: Path | None
@@ -284,22 +320,10 @@ def _tls(node: Located | None, problems: Problems, config_dir: Path | None
     if node.value is False:
         return None
     section = Section(node, problems, _TLS_KEYS)
-
-    def path(key: str) -> Path | None:
-        text = section.optional_text(key)
-        if text is None:
-            return None
-        found = Path(text).expanduser()
-        if not found.is_absolute():
-            found = (config_dir or Path.cwd()) / found
-        if not found.is_file():
-            child = section.get(key)
-            assert child is not None
-            problems.add(child, f"{key}: no such file {found}")
-        return found.absolute()
-
-    tls = MqttTlsConfig(ca_certs=path("ca_certs"), certfile=path("certfile"),
-                        keyfile=path("keyfile"), insecure=section.flag("insecure", False))
+    tls = MqttTlsConfig(ca_certs=_file(section, "ca_certs", config_dir),
+                        certfile=_file(section, "certfile", config_dir),
+                        keyfile=_file(section, "keyfile", config_dir),
+                        insecure=section.flag("insecure", False))
     if tls.keyfile is not None and tls.certfile is None:
         key = section.get("keyfile")
         assert key is not None
@@ -308,8 +332,38 @@ def _tls(node: Located | None, problems: Problems, config_dir: Path | None
     return tls
 
 
+def _embedded_tls(node: Located | None, problems: Problems, config_dir: Path | None,
+                  hub_tls: MqttTlsConfig | None) -> EmbeddedTlsConfig | None:
+    if node is None or node.is_null:
+        return None
+    section = Section(node, problems, _EMBEDDED_TLS_KEYS)
+    certfile = _file(section, "certfile", config_dir)
+    keyfile = _file(section, "keyfile", config_dir)
+    tls = EmbeddedTlsConfig(
+        certfile=certfile or Path(), keyfile=keyfile or Path(),
+        cafile=_file(section, "cafile", config_dir),
+        require_certificate=section.flag("require_certificate", False),
+        tls_version=section.choice("tls_version", None, _TLS_VERSIONS))
+    if certfile is None or keyfile is None:
+        problems.add(node, "certfile and keyfile are both needed: the broker's certificate "
+                           "and its private key")
+    if tls.require_certificate and tls.cafile is None:
+        where = section.get("require_certificate")
+        assert where is not None
+        problems.add(where, "needs cafile: the CA that signs the client certificates it "
+                            "accepts", at_key=True)
+    if tls.require_certificate and (hub_tls is None or hub_tls.certfile is None):
+        where = section.get("require_certificate")
+        assert where is not None
+        problems.add(where, "the hub connects to its own broker too, so it needs a client "
+                            "certificate: set mqtt.tls.certfile and mqtt.tls.keyfile",
+                     at_key=True)
+    return tls
+
+
 def _mqtt(section: Section, config_dir: Path | None = None) -> MqttConfig:
-    embedded = Section(section.get("embedded"), section.problems, ("host", "port"))
+    embedded = Section(section.get("embedded"), section.problems, ("host", "port", "tls"))
+    tls = _tls(section.get("tls"), section.problems, config_dir)
     return MqttConfig(
         host=section.optional_text("host"),
         port=section.integer("port", 1883, low=1, high=65535),
@@ -321,8 +375,9 @@ def _mqtt(section: Section, config_dir: Path | None = None) -> MqttConfig:
         embedded=EmbeddedBrokerConfig(
             host=embedded.text("host", "127.0.0.1"),
             port=embedded.integer("port", 1883, low=1, high=65535),
+            tls=_embedded_tls(embedded.get("tls"), section.problems, config_dir, tls),
         ),
-        tls=_tls(section.get("tls"), section.problems, config_dir),
+        tls=tls,
     )
 
 

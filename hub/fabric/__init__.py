@@ -16,7 +16,13 @@ request/response with deadlines) and `broker` (the embedded Mosquitto and the pr
 The fabric knows nothing of capabilities or the registry: `rpc` is handed a resolver.
 """
 
-from hub.fabric.broker import EmbeddedBroker, broker_answers, find_mosquitto, stop_orphan
+from hub.fabric.broker import (
+    EmbeddedBroker,
+    ListenerTls,
+    broker_answers,
+    find_mosquitto,
+    stop_orphan,
+)
 from hub.fabric.connection import Cancel, Fabric, FabricCounters, Message, MessageCallback
 from hub.fabric.envelope import (
     JSON_TYPE,
@@ -39,6 +45,7 @@ __all__ = [
     "Fabric",
     "FabricCounters",
     "FabricSettings",
+    "ListenerTls",
     "Message",
     "MessageCallback",
     "PublicKeyLookup",

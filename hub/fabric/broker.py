@@ -4,6 +4,8 @@ The hub prefers a configured broker, then one answering on localhost; only when 
 exists does it start this one, so that `atmosphere run` works out of the box. It is the
 same Mosquitto a production site would run, configured by us: loopback only, anonymous,
 persistence in the given directory (QoS 1 work and persistent sessions survive a restart).
+Asked to (`ListenerTls`), its listener speaks TLS only, with client certificates if wanted;
+the certificate and key are copied into its directory for the user it runs as, mode 0600.
 
 The broker lives and dies with the hub. While the block runs, a broker that exits is
 started again on the same port (with backoff, logged), and the fabric reconnects to it.
@@ -24,10 +26,12 @@ import pwd
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -55,15 +59,18 @@ def _connect_packet() -> bytes:
     return bytes((0x10, len(variable))) + variable
 
 
-async def broker_answers(host: str, port: int, timeout: float = 0.5) -> bool:
-    """True when an MQTT broker answers a CONNECT with a CONNACK at host:port.
+async def broker_answers(host: str, port: int, timeout: float = 0.5, *,
+                         tls: ssl.SSLContext | None = None) -> bool:
+    """True when an MQTT broker answers a CONNECT with a CONNACK at host:port; over TLS
+    with the given context (a TLS listener gives a plain probe no CONNACK, and vice versa).
 
     A CONNACK that refuses us (e.g. not authorised) still counts: a broker is there.
     """
     writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(
+                host, port, ssl=tls, server_hostname=host if tls is not None else None)
             writer.write(_connect_packet())
             await writer.drain()
             connack = await reader.readexactly(4)
@@ -102,6 +109,35 @@ def _port_is_free(host: str, port: int) -> bool:
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class ListenerTls:
+    """The embedded broker's listener over TLS: Mosquitto's listener options of the same
+    names. Its readiness probe presents `probe_certfile` when `require_certificate` is on
+    (the hub's own client certificate); it does not verify the broker, its own child."""
+
+    certfile: Path
+    keyfile: Path
+    cafile: Path | None = None
+    require_certificate: bool = False
+    tls_version: str | None = None
+    probe_certfile: Path | None = None
+    probe_keyfile: Path | None = None
+
+    def probe_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        if self.probe_certfile is not None:
+            context.load_cert_chain(
+                str(self.probe_certfile),
+                str(self.probe_keyfile) if self.probe_keyfile is not None else None)
+        return context
+
+
+_TLS_DIR = "tls"
+_TLS_COPIES = (("certfile", "server.crt"), ("keyfile", "server.key"), ("cafile", "ca.crt"))
+
+
 class EmbeddedBroker:
     """``async with EmbeddedBroker(directory, port=0) as broker``: Mosquitto is answering
     on ``broker.url`` inside the block, and stopped after it. Port 0 picks a free port."""
@@ -114,10 +150,13 @@ class EmbeddedBroker:
         *,
         binary: str = "mosquitto",
         extra: str = "",
+        tls: ListenerTls | None = None,
     ) -> None:
         self.directory = Path(directory)
         self.extra = extra
         """More configuration appended to ``mosquitto.conf`` (the mesh's bridges)."""
+        self.tls = tls
+        self._probe_tls = tls.probe_context() if tls is not None else None
         self.host = host
         self._port = port
         self._binary = binary
@@ -134,7 +173,8 @@ class EmbeddedBroker:
 
     @property
     def url(self) -> str:
-        return f"mqtt://{self.host}:{self._port}"
+        scheme = "mqtt" if self.tls is None else "mqtts"
+        return f"{scheme}://{self.host}:{self._port}"
 
     @property
     def log_path(self) -> Path:
@@ -278,19 +318,53 @@ class EmbeddedBroker:
             "max_queued_messages 10000",
             "set_tcp_nodelay true",  # large payloads (camera frames) must not wait for ACKs
         ]
+        owner = self.directory.stat().st_uid
         if os.geteuid() == 0:
             # Started as root, Mosquitto switches to the user named here (default
             # `mosquitto`), which must be able to write the persistence and log files:
             # run it as whoever owns the directory.
-            owner = self.directory.stat().st_uid
             try:
                 lines.append(f"user {pwd.getpwuid(owner).pw_name}")
             except KeyError:
                 lines.append("user root")
+        if self.tls is not None:
+            lines[1:1] = self._tls_lines(owner)
         config = self.directory / CONFIG_FILE
         extra = f"\n{self.extra}" if self.extra else ""
         config.write_text("\n".join(lines) + "\n" + extra)
         return config
+
+    def _tls_lines(self, owner: int) -> list[str]:
+        """The listener's TLS options, naming copies of the files in `<directory>/tls` that
+        only the broker's user can read (the originals may be root's, or too open)."""
+        tls = self.tls
+        assert tls is not None
+        folder = self.directory / _TLS_DIR
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+        lines = []
+        for option, name in _TLS_COPIES:
+            source: Path | None = getattr(tls, option)
+            if source is None:
+                continue
+            copy = folder / name
+            try:
+                data = source.read_bytes()
+            except OSError as exc:
+                raise FabricError(f"mqtt.embedded.tls.{option}: cannot read {source}: "
+                                  f"{exc.strerror or exc}") from None
+            descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as out:
+                out.write(data)
+            copy.chmod(0o600)
+            lines.append(f"{option} {copy}")
+        if os.geteuid() == 0:
+            for path in (folder, *folder.iterdir()):
+                os.chown(path, owner, -1)
+        lines.append(f"require_certificate {'true' if tls.require_certificate else 'false'}")
+        if tls.tls_version is not None:
+            lines.append(f"tls_version {tls.tls_version}")
+        return lines
 
     async def _wait_until_it_answers(self) -> None:
         process = self._process
@@ -303,7 +377,7 @@ class EmbeddedBroker:
                     f"the embedded broker exited with code {process.returncode} on "
                     f"{self.host}:{self._port}: {self._diagnostics()}"
                 )
-            if await broker_answers(self.host, self._port, timeout=0.5):
+            if await broker_answers(self.host, self._port, timeout=0.5, tls=self._probe_tls):
                 return
             await asyncio.sleep(0.02)  # polling a child process that gives no ready signal
         raise FabricError(

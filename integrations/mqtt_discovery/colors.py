@@ -24,6 +24,8 @@ class Target:
     transition: float | None = None
     flash: str | None = None
     effect: str | None = None
+    white: int | None = None
+    """The white channel's brightness 0..255 (`white`; a brightness given with it wins)."""
 
 
 def _clamp(value: float, low: int = 0, high: int = 255) -> int:
@@ -58,10 +60,14 @@ def target(args: Mapping[str, Any], current: Mapping[str, Any], what: str) -> Ta
     if rgb is not None and hs is None:
         hs = rgb_to_hs(rgb)
     kelvin = args.get("color_temp_kelvin")
+    white: int | None = None
+    if "white" in args:
+        white = brightness if brightness is not None else _clamp(args["white"])
+        brightness = None
     return Target(
         brightness=brightness, kelvin=int(kelvin) if kelvin is not None else None,
         rgb=rgb, hs=hs, transition=args.get("transition"), flash=args.get("flash"),
-        effect=args.get("effect"),
+        effect=args.get("effect"), white=white,
     )
 
 

@@ -149,7 +149,26 @@ class Context:
 def select_tools(domain: str, keep: Iterable[str] | None = None,
                  drop_params: Mapping[str, Sequence[str]] | None = None) -> tuple[Tool, ...]:
     """The standard tools of `domain`, only those in `keep` (and ``get_state``), without
-    the parameters in `drop_params` (tool -> names) that this device cannot honour."""
+    the parameters in `drop_params` (tool -> names) that this device cannot honour.
+
+    The same selection gives the same (read-only) tools: built once, shared by every
+    entity that asks for it."""
+    key = (domain, None if keep is None else frozenset(keep),
+           frozenset((name, tuple(params)) for name, params in (drop_params or {}).items()))
+    found = _SELECTED.get(key)
+    if found is None:
+        found = _SELECTED[key] = _select_tools(domain, key[1], drop_params)
+    return found
+
+
+_SELECTED: dict[tuple[str, frozenset[str] | None, frozenset[tuple[str, tuple[str, ...]]]],
+                tuple[Tool, ...]] = {}
+"""select_tools' answers; a handful of keys per domain (the tools and parameters the
+discovery options allow)."""
+
+
+def _select_tools(domain: str, keep: frozenset[str] | None,
+                  drop_params: Mapping[str, Sequence[str]] | None) -> tuple[Tool, ...]:
     wanted = None if keep is None else {*keep, "get_state"}
     tools = []
     for tool in standard_tools(domain):

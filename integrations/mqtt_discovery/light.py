@@ -18,10 +18,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from hub import colours
-from hub.colours import rgb_to_rgbw, rgbw_to_rgb
+from hub.colours import (
+    DEFAULT_MAX_KELVIN,
+    DEFAULT_MIN_KELVIN,
+    rgb_to_rgbw,
+    rgb_to_rgbww,
+    rgbw_to_rgb,
+    rgbww_to_rgb,
+)
 from hub.devices import Predicate
 from hub.errors import PayloadError, ToolError
 from hub.model import Tool, ToolResult
@@ -41,13 +49,16 @@ class Light(Entity):
 
     domain = "light"
     STATE_KEYS = frozenset({"state", "brightness", "color_temp_kelvin", "rgb_color", "hs_color",
-                            "xy_color", "rgbw_color", "color_mode", "effect"})
+                            "xy_color", "rgbw_color", "rgbww_color", "color_mode",
+                            "effect"})
     state_topic: str | None
     optimistic: bool
     brightness_scale: int
 
     def tools(self) -> tuple[Tool, ...]:
-        return select_tools(self.domain, drop_params={"turn_on": ("duration",)})
+        tools = select_tools(self.domain, drop_params={"turn_on": ("duration",)})
+        return tools if not self.has_white else tuple(
+            _with_white(tool) if tool.name == "turn_on" else tool for tool in tools)
 
     async def run(self, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
         if tool == "toggle":
@@ -70,7 +81,9 @@ class Light(Entity):
             optimistic["brightness"] = wanted.brightness
             if self.reports_brightness:
                 check_brightness = wanted.brightness
-        if wanted is not None and wanted.kelvin is not None:
+        if wanted is not None and wanted.white is not None and self.has_white:
+            optimistic.update(brightness=wanted.white, color_mode="white")
+        elif wanted is not None and wanted.kelvin is not None:
             optimistic.update(color_temp_kelvin=wanted.kelvin, color_mode="color_temp")
         elif wanted is not None and wanted.rgb is not None:
             optimistic.update(rgb_color=list(wanted.rgb), color_mode="rgb")
@@ -94,6 +107,11 @@ class Light(Entity):
 
     @property
     def dimmable(self) -> bool:
+        return False
+
+    @property
+    def has_white(self) -> bool:
+        """A white channel of its own (`white_command_topic`): `turn_on` takes `white`."""
         return False
 
     @property
@@ -144,6 +162,14 @@ class DefaultLight(Light):
         self.rgbw_cmd_tpl = opts.template("rgbw_command_template")
         self.rgbw_stat = opts.subscribe_topic("rgbw_state_topic")
         self.rgbw_tpl = opts.template("rgbw_value_template")
+        self.rgbww_cmd = opts.publish_topic("rgbww_command_topic")
+        self.rgbww_cmd_tpl = opts.template("rgbww_command_template")
+        self.rgbww_stat = opts.subscribe_topic("rgbww_state_topic")
+        self.rgbww_tpl = opts.template("rgbww_value_template")
+        self.white_cmd = opts.publish_topic("white_command_topic")
+        self.white_scale = opts.integer("white_scale", 255, low=1)
+        self.min_kelvin = opts.integer("min_kelvin", DEFAULT_MIN_KELVIN, low=1)
+        self.max_kelvin = opts.integer("max_kelvin", DEFAULT_MAX_KELVIN, low=1)
         self.hs_cmd = opts.publish_topic("hs_command_topic")
         self.hs_cmd_tpl = opts.template("hs_command_template")
         self.hs_stat = opts.subscribe_topic("hs_state_topic")
@@ -160,8 +186,9 @@ class DefaultLight(Light):
 
     def attributes(self) -> dict[str, Any]:
         modes = [m for m, topic in (("color_temp", self.ct_cmd), ("rgb", self.rgb_cmd),
-                                    ("rgbw", self.rgbw_cmd), ("hs", self.hs_cmd),
-                                    ("xy", self.xy_cmd)) if topic]
+                                    ("rgbw", self.rgbw_cmd), ("rgbww", self.rgbww_cmd),
+                                    ("hs", self.hs_cmd), ("xy", self.xy_cmd),
+                                    ("white", self.white_cmd)) if topic]
         if not modes:
             modes = ["brightness" if self.bri_cmd else "onoff"]
         return {"schema": "default", "supported_color_modes": modes,
@@ -170,6 +197,10 @@ class DefaultLight(Light):
     @property
     def dimmable(self) -> bool:
         return self.bri_cmd is not None
+
+    @property
+    def has_white(self) -> bool:
+        return self.white_cmd is not None
 
     @property
     def reports_brightness(self) -> bool:
@@ -181,6 +212,7 @@ class DefaultLight(Light):
                                (self.ct_stat, self._on_color_temp),
                                (self.rgb_stat, self._on_rgb),
                                (self.rgbw_stat, self._on_rgbw),
+                               (self.rgbww_stat, self._on_rgbww),
                                (self.hs_stat, self._on_hs),
                                (self.xy_stat, self._on_xy),
                                (self.fx_stat, self._on_effect)):
@@ -230,6 +262,13 @@ class DefaultLight(Light):
         self.update({"rgbw_color": [r, g, b, w], "rgb_color": list(rgbw_to_rgb(r, g, b, w)),
                      "color_mode": "rgbw"})
 
+    def _on_rgbww(self, payload: Payload) -> None:
+        r, g, b, cw, ww = (round(p) for p in self._numbers(payload, self.rgbww_tpl, "rgbww",
+                                                           5, 255))
+        rgb = rgbww_to_rgb(r, g, b, cw, ww, self.min_kelvin, self.max_kelvin)
+        self.update({"rgbww_color": [r, g, b, cw, ww], "rgb_color": list(rgb),
+                     "color_mode": "rgbww"})
+
     def _on_hs(self, payload: Payload) -> None:
         hue, sat = self._numbers(payload, self.hs_tpl, "hs", 2, 360)
         self.update({"hs_color": [hue, min(100.0, sat)], "color_mode": "hs"})
@@ -244,14 +283,19 @@ class DefaultLight(Light):
     def on(self, wanted: Target) -> list[Send]:
         extra: list[Send] = []
         sent_brightness = False
-        if wanted.brightness is not None and self.bri_cmd is not None:
+        if wanted.white is not None and self.white_cmd is not None:
+            # Home Assistant: the white level on white_scale, instead of a brightness
+            level = min(round(wanted.white / 255 * self.white_scale), self.white_scale)
+            extra.append((self.white_cmd, self.command_payload(None, level)))
+            sent_brightness = True
+        elif wanted.brightness is not None and self.bri_cmd is not None:
             value = self._scaled_out(wanted.brightness)
             extra.append((self.bri_cmd, self.command_payload(self.bri_cmd_tpl, value)))
             sent_brightness = True
         if wanted.kelvin is not None and self.ct_cmd is not None:
             value = wanted.kelvin if self.kelvin else mired_kelvin(wanted.kelvin)
             extra.append((self.ct_cmd, self.command_payload(self.ct_cmd_tpl, value)))
-        if wanted.rgb is not None:
+        if wanted.rgb is not None and wanted.white is None:
             extra.extend(self._colour(wanted))
         if wanted.effect is not None and self.fx_cmd is not None:
             extra.append((self.fx_cmd, self.command_payload(self.fx_cmd_tpl, wanted.effect)))
@@ -269,7 +313,7 @@ class DefaultLight(Light):
 
     def _colour(self, wanted: Target) -> list[Send]:
         """The colour on the first topic the light has, in Home Assistant's order (rgb,
-        rgbw, hs, xy), converted as Home Assistant converts it (`hub.colours`)."""
+        rgbw, rgbww, hs, xy), converted as Home Assistant converts it (`hub.colours`)."""
         assert wanted.rgb is not None
         r, g, b = wanted.rgb
         if self.rgb_cmd is not None:
@@ -279,6 +323,11 @@ class DefaultLight(Light):
             r, g, b, w = rgb_to_rgbw(r, g, b)
             return [(self.rgbw_cmd, self.command_payload(
                 self.rgbw_cmd_tpl, f"{r},{g},{b},{w}", red=r, green=g, blue=b, white=w))]
+        if self.rgbww_cmd is not None:
+            r, g, b, cw, ww = rgb_to_rgbww(r, g, b, self.min_kelvin, self.max_kelvin)
+            return [(self.rgbww_cmd, self.command_payload(
+                self.rgbww_cmd_tpl, f"{r},{g},{b},{cw},{ww}", red=r, green=g, blue=b,
+                cold_white=cw, warm_white=ww))]
         if self.hs_cmd is not None:
             hue, sat = wanted.hs if wanted.hs is not None else rgb_to_hs(wanted.rgb)
             return [(self.hs_cmd, self.command_payload(
@@ -550,3 +599,18 @@ class TemplateLight(Light):
             if key in arguments:
                 values[key] = arguments[key]
         return [(self.command_topic, self._render(self.off_template, values))]
+
+
+_WHITE = MappingProxyType({
+    "type": "integer", "minimum": 0, "maximum": 255,
+    "description": "Switch to the white channel at this brightness (0..255); a brightness "
+                   "given with it is the white level."})
+
+
+def _with_white(tool: Tool) -> Tool:
+    """`turn_on` of a light with a white channel: with Home Assistant's `white`."""
+    params = dict(tool.parameters)
+    params["properties"] = MappingProxyType({**tool.parameters.get("properties", {}),
+                                             "white": _WHITE})
+    return Tool(tool.name, tool.description, MappingProxyType(params), tool.result,
+                tool.timeout)

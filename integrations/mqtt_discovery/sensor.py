@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -35,6 +36,7 @@ def number(text: str) -> int | float | None:
 
 class Sensor(Entity):
     domain = "sensor"
+    STATE_KEYS = frozenset({"state", "last_reset"})
 
     def configure(self, opts: Options) -> None:
         self.state_topic = opts.subscribe_topic("state_topic", required=True) or ""
@@ -45,6 +47,7 @@ class Sensor(Entity):
         self.precision = opts.integer("suggested_display_precision", -1, low=0, high=15)
         self.expire_after = opts.number("expire_after", 0.0, low=0)
         self.force_update = opts.flag("force_update", False)
+        self.last_reset_template = opts.template("last_reset_value_template")
         # a sensor with a unit or a state class measures something: its state is a number
         self.numeric = self.unit is not None or self.state_class is not None
 
@@ -63,18 +66,31 @@ class Sensor(Entity):
         yield self.state_topic, self._on_state
 
     def _on_state(self, payload: Payload) -> None:
+        changes: dict[str, Any] = {}
+        bad_reset = None
+        if self.last_reset_template is not None:
+            # Home Assistant: read from the state message too; empty is ignored, a value
+            # that is no time is reported and the reading kept
+            reset = self.value(payload, self.last_reset_template)
+            if reset and reset not in UNKNOWN:
+                try:
+                    changes["last_reset"] = datetime.fromisoformat(reset).isoformat()
+                except ValueError:
+                    bad_reset = (f"{payload.topic}: {self.id} last_reset: expected an ISO 8601 "
+                                 f"date and time, got {reset[:40]!r}")
         text = self.value(payload, self.value_template)
         if text in UNKNOWN:
-            self.update({"state": None})
-            return
-        value = number(text)
-        if value is None:
-            if self.numeric:
-                raise PayloadError(f"{payload.topic}: {self.id} expects a number "
-                                   f"({self.unit or self.state_class}), got {text[:40]!r}")
-            self.update({"state": text})
-            return
-        self.update({"state": value})
+            changes["state"] = None
+        elif (value := number(text)) is not None:
+            changes["state"] = value
+        elif self.numeric:
+            raise PayloadError(f"{payload.topic}: {self.id} expects a number "
+                               f"({self.unit or self.state_class}), got {text[:40]!r}")
+        else:
+            changes["state"] = text
+        self.update(changes)
+        if bad_reset is not None:
+            raise PayloadError(bad_reset)
 
 
 # device class -> (trigger name, intent template, priority boost); {area} is the area or

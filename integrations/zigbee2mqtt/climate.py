@@ -41,9 +41,12 @@ class Climate(Entity):
     __slots__ = ("_cool", "_fan", "_heat", "_mode", "_preset")
 
     def __init__(self, ctx: Context, expose: Expose, suffix: str) -> None:
-        heat = expose.feature("occupied_heating_setpoint") or expose.feature(
-            "current_heating_setpoint")
         cool = expose.feature("occupied_cooling_setpoint")
+        heat = expose.feature("occupied_heating_setpoint")
+        if cool is None or heat is None:
+            # as Zigbee2MQTT's discovery: the first heating setpoint in the device's order
+            heat = next((f for f in expose.features if f.name in (
+                "occupied_heating_setpoint", "current_heating_setpoint")), None)
         local = expose.feature("local_temperature")
         mode = expose.feature("system_mode")
         running = expose.feature("running_state")
@@ -184,9 +187,9 @@ def _checked(feature: Expose, value: float) -> float:
     low, high = feature.value_min, feature.value_max
     if (low is not None and value < low) or (high is not None and value > high):
         raise ToolError(f"{feature.property}: expected {_range(feature)}, got {value:g}")
-    step = _step(feature)
-    rounded = round(round(value / step) * step, 3)
-    return int(rounded) if float(rounded).is_integer() and isinstance(value, int) else rounded
+    # sent as asked, as Home Assistant sends it: the device rounds to its own step (the
+    # confirmation allows half a step)
+    return value
 
 
 def _setpoint_reader(key: str, implies_heat: bool) -> Reader:

@@ -28,7 +28,11 @@ from integrations.zigbee2mqtt.entity import (
 from integrations.zigbee2mqtt.exposes import Expose
 from integrations.zigbee2mqtt.tools import enum, tool
 
-_SPEEDS = ("low", "medium", "high")
+_SPEEDS = ("low", "medium", "high", *(str(n) for n in range(1, 10)))
+"""The ZCL fan modes that are speeds, in order, as Zigbee2MQTT's discovery ranks them."""
+_ON_IS_A_SPEED = frozenset({"99432"})
+"""Models whose `on` mode is their top speed (Zigbee2MQTT's discovery says so: the Hampton
+Bay 99432 runs low, medium, high, on)."""
 
 
 class Fan(Entity):
@@ -48,7 +52,9 @@ class Fan(Entity):
         modes = tuple(str(v) for v in mode.values) if mode is not None else ()
         self._mode = mode.property if mode is not None and mode.settable else ""
         self._speeds = tuple(s for s in _SPEEDS if s in modes)
-        self._presets = tuple(m for m in modes if m not in _SPEEDS and m != "off")
+        if ctx.info.model in _ON_IS_A_SPEED:
+            self._speeds += ("on",) if "on" in modes else ()
+        self._presets = tuple(m for m in modes if m not in self._speeds and m != "off")
         readers: dict[str, Reader] = {}
         if state is not None:
             readers[state.property] = binary_reader(state, "state", "on", "off")
@@ -102,7 +108,8 @@ class Fan(Entity):
                 out["preset_mode"] = None
             elif value in speeds:
                 out.setdefault("state", "on")
-                out["percentage"] = math.ceil((speeds.index(value) + 1) * 100 / len(speeds))
+                # Home Assistant's ranged_value_to_percentage: rounded down
+                out["percentage"] = (speeds.index(value) + 1) * 100 // len(speeds)
                 out["preset_mode"] = None
             else:
                 out.setdefault("state", "on")
@@ -126,9 +133,10 @@ class Fan(Entity):
             if not speeds:
                 raise ToolError(f"{self.id}: this fan has no speeds to set a percentage with; "
                                 f"its modes: {', '.join(self._presets) or 'none'}")
-            return self._set_mode(speeds[max(0, math.ceil(percentage * len(speeds) / 100) - 1)])
+            return self._switched_on(tool, self._set_mode(
+                speeds[max(0, math.ceil(percentage * len(speeds) / 100) - 1)]))
         if tool == "set_preset_mode" or (tool == "turn_on" and "preset_mode" in args):
-            return self._set_mode(args["preset_mode"])
+            return self._switched_on(tool, self._set_mode(args["preset_mode"]))
         if tool == "turn_on":
             if self._state:
                 prop, on = self._state, self._on
@@ -143,6 +151,14 @@ class Fan(Entity):
         if tool == "turn_off":
             return self._off_command()
         return super().command(tool, args, state)
+
+    def _switched_on(self, tool: str, command: Command) -> Command:
+        """`turn_on` with a speed or preset: Home Assistant sends the on payload, then the
+        mode (one /set here)."""
+        if tool != "turn_on" or not self._state:
+            return command
+        prop, on, check = self._state, self._on, command.confirm
+        return Command({prop: on, **command.payload}, lambda r: r.get(prop) == on and check(r))
 
     def _set_mode(self, mode: str) -> Command:
         prop = self._mode
