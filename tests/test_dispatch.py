@@ -196,7 +196,7 @@ async def test_a_thousand_units_with_a_provider_stopped_midway(
 ) -> None:
     async with mesh(tmp_path, mosquitto) as m:
         dispatcher = Dispatcher(m.a._rpc.call, node=m.a.node_id, clock=m.a.clock,
-                                config=DispatchConfig(attempt_timeout=2.0, max_parallel=200))
+                                config=DispatchConfig(attempt_timeout=8.0, max_parallel=200))
         m.on_c.stall_after = 150  # C takes 150 units, then hangs until it is stopped
         units = [decision(m, n, m.candidate(m.b), m.candidate(m.c), seconds=30.0)
                  for n in range(1000)]
