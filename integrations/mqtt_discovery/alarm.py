@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from hub.errors import PayloadError, ToolError
+from hub.errors import ToolError
 from hub.model import Tool, ToolResult
-from integrations.mqtt_discovery.entity import UNKNOWN, Entity, select_tools
+from integrations.mqtt_discovery.entity import Entity, select_tools
 from integrations.mqtt_discovery.options import Options
 from integrations.mqtt_discovery.payload import Payload
 from integrations.mqtt_discovery.router import Handler
@@ -83,14 +83,7 @@ class AlarmPanel(Entity):
         yield self.state_topic, self._on_state
 
     def _on_state(self, payload: Payload) -> None:
-        text = self.value(payload, self.value_template)
-        if text in UNKNOWN:
-            self.update({"state": None})
-            return
-        if text not in _STATES:
-            raise PayloadError(f"{payload.topic}: expected one of {', '.join(_STATES)}, got "
-                               f"{text[:40]!r}")
-        self.update({"state": text})
+        self.choice_state(payload, self.value_template, _STATES)
 
     def _check_code(self, tool: str, code: Any) -> None:
         kind = ("disarm" if tool == "alarm_disarm" else

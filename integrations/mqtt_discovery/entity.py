@@ -446,6 +446,19 @@ class Entity:
             return payload.text
         return template.render(payload.variables).strip()
 
+    def choice_state(self, payload: Payload, template: Template | None,
+                     choices: Sequence[str]) -> None:
+        """Set ``state`` to the payload's value, one of `choices`; cleared for HA's unknown
+        payloads; PayloadError for anything else."""
+        text = self.value(payload, template)
+        if text in UNKNOWN:
+            self.update({"state": None})
+            return
+        if text not in choices:
+            raise PayloadError(f"{payload.topic}: expected one of {', '.join(choices)}, got "
+                               f"{text[:40]!r}")
+        self.update({"state": text})
+
     def state_of(self, payload: Payload, template: Template | None,
                  states: Mapping[str, str]) -> str | None:
         """The state `states` maps the payload to; None (and the state cleared) for HA's

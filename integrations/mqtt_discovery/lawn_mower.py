@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hub.errors import PayloadError, ToolError
+from hub.errors import ToolError
 from hub.model import Tool, ToolResult
 from hub.templates import Template
-from integrations.mqtt_discovery.entity import UNKNOWN, Entity, select_tools
+from integrations.mqtt_discovery.entity import Entity, select_tools
 from integrations.mqtt_discovery.options import Options
 from integrations.mqtt_discovery.payload import Payload
 from integrations.mqtt_discovery.router import Handler
@@ -42,14 +42,7 @@ class LawnMower(Entity):
             yield self.state_topic, self._on_state
 
     def _on_state(self, payload: Payload) -> None:
-        text = self.value(payload, self.value_template)
-        if text in UNKNOWN:
-            self.update({"state": None})
-            return
-        if text not in _ACTIVITIES:
-            raise PayloadError(f"{payload.topic}: expected one of {', '.join(_ACTIVITIES)}, "
-                               f"got {text[:40]!r}")
-        self.update({"state": text})
+        self.choice_state(payload, self.value_template, _ACTIVITIES)
 
     async def run(self, tool: str, arguments: Mapping[str, Any]) -> ToolResult:
         command = self.commands.get(tool)
